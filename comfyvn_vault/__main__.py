@@ -1,0 +1,3 @@
+from comfyvn_vault.cli.main import run
+
+run()

@@ -1,0 +1,20 @@
+"""What every verb gets: the folder it runs in and a way to open the vault."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from comfyvn_vault.vault import Vault
+
+
+@dataclass
+class Context:
+    cwd: Path
+
+    def vault(self) -> Vault:
+        from comfyvn_vault.vault import Vault
+
+        return Vault.open(self.cwd)

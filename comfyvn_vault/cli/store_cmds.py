@@ -1,0 +1,106 @@
+"""Verbs over the vault and its object store: init, status, show, fsck, gc."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from comfyvn_vault.cli.context import Context
+from comfyvn_vault.cli.output import emit_json, human_bytes, out, say
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("init", parents=[common], help="create a vault")
+    p.add_argument("path", nargs="?", default=None, help="folder to make a vault (default: here)")
+    p.set_defaults(run=cmd_init)
+
+    p = sub.add_parser("status", parents=[common], help="branch, head, changes, conflicts")
+    p.set_defaults(run=cmd_status)
+
+    p = sub.add_parser("show", parents=[common], help="an object: bytes to stdout, --json for metadata")
+    p.add_argument("id", help="object id or unique prefix (4+ hex digits)")
+    p.set_defaults(run=cmd_show)
+
+    p = sub.add_parser("fsck", parents=[common], help="verify every object, pointer and pack")
+    p.set_defaults(run=cmd_fsck)
+
+    p = sub.add_parser("gc", parents=[common], help="remove objects nothing reaches")
+    p.set_defaults(run=cmd_gc)
+
+
+def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault.vault import Vault
+
+    base = ctx.cwd
+    target = base / args.path if args.path else base
+    vault, created = Vault.init(Path(target))
+    with vault:
+        if args.json:
+            emit_json({"schema": "comfyvn.init/1", "path": str(vault.root), "created": created})
+        else:
+            say(("Initialized empty vault in " if created else "Reinitialized existing vault in ") + str(vault.root))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.vault() as vault:
+        doc = vault.status()
+    if args.json:
+        emit_json(doc)
+    else:
+        out(f"vault {doc['vault']}")
+        out(f"{doc['objects']} objects; no commits yet")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.vault() as vault:
+        oid = vault.resolve(args.id)
+        if args.json:
+            emit_json(vault.object_json(oid))
+            return 0
+        doc = vault.object_json(oid)
+        if doc["kind"] == "object":
+            import json
+
+            out(json.dumps(doc["value"], indent=2, ensure_ascii=False))
+            return 0
+        sink = sys.stdout.buffer
+        for chunk in vault.iter_object(oid):
+            sink.write(chunk)
+        sink.flush()
+    return 0
+
+
+def cmd_fsck(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault.cli.progress import byte_progress
+    from comfyvn_vault.store.fsck import report_json
+
+    with ctx.vault() as vault:
+        with byte_progress("fsck", vault.total_bytes() if sys.stderr.isatty() else 0) as tick:
+            report = vault.fsck(tick)
+    if args.json:
+        emit_json(report_json(report))
+    else:
+        for problem in report.problems:
+            out(f"{problem.kind}: {problem.id}: {problem.detail}")
+        for note in report.notes:
+            say(f"note: {note}")
+        verdict = "clean" if report.clean else f"{len(report.problems)} problem(s)"
+        say(f"checked {report.objects} objects ({human_bytes(report.bytes)}): {verdict}")
+    return 0 if report.clean else 1
+
+
+def cmd_gc(args: argparse.Namespace, ctx: Context) -> int:
+    import msgspec
+
+    with ctx.vault() as vault:
+        report = vault.gc()
+    if args.json:
+        emit_json({"schema": "comfyvn.gc/1", **msgspec.to_builtins(report)})
+    else:
+        say(
+            f"removed {report.removed} unreachable objects ({human_bytes(report.bytes_freed)}), kept {report.kept}"
+        )
+    return 0

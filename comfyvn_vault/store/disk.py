@@ -1,0 +1,544 @@
+"""The on-disk object store: pack files for small objects, loose files for large
+blobs, one LMDB environment for the index and refs.
+
+Durability order (DESIGN §3): inside a transaction, object bytes are appended
+or staged first; at commit the pack is fsynced, staged blobs are renamed into
+place and their folders fsynced, and only then does the LMDB transaction that
+points at them commit (LMDB fsyncs its own commit). A crash before that commit
+leaves bytes nothing points at: an uncommitted pack tail, which the next writer
+truncates, or a loose file, which is harmless and reused.
+
+Writers serialise on an flock held for the whole transaction; readers never
+block and never see a half-written transaction (LMDB MVCC plus append-only
+packs read only up to the committed length).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO, Final
+
+import lmdb
+
+from comfyvn_vault.errors import CorruptObject, InputRejected, ObjectNotFound, RefMoved, VaultError
+from comfyvn_vault.store import compression
+from comfyvn_vault.store.base import CHUNK, AddResult, Kind, ObjectInfo, check_ref_name
+from comfyvn_vault.store.codec import StoredObject, encode
+from comfyvn_vault.store.fsutil import WriterLock, fsync_dir, os_error
+from comfyvn_vault.store.ids import ObjectId, hash_bytes, new_hasher
+from comfyvn_vault.store.layout import (
+    DB_OBJECTS,
+    DB_PACKS,
+    DB_REFS,
+    FLAG_OBJECT,
+    FLAG_ZSTD,
+    LOC_LOOSE,
+    LOC_PACK,
+    PACK_MAGIC,
+    PACK_ROLL,
+    RECORD,
+    Entry,
+    Paths,
+)
+from comfyvn_vault.store.resolve import resolve_prefix
+
+#: Blobs this large or larger get a file of their own and are streamed.
+LOOSE_THRESHOLD: Final = 1 << 20
+MAP_SIZE: Final = int(os.environ.get("COMFYVN_MAP_SIZE", str(1 << 36)))
+DEFAULT_LOCK_TIMEOUT: Final = float(os.environ.get("COMFYVN_LOCK_TIMEOUT", "30"))
+
+CommitHook = Callable[[Any], None]
+
+
+def open_env(paths: Paths, readonly: bool = False) -> lmdb.Environment:
+    try:
+        return lmdb.open(
+            str(paths.index),
+            map_size=MAP_SIZE,
+            max_dbs=64,
+            subdir=True,
+            readahead=False,
+            readonly=readonly,
+            lock=True,
+        )
+    except lmdb.Error as exc:
+        raise InputRejected(f"cannot open the vault index at {paths.index}: {exc}") from None
+
+
+class Staged:
+    """A large blob written to ``objects/tmp`` and fsynced, not yet pointed at."""
+
+    __slots__ = ("id", "tmp", "size", "stored", "zstd")
+
+    def __init__(self, oid: ObjectId, tmp: Path, size: int, stored: int, zstd: bool) -> None:
+        self.id, self.tmp, self.size, self.stored, self.zstd = oid, tmp, size, stored, zstd
+
+    def discard(self) -> None:
+        self.tmp.unlink(missing_ok=True)
+
+
+class DiskObjectStore:
+    """Objects in ``.comfyvn/objects``, indexed in ``.comfyvn/index``."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        loose_threshold: int = LOOSE_THRESHOLD,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
+        self.paths = Paths(root)
+        if not self.paths.index.is_dir():
+            raise InputRejected(f"not a vault store: {root}")
+        self.loose_threshold = loose_threshold
+        self.lock_timeout = lock_timeout
+        self.env = open_env(self.paths)
+        self.objects_db = self.env.open_db(DB_OBJECTS)
+        self.packs_db = self.env.open_db(DB_PACKS)
+        self.refs_db = self.env.open_db(DB_REFS)
+        self._pack_fds: dict[int, int] = {}
+
+    @classmethod
+    def create(cls, root: Path, **kwargs: Any) -> DiskObjectStore:
+        """Lay out an empty store (idempotent) and open it."""
+        paths = Paths(root)
+        for d in paths.all_dirs():
+            d.mkdir(parents=True, exist_ok=True)
+        env = open_env(paths)
+        for name in (DB_OBJECTS, DB_PACKS, DB_REFS):
+            env.open_db(name)
+        env.close()
+        fsync_dir(root)
+        fsync_dir(root.parent)
+        return cls(root, **kwargs)
+
+    def close(self) -> None:
+        for fd in self._pack_fds.values():
+            os.close(fd)
+        self._pack_fds.clear()
+        self.env.close()
+
+    def __enter__(self) -> DiskObjectStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- reading
+
+    def entry(self, oid: ObjectId) -> Entry | None:
+        with self.env.begin(db=self.objects_db) as txn:
+            raw = txn.get(oid)
+        return Entry.unpack(raw) if raw is not None else None
+
+    def _entry_or_raise(self, oid: ObjectId) -> Entry:
+        e = self.entry(oid)
+        if e is None:
+            raise ObjectNotFound(f"no object {oid.hex()}")
+        return e
+
+    def has(self, oid: ObjectId) -> bool:
+        with self.env.begin(db=self.objects_db) as txn:
+            return txn.get(oid) is not None
+
+    def info(self, oid: ObjectId) -> ObjectInfo:
+        e = self._entry_or_raise(oid)
+        return info_of(oid, e)
+
+    def _pack_fd(self, number: int) -> int:
+        fd = self._pack_fds.get(number)
+        if fd is None:
+            fd = os.open(self.paths.pack(number), os.O_RDONLY)
+            self._pack_fds[number] = fd
+        return fd
+
+    def read_stored(self, oid: ObjectId, e: Entry) -> bytes:
+        """The stored (maybe compressed) bytes of a packed object, unverified."""
+        try:
+            data = os.pread(self._pack_fd(e.pack), e.stored, e.offset)
+        except FileNotFoundError:
+            raise CorruptObject(f"object {oid.hex()}: its pack {e.pack} is missing") from None
+        if len(data) != e.stored:
+            raise CorruptObject(f"object {oid.hex()}: pack {e.pack} is truncated")
+        return data
+
+    def get(self, oid: ObjectId) -> bytes:
+        """The verified raw bytes of an object (read whole: use :meth:`iter_chunks` for big blobs)."""
+        e = self._entry_or_raise(oid)
+        if e.location == LOC_PACK:
+            data = self.read_stored(oid, e)
+            if e.flags & FLAG_ZSTD:
+                try:
+                    data = compression.decompress(data, e.size)
+                except Exception:
+                    raise CorruptObject(f"object {oid.hex()}: compressed bytes are damaged") from None
+            if len(data) != e.size or hash_bytes(data) != oid:
+                raise CorruptObject(f"object {oid.hex()}: bytes do not match the id")
+            return data
+        return b"".join(self.iter_chunks(oid))
+
+    def iter_chunks(self, oid: ObjectId) -> Iterator[bytes]:
+        """Stream an object's raw bytes; raises :class:`CorruptObject` at the end on a mismatch.
+
+        Callers that must not act on bad bytes write to a temp file and keep it
+        only when the iteration finished.
+        """
+        e = self._entry_or_raise(oid)
+        if e.location == LOC_PACK:
+            yield self.get(oid)
+            return
+        path = self.paths.loose_file(oid, bool(e.flags & FLAG_ZSTD))
+        h = new_hasher()
+        n = 0
+        try:
+            f = open(path, "rb")
+        except FileNotFoundError:
+            raise CorruptObject(f"object {oid.hex()}: its file is missing") from None
+        with f:
+            src: Any = compression.stream_decompressor().stream_reader(f) if e.flags & FLAG_ZSTD else f
+            try:
+                while chunk := src.read(CHUNK):
+                    h.update(chunk)
+                    n += len(chunk)
+                    yield chunk
+            except VaultError:
+                raise
+            except Exception:
+                raise CorruptObject(f"object {oid.hex()}: stored bytes are damaged") from None
+        if n != e.size or h.digest() != oid:
+            raise CorruptObject(f"object {oid.hex()}: bytes do not match the id")
+
+    def resolve(self, text: str) -> ObjectId:
+        """A full id or an unambiguous hex prefix (at least 4 digits) to an existing id."""
+        with self.env.begin(db=self.objects_db) as txn:
+            return resolve_prefix(text, txn.cursor())
+
+    def ids(self) -> Iterator[ObjectId]:
+        with self.env.begin(db=self.objects_db) as txn:
+            for key in txn.cursor().iternext(keys=True, values=False):
+                yield ObjectId(bytes(key))
+
+    def entries(self) -> Iterator[tuple[ObjectId, Entry]]:
+        with self.env.begin(db=self.objects_db) as txn:
+            for key, value in txn.cursor():
+                yield ObjectId(bytes(key)), Entry.unpack(value)
+
+    def count(self) -> int:
+        with self.env.begin(db=self.objects_db) as txn:
+            n: int = txn.stat(self.objects_db)["entries"]
+            return n
+
+    def packs(self) -> dict[int, int]:
+        """Pack number → committed length."""
+        with self.env.begin(db=self.packs_db) as txn:
+            return {int.from_bytes(k, "big"): int.from_bytes(v, "big") for k, v in txn.cursor()}
+
+    def ref(self, name: str) -> ObjectId | None:
+        with self.env.begin(db=self.refs_db) as txn:
+            raw = txn.get(name.encode())
+        return ObjectId(bytes(raw)) if raw is not None else None
+
+    def refs(self, prefix: str = "") -> dict[str, ObjectId]:
+        out: dict[str, ObjectId] = {}
+        p = prefix.encode()
+        with self.env.begin(db=self.refs_db) as txn:
+            cur = txn.cursor()
+            if cur.set_range(p):
+                for key, value in cur:
+                    if not bytes(key).startswith(p):
+                        break
+                    out[bytes(key).decode()] = ObjectId(bytes(value))
+        return out
+
+    # ----------------------------------------------------------------- writing
+
+    @contextmanager
+    def transaction(self) -> Iterator[DiskWriter]:
+        """One atomic, durable write: objects, refs and commit hooks land together or not at all."""
+        lock = WriterLock(self.paths.lock, self.lock_timeout)
+        lock.acquire()
+        writer = DiskWriter(self)
+        try:
+            yield writer
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        finally:
+            lock.release()
+
+    def stage_stream(self, src: BinaryIO, first: bytes) -> Staged:
+        """Copy a large stream into ``objects/tmp``, hashing as it goes; no lock needed."""
+        zstd = compression.sample_pays(first)
+        tmp = self.paths.tmp / f"{uuid.uuid4().hex}.tmp"
+        h = new_hasher()
+        size = 0
+        buf = bytearray(CHUNK)
+        view = memoryview(buf)
+        try:
+            with open(tmp, "wb", buffering=0) as raw_out:
+                sink: Any = (
+                    compression.stream_compressor().stream_writer(raw_out, closefd=False) if zstd else raw_out
+                )
+                h.update(first)
+                sink.write(first)
+                size += len(first)
+                while n := src.readinto(buf):
+                    h.update(view[:n])
+                    sink.write(view[:n])
+                    size += n
+                if zstd:
+                    sink.flush(1)  # zstandard.FLUSH_FRAME
+                    sink.close()
+                os.fsync(raw_out.fileno())
+                stored = os.fstat(raw_out.fileno()).st_size
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise os_error(exc, "store a blob") from None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return Staged(ObjectId(h.digest()), tmp, size, stored, zstd)
+
+    def stage_file(self, path: str | os.PathLike[str]) -> Staged | AddResult | bytes:
+        """Stage a file of any size, outside any transaction.
+
+        Returns an :class:`AddResult` when it is already stored, the bytes
+        themselves when the file is small enough for a pack, else a :class:`Staged`.
+
+        Large files are hashed first (memory-mapped, every core) so re-adding
+        stored content costs one read and no write.
+        """
+        p = Path(path)
+        try:
+            f = open(p, "rb")
+        except IsADirectoryError:
+            raise InputRejected(f"{p}: is a directory") from None
+        except OSError as exc:
+            raise os_error(exc, "read") from None
+        with f:
+            try:
+                st = os.fstat(f.fileno())
+                if not _is_regular(st.st_mode):
+                    raise InputRejected(f"{p}: not a regular file")
+                if st.st_size >= self.loose_threshold:
+                    h = new_hasher()
+                    h.update_mmap(p)
+                    oid = ObjectId(h.digest())
+                    if self.has(oid):
+                        return AddResult(oid, st.st_size, new=False)
+                first = f.read(self.loose_threshold)
+                if len(first) < self.loose_threshold:
+                    return first
+                return self.stage_stream(f, first)
+            except OSError as exc:
+                raise os_error(exc, f"read {p}") from None
+
+
+def _is_regular(mode: int) -> bool:
+    return stat.S_ISREG(mode)
+
+
+def info_of(oid: ObjectId, e: Entry) -> ObjectInfo:
+    return ObjectInfo(
+        id=oid,
+        kind=Kind.OBJECT if e.flags & FLAG_OBJECT else Kind.BLOB,
+        size=e.size,
+        stored=e.stored,
+        compression="zstd" if e.flags & FLAG_ZSTD else "none",
+        location="pack" if e.location == LOC_PACK else "loose",
+    )
+
+
+class DiskWriter:
+    """The write side of one transaction (see :meth:`DiskObjectStore.transaction`)."""
+
+    def __init__(self, store: DiskObjectStore) -> None:
+        self.store = store
+        self.entries: dict[ObjectId, Entry] = {}
+        self.staged: dict[ObjectId, Staged] = {}
+        self.ref_updates: dict[str, ObjectId | None] = {}
+        self.hooks: list[CommitHook] = []
+        self._pack: int | None = None
+        self._pack_file: BinaryIO | None = None
+        self._pack_base = 0
+        self._pack_len = 0
+        self._pack_new = False
+        self._placed: list[Path] = []
+
+    # -- objects
+
+    def has(self, oid: ObjectId) -> bool:
+        return oid in self.entries or oid in self.staged or self.store.has(oid)
+
+    def put_bytes(self, data: bytes, kind: Kind = Kind.BLOB) -> AddResult:
+        oid = hash_bytes(data)
+        if self.has(oid):
+            return AddResult(oid, len(data), new=False)
+        if kind == Kind.BLOB and len(data) >= self.store.loose_threshold:
+            buf = io.BytesIO(data)
+            staged = self.store.stage_stream(buf, buf.read(CHUNK))
+            return self.add_staged(staged)
+        self._append(oid, data, FLAG_OBJECT if kind == Kind.OBJECT else 0)
+        return AddResult(oid, len(data), new=True)
+
+    def put_object(self, obj: StoredObject) -> ObjectId:
+        return self.put_bytes(encode(obj), Kind.OBJECT).id
+
+    def put_stream(self, src: BinaryIO) -> AddResult:
+        first = src.read(self.store.loose_threshold)
+        if len(first) < self.store.loose_threshold:
+            return self.put_bytes(first)
+        return self.add_staged(self.store.stage_stream(src, first))
+
+    def put_file(self, path: str | os.PathLike[str]) -> AddResult:
+        return self.add(self.store.stage_file(path))
+
+    def add(self, staged: Staged | AddResult | bytes) -> AddResult:
+        """Add what :meth:`DiskObjectStore.stage_file` returned."""
+        if isinstance(staged, AddResult):
+            return staged
+        if isinstance(staged, bytes):
+            return self.put_bytes(staged)
+        return self.add_staged(staged)
+
+    def add_staged(self, staged: Staged) -> AddResult:
+        if self.has(staged.id):
+            staged.discard()
+            return AddResult(staged.id, staged.size, new=False)
+        self.staged[staged.id] = staged
+        return AddResult(staged.id, staged.size, new=True)
+
+    def _open_pack(self) -> BinaryIO:
+        if self._pack_file is not None:
+            return self._pack_file
+        packs = self.store.packs()
+        number = max(packs) if packs else 1
+        committed = packs.get(number, 0)
+        if committed >= PACK_ROLL:
+            number, committed = number + 1, 0
+        path = self.store.paths.pack(number)
+        self._pack_new = not path.exists()
+        try:
+            f = open(path, "r+b" if not self._pack_new else "w+b")
+            # Drop any tail a crashed writer appended but never committed.
+            f.truncate(committed)
+            f.seek(committed)
+        except OSError as exc:
+            raise os_error(exc, "open a pack") from None
+        self._pack, self._pack_file, self._pack_base, self._pack_len = number, f, committed, committed
+        return f
+
+    def _append(self, oid: ObjectId, raw: bytes, flags: int) -> None:
+        packed = compression.compress_if_worth(raw)
+        data = raw if packed is None else packed
+        if packed is not None:
+            flags |= FLAG_ZSTD
+        f = self._open_pack()
+        header = RECORD.pack(PACK_MAGIC, flags, len(raw), len(data), oid)
+        try:
+            f.write(header)
+            f.write(data)
+        except OSError as exc:
+            raise os_error(exc, "append to a pack") from None
+        assert self._pack is not None
+        offset = self._pack_len + RECORD.size
+        self._pack_len = offset + len(data)
+        self.entries[oid] = Entry(LOC_PACK, flags, self._pack, offset, len(data), len(raw))
+
+    # -- refs and hooks
+
+    def ref(self, name: str) -> ObjectId | None:
+        if name in self.ref_updates:
+            return self.ref_updates[name]
+        return self.store.ref(name)
+
+    def set_ref(self, name: str, new: ObjectId | None, expected: ObjectId | None) -> None:
+        """Compare-and-swap: move ``name`` to ``new`` only if it is now ``expected``."""
+        check_ref_name(name)
+        current = self.ref(name)
+        if current != expected:
+            raise RefMoved(f"ref {name} moved (expected {_short(expected)}, found {_short(current)}); retry")
+        self.ref_updates[name] = new
+
+    def on_commit(self, hook: CommitHook) -> None:
+        """Run ``hook(lmdb_txn)`` inside the index transaction that commits this write."""
+        self.hooks.append(hook)
+
+    # -- commit / abort
+
+    def commit(self) -> None:
+        store = self.store
+        paths = store.paths
+        try:
+            if self._pack_file is not None:
+                self._pack_file.flush()
+                os.fsync(self._pack_file.fileno())
+                if self._pack_new:
+                    fsync_dir(paths.packs)
+            dirs: set[Path] = set()
+            for oid, st in self.staged.items():
+                final = paths.loose_file(oid, st.zstd)
+                if not final.parent.is_dir():
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    dirs.add(paths.loose)
+                existed = final.exists()
+                os.replace(st.tmp, final)
+                if not existed:
+                    self._placed.append(final)
+                dirs.add(final.parent)
+                self.entries[oid] = Entry(
+                    LOC_LOOSE, FLAG_ZSTD if st.zstd else 0, 0, 0, st.stored, st.size
+                )
+            for d in sorted(dirs):
+                fsync_dir(d)
+        except OSError as exc:
+            raise os_error(exc, "write objects") from None
+        try:
+            with store.env.begin(write=True) as txn:
+                for oid, e in self.entries.items():
+                    txn.put(oid, e.pack_value(), db=store.objects_db, overwrite=False)
+                if self._pack is not None:
+                    txn.put(self._pack.to_bytes(4, "big"), self._pack_len.to_bytes(8, "big"), db=store.packs_db)
+                for name, value in self.ref_updates.items():
+                    if value is None:
+                        txn.delete(name.encode(), db=store.refs_db)
+                    else:
+                        txn.put(name.encode(), bytes(value), db=store.refs_db)
+                for hook in self.hooks:
+                    hook(txn)
+        except lmdb.MapFullError:
+            raise os_error(OSError(28, "index map full"), "update the index") from None
+        except lmdb.Error as exc:
+            raise os_error(OSError(5, str(exc)), "update the index") from None
+        self._close_pack()
+
+    def abort(self) -> None:
+        """Undo everything this transaction wrote; the store is as it was."""
+        if self._pack_file is not None:
+            try:
+                self._pack_file.truncate(self._pack_base)
+            except OSError:
+                pass  # the next writer truncates to the committed length anyway
+            self._close_pack()
+            if self._pack_new and self._pack_base == 0 and self._pack is not None:
+                self.store.paths.pack(self._pack).unlink(missing_ok=True)
+        for st in self.staged.values():
+            st.discard()
+        for placed in self._placed:
+            placed.unlink(missing_ok=True)
+
+    def _close_pack(self) -> None:
+        if self._pack_file is not None:
+            self._pack_file.close()
+            self._pack_file = None
+
+
+def _short(oid: ObjectId | None) -> str:
+    return oid.short() if oid is not None else "nothing"

@@ -1,0 +1,190 @@
+"""Verify every object, pointer and pack of a disk store.
+
+Problems (exit 1) are states a correct program never produces: bytes that do
+not hash to their id, truncated or missing files, links or refs to objects that
+are not there. Notes are harmless leftovers of a crash (an uncommitted pack
+tail, a blob file nothing points at yet) that the next write or ``gc`` clears.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from comfyvn_vault.errors import VaultError
+from comfyvn_vault.store import codec, compression
+from comfyvn_vault.store.base import CHUNK
+from comfyvn_vault.store.disk import DiskObjectStore
+from comfyvn_vault.store.ids import ObjectId, new_hasher
+from comfyvn_vault.store.layout import FLAG_OBJECT, FLAG_ZSTD, LOC_PACK, PACK_MAGIC, RECORD, Entry, pack_number
+
+
+class Problem(msgspec.Struct, frozen=True):
+    id: str
+    kind: str  # corrupt | truncated | missing | dangling | bad-ref
+    detail: str
+
+
+class FsckReport(msgspec.Struct):
+    objects: int = 0
+    bytes: int = 0
+    problems: list[Problem] = msgspec.field(default_factory=list)
+    notes: list[str] = msgspec.field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+
+Progress = Callable[[int], None]
+
+
+def fsck(store: DiskObjectStore, progress: Progress | None = None) -> FsckReport:
+    """Walk the whole store; ``progress(n_bytes)`` is called as bytes are verified."""
+    report = FsckReport()
+    _check_packs(store, report)
+    entries = sorted(store.entries(), key=lambda item: (item[1].location, item[1].pack, item[1].offset))
+    for oid, e in entries:
+        report.objects += 1
+        report.bytes += e.size
+        ok = _verify_pack_entry(store, oid, e, report) if e.location == LOC_PACK else _verify_loose(store, oid, e, report)
+        if ok and e.flags & FLAG_OBJECT:
+            _check_links(store, oid, report)
+        if progress is not None:
+            progress(e.size)
+    for name, target in store.refs().items():
+        if not store.has(target):
+            report.problems.append(Problem(name, "bad-ref", f"ref {name} points at missing object {target.hex()}"))
+    _note_strays(store, report)
+    return report
+
+
+def _check_packs(store: DiskObjectStore, report: FsckReport) -> None:
+    committed = store.packs()
+    for number, length in sorted(committed.items()):
+        path = store.paths.pack(number)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            report.problems.append(Problem(path.name, "missing", f"pack {path.name} is missing"))
+            continue
+        if size < length:
+            report.problems.append(
+                Problem(path.name, "truncated", f"pack {path.name} has {size} bytes, {length} committed")
+            )
+        elif size > length:
+            report.notes.append(f"{path.name}: {size - length} uncommitted bytes after a crash; the next write drops them")
+    for path in sorted(store.paths.packs.glob("*.pack")):
+        n = pack_number(path)
+        if n is None or n not in committed:
+            report.notes.append(f"{path.name}: pack file nothing points at; gc removes it")
+
+
+def _verify_pack_entry(store: DiskObjectStore, oid: ObjectId, e: Entry, report: FsckReport) -> bool:
+    hexid = oid.hex()
+    try:
+        header = os.pread(store._pack_fd(e.pack), RECORD.size, e.offset - RECORD.size)
+        stored = store.read_stored(oid, e)
+    except FileNotFoundError:
+        report.problems.append(Problem(hexid, "missing", f"pack {e.pack} is missing"))
+        return False
+    except VaultError as exc:
+        report.problems.append(Problem(hexid, "truncated", str(exc)))
+        return False
+    if len(header) == RECORD.size:
+        magic, flags, size, stored_len, rid = RECORD.unpack(header)
+        if magic != PACK_MAGIC or rid != oid or size != e.size or stored_len != e.stored:
+            report.problems.append(Problem(hexid, "corrupt", "pack record header does not match the index"))
+            return False
+    data = stored
+    if e.flags & FLAG_ZSTD:
+        try:
+            data = compression.decompress(stored, e.size)
+        except Exception:
+            report.problems.append(Problem(hexid, "corrupt", "compressed bytes do not decompress"))
+            return False
+    if len(data) != e.size:
+        report.problems.append(Problem(hexid, "truncated", f"{len(data)} bytes, {e.size} expected"))
+        return False
+    h = new_hasher()
+    h.update(data)
+    if h.digest() != oid:
+        report.problems.append(Problem(hexid, "corrupt", "bytes do not match the id"))
+        return False
+    return True
+
+
+def _verify_loose(store: DiskObjectStore, oid: ObjectId, e: Entry, report: FsckReport) -> bool:
+    hexid = oid.hex()
+    zstd = bool(e.flags & FLAG_ZSTD)
+    path = store.paths.loose_file(oid, zstd)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        report.problems.append(Problem(hexid, "missing", f"file {path.name} is missing"))
+        return False
+    if size != e.stored:
+        kind = "truncated" if size < e.stored else "corrupt"
+        report.problems.append(Problem(hexid, kind, f"file has {size} bytes, {e.stored} stored"))
+        return False
+    h = new_hasher()
+    n = e.size
+    try:
+        if zstd:
+            n = 0
+            with open(path, "rb") as f, compression.stream_decompressor().stream_reader(f) as src:
+                while chunk := src.read(CHUNK):
+                    h.update(chunk)
+                    n += len(chunk)
+        elif size:
+            h.update_mmap(path)
+    except Exception:
+        report.problems.append(Problem(hexid, "corrupt", "stored bytes do not decompress"))
+        return False
+    if n != e.size or h.digest() != oid:
+        report.problems.append(Problem(hexid, "corrupt", "bytes do not match the id"))
+        return False
+    return True
+
+
+def _check_links(store: DiskObjectStore, oid: ObjectId, report: FsckReport) -> None:
+    try:
+        targets = codec.links(store.get(oid))
+    except VaultError as exc:
+        report.problems.append(Problem(oid.hex(), "corrupt", str(exc)))
+        return
+    for target in targets:
+        if not store.has(target):
+            report.problems.append(Problem(oid.hex(), "dangling", f"links to missing object {target.hex()}"))
+
+
+def _note_strays(store: DiskObjectStore, report: FsckReport) -> None:
+    loose = store.paths.loose
+    if loose.is_dir():
+        for sub in sorted(loose.iterdir()):
+            for f in sorted(sub.iterdir()) if sub.is_dir() else ():
+                name = f.name.removesuffix(".zst")
+                try:
+                    oid = ObjectId.from_hex(name)
+                except VaultError:
+                    report.notes.append(f"objects/loose/{sub.name}/{f.name}: not an object file")
+                    continue
+                if not store.has(oid):
+                    report.notes.append(f"{oid.short()}: blob file nothing points at (left by a crash); gc removes it")
+    tmp = list(store.paths.tmp.glob("*.tmp")) if store.paths.tmp.is_dir() else []
+    if tmp:
+        report.notes.append(f"{len(tmp)} staging file(s) in objects/tmp; gc removes stale ones")
+
+
+def report_json(report: FsckReport) -> dict[str, Any]:
+    return {
+        "schema": "comfyvn.fsck/1",
+        "objects": report.objects,
+        "bytes": report.bytes,
+        "clean": report.clean,
+        "problems": msgspec.to_builtins(report.problems),
+        "notes": report.notes,
+    }

@@ -1,0 +1,66 @@
+"""Object identity: the BLAKE3-256 of an object's canonical bytes."""
+
+from __future__ import annotations
+
+import string
+from typing import Final
+
+import blake3
+
+from comfyvn_vault.errors import InputRejected
+
+ID_BYTES: Final = 32
+HEX_LEN: Final = ID_BYTES * 2
+_HEX: Final = frozenset(string.hexdigits.lower())
+
+
+class ObjectId(bytes):
+    """A 32-byte BLAKE3 digest naming an immutable object.
+
+    A ``bytes`` subclass so it is hashable, compact as an LMDB key and cheap to
+    compare; it prints as lowercase hex.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, raw: bytes) -> ObjectId:
+        if len(raw) != ID_BYTES:
+            raise InputRejected(f"an object id has {ID_BYTES} bytes, not {len(raw)}")
+        return super().__new__(cls, raw)
+
+    @classmethod
+    def from_hex(cls, text: str) -> ObjectId:
+        """Parse a full 64-character hex id; raise :class:`InputRejected` otherwise."""
+        text = text.strip().lower()
+        if len(text) != HEX_LEN or not _HEX.issuperset(text):
+            raise InputRejected(f"not an object id: {text[:80]!r}")
+        return cls(bytes.fromhex(text))
+
+    @property
+    def hex_id(self) -> str:
+        return self.hex()
+
+    def short(self, n: int = 12) -> str:
+        return self.hex()[:n]
+
+    def __str__(self) -> str:
+        return self.hex()
+
+    def __repr__(self) -> str:
+        return f"ObjectId({self.hex()[:16]}…)"
+
+
+def is_hex_prefix(text: str) -> bool:
+    """True when ``text`` could be an abbreviated id (4 to 64 hex digits)."""
+    t = text.lower()
+    return 4 <= len(t) <= HEX_LEN and _HEX.issuperset(t)
+
+
+def new_hasher() -> blake3.blake3:
+    """A hasher for streaming; uses every core on large inputs."""
+    return blake3.blake3(max_threads=blake3.blake3.AUTO)
+
+
+def hash_bytes(data: bytes | memoryview) -> ObjectId:
+    """The id of a byte string."""
+    return ObjectId(blake3.blake3(data).digest())

@@ -1,0 +1,1 @@
+"""The Textual terminal UI for comfyvn-vault. It talks only to ``comfyvn_vault``'s public API."""
