@@ -52,11 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as exc:  # noqa: BLE001 - last resort: one line, never a traceback
+    except Exception as exc:
         if os.environ.get("COMFYVN_DEBUG"):
             raise
-        print(f"comfyvn: internal error: {exc.__class__.__name__}: {exc} (set COMFYVN_DEBUG=1 for details)",
-              file=sys.stderr)
+        print(
+            f"comfyvn: internal error: {exc.__class__.__name__}: {exc} (set COMFYVN_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

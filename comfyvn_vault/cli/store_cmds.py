@@ -77,9 +77,8 @@ def cmd_fsck(args: argparse.Namespace, ctx: Context) -> int:
     from comfyvn_vault.cli.progress import byte_progress
     from comfyvn_vault.store.fsck import report_json
 
-    with ctx.vault() as vault:
-        with byte_progress("fsck", vault.total_bytes() if sys.stderr.isatty() else 0) as tick:
-            report = vault.fsck(tick)
+    with ctx.vault() as vault, byte_progress("fsck", vault.total_bytes() if sys.stderr.isatty() else 0) as tick:
+        report = vault.fsck(tick)
     if args.json:
         emit_json(report_json(report))
     else:
@@ -100,7 +99,5 @@ def cmd_gc(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         emit_json({"schema": "comfyvn.gc/1", **msgspec.to_builtins(report)})
     else:
-        say(
-            f"removed {report.removed} unreachable objects ({human_bytes(report.bytes_freed)}), kept {report.kept}"
-        )
+        say(f"removed {report.removed} unreachable objects ({human_bytes(report.bytes_freed)}), kept {report.kept}")
     return 0

@@ -79,9 +79,11 @@ def _all_kinds() -> tuple[type[StoredObject], ...]:
     return tuple(sorted(seen, key=lambda c: c.__struct_config__.tag or ""))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _decoder_for(kinds: tuple[type[StoredObject], ...]) -> msgspec.msgpack.Decoder[Any]:
-    target: Any = kinds[0] if len(kinds) == 1 else functools.reduce(lambda a, b: a | b, kinds)
+    target: Any = kinds[0]
+    for kind in kinds[1:]:
+        target = target | kind
     return msgspec.msgpack.Decoder(target, ext_hook=_ext_hook, dec_hook=_dec_hook)
 
 

@@ -65,6 +65,10 @@ def sample_pays(sample: bytes) -> bool:
     return len(_compressor.compress(probe)) <= len(probe) * (1 - MIN_SAVING)
 
 
+#: What a damaged zstd frame raises.
+DecompressError = zstandard.ZstdError
+
+
 def decompress(frame: bytes, raw_len: int) -> bytes:
     return _decompressor.decompress(frame, max_output_size=raw_len)
 

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, Final
 
 import lmdb
 
-from comfyvn_vault.errors import CorruptObject, InputRejected, ObjectNotFound, RefMoved, VaultError
+from comfyvn_vault.errors import CorruptObject, InputRejected, ObjectNotFound, RefMoved
 from comfyvn_vault.store import compression
 from comfyvn_vault.store.base import CHUNK, AddResult, Kind, ObjectInfo, check_ref_name
 from comfyvn_vault.store.codec import StoredObject, encode
@@ -74,7 +74,7 @@ def open_env(paths: Paths, readonly: bool = False) -> lmdb.Environment:
 class Staged:
     """A large blob written to ``objects/tmp`` and fsynced, not yet pointed at."""
 
-    __slots__ = ("id", "tmp", "size", "stored", "zstd")
+    __slots__ = ("id", "size", "stored", "tmp", "zstd")
 
     def __init__(self, oid: ObjectId, tmp: Path, size: int, stored: int, zstd: bool) -> None:
         self.id, self.tmp, self.size, self.stored, self.zstd = oid, tmp, size, stored, zstd
@@ -176,7 +176,7 @@ class DiskObjectStore:
             if e.flags & FLAG_ZSTD:
                 try:
                     data = compression.decompress(data, e.size)
-                except Exception:
+                except compression.DecompressError:
                     raise CorruptObject(f"object {oid.hex()}: compressed bytes are damaged") from None
             if len(data) != e.size or hash_bytes(data) != oid:
                 raise CorruptObject(f"object {oid.hex()}: bytes do not match the id")
@@ -207,9 +207,7 @@ class DiskObjectStore:
                     h.update(chunk)
                     n += len(chunk)
                     yield chunk
-            except VaultError:
-                raise
-            except Exception:
+            except (compression.DecompressError, OSError):
                 raise CorruptObject(f"object {oid.hex()}: stored bytes are damaged") from None
         if n != e.size or h.digest() != oid:
             raise CorruptObject(f"object {oid.hex()}: bytes do not match the id")
@@ -273,7 +271,7 @@ class DiskObjectStore:
         finally:
             lock.release()
 
-    def stage_stream(self, src: BinaryIO, first: bytes) -> Staged:
+    def stage_stream(self, src: Any, first: bytes) -> Staged:
         """Copy a large stream into ``objects/tmp``, hashing as it goes; no lock needed."""
         zstd = compression.sample_pays(first)
         tmp = self.paths.tmp / f"{uuid.uuid4().hex}.tmp"
@@ -283,9 +281,7 @@ class DiskObjectStore:
         view = memoryview(buf)
         try:
             with open(tmp, "wb", buffering=0) as raw_out:
-                sink: Any = (
-                    compression.stream_compressor().stream_writer(raw_out, closefd=False) if zstd else raw_out
-                )
+                sink: Any = compression.stream_compressor().stream_writer(raw_out, closefd=False) if zstd else raw_out
                 h.update(first)
                 sink.write(first)
                 size += len(first)
@@ -493,9 +489,7 @@ class DiskWriter:
                 if not existed:
                     self._placed.append(final)
                 dirs.add(final.parent)
-                self.entries[oid] = Entry(
-                    LOC_LOOSE, FLAG_ZSTD if st.zstd else 0, 0, 0, st.stored, st.size
-                )
+                self.entries[oid] = Entry(LOC_LOOSE, FLAG_ZSTD if st.zstd else 0, 0, 0, st.stored, st.size)
             for d in sorted(dirs):
                 fsync_dir(d)
         except OSError as exc:

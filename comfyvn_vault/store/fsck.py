@@ -50,7 +50,11 @@ def fsck(store: DiskObjectStore, progress: Progress | None = None) -> FsckReport
     for oid, e in entries:
         report.objects += 1
         report.bytes += e.size
-        ok = _verify_pack_entry(store, oid, e, report) if e.location == LOC_PACK else _verify_loose(store, oid, e, report)
+        ok = (
+            _verify_pack_entry(store, oid, e, report)
+            if e.location == LOC_PACK
+            else _verify_loose(store, oid, e, report)
+        )
         if ok and e.flags & FLAG_OBJECT:
             _check_links(store, oid, report)
         if progress is not None:
@@ -76,7 +80,9 @@ def _check_packs(store: DiskObjectStore, report: FsckReport) -> None:
                 Problem(path.name, "truncated", f"pack {path.name} has {size} bytes, {length} committed")
             )
         elif size > length:
-            report.notes.append(f"{path.name}: {size - length} uncommitted bytes after a crash; the next write drops them")
+            report.notes.append(
+                f"{path.name}: {size - length} uncommitted bytes after a crash; the next write drops them"
+            )
     for path in sorted(store.paths.packs.glob("*.pack")):
         n = pack_number(path)
         if n is None or n not in committed:
@@ -95,7 +101,7 @@ def _verify_pack_entry(store: DiskObjectStore, oid: ObjectId, e: Entry, report: 
         report.problems.append(Problem(hexid, "truncated", str(exc)))
         return False
     if len(header) == RECORD.size:
-        magic, flags, size, stored_len, rid = RECORD.unpack(header)
+        magic, _flags, size, stored_len, rid = RECORD.unpack(header)
         if magic != PACK_MAGIC or rid != oid or size != e.size or stored_len != e.stored:
             report.problems.append(Problem(hexid, "corrupt", "pack record header does not match the index"))
             return False
@@ -103,7 +109,7 @@ def _verify_pack_entry(store: DiskObjectStore, oid: ObjectId, e: Entry, report: 
     if e.flags & FLAG_ZSTD:
         try:
             data = compression.decompress(stored, e.size)
-        except Exception:
+        except compression.DecompressError:
             report.problems.append(Problem(hexid, "corrupt", "compressed bytes do not decompress"))
             return False
     if len(data) != e.size:
@@ -141,7 +147,7 @@ def _verify_loose(store: DiskObjectStore, oid: ObjectId, e: Entry, report: FsckR
                     n += len(chunk)
         elif size:
             h.update_mmap(path)
-    except Exception:
+    except (compression.DecompressError, OSError):
         report.problems.append(Problem(hexid, "corrupt", "stored bytes do not decompress"))
         return False
     if n != e.size or h.digest() != oid:

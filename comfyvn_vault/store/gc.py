@@ -16,6 +16,7 @@ from pathlib import Path
 
 import msgspec
 
+from comfyvn_vault.errors import VaultError
 from comfyvn_vault.store import codec
 from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.fsutil import WriterLock, fsync_dir, os_error
@@ -131,7 +132,7 @@ def _remove_strays(store: DiskObjectStore, packs_in_use: set[int]) -> None:
                 name = f.name.removesuffix(".zst")
                 try:
                     oid = ObjectId.from_hex(name)
-                except Exception:
+                except VaultError:
                     continue
                 if not store.has(oid):
                     f.unlink(missing_ok=True)

@@ -1,0 +1,38 @@
+# Two entry points do all set-up themselves: `make demo` and `make test`.
+# Set-up is idempotent: a venv in .venv, the package in editable mode with its
+# dev extras, and the Debian packages the project needs when they are missing.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEB_PACKAGES := git
+
+.PHONY: setup demo test lint typecheck unit bench clean schemas
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml .ci/setup
+	@PYTHON="$(PYTHON)" DEB_PACKAGES="$(DEB_PACKAGES)" bash .ci/setup
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@$(BIN)/python -m comfyvn_vault.demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check comfyvn_vault tui tests benches
+	$(BIN)/ruff format --check comfyvn_vault tui tests benches
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -n 2
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python -m benches.run_all
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
