@@ -1,0 +1,1 @@
+"""The bundled demo: builds a vault from sample sources through the real CLI."""
