@@ -40,7 +40,7 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
             }
         )
     else:
-        for a in added:
-            out(f"{a.id.short()}  {'added' if a.new else 'present'}  {human_bytes(a.bytes):>10}  {a.path}")
+        for given, a in zip(args.files, added, strict=True):
+            out(f"{a.id.short()}  {'added' if a.new else 'present'}  {human_bytes(a.bytes):>10}  {given}")
         say(f"{sum(a.new for a in added)} new, {sum(not a.new for a in added)} already stored")
     return 0
