@@ -8,22 +8,32 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import msgspec
 
 from comfyvn_vault.asset_roll import ROLL_REF, AssetRoll
+from comfyvn_vault.domain.diffing import diff_entities
+from comfyvn_vault.domain.entities import Entity
+from comfyvn_vault.domain.events import Cause, Event
 from comfyvn_vault.errors import InputRejected, NotAVault
+from comfyvn_vault.history.describe import describe
+from comfyvn_vault.history.objects import View
+from comfyvn_vault.history.repo import CommitRecord, History, check_branch_name
+from comfyvn_vault.projections.index import Projections
+from comfyvn_vault.projections.maintain import attach, rebuild
 from comfyvn_vault.store import codec
 from comfyvn_vault.store.base import AddResult, Kind, ObjectInfo
 from comfyvn_vault.store.disk import DiskObjectStore, Staged
 from comfyvn_vault.store.fsck import FsckReport, fsck
 from comfyvn_vault.store.fsutil import os_error, write_durably
 from comfyvn_vault.store.gc import GcReport, gc
-from comfyvn_vault.store.ids import ObjectId
+from comfyvn_vault.store.ids import ObjectId, new_hasher
 from comfyvn_vault.store.layout import FORMAT_VERSION, Paths
+from comfyvn_vault.worktree.checkout import Change, WorkingCopy
+from comfyvn_vault.worktree.format import file_of
 
 STORE_DIR: Final = ".comfyvn"
 
@@ -52,6 +62,11 @@ class Vault:
     def __init__(self, root: Path, store: DiskObjectStore) -> None:
         self.root = root
         self.store = store
+        self.history = History(store)
+        self.projections = Projections(store.env)
+        self.worktree = WorkingCopy(root, store.env, self.history)
+        attach(self.history, self.projections)
+        self.history.view_hooks.append(self._write_checkout)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -67,11 +82,15 @@ class Vault:
         try:
             path.mkdir(parents=True, exist_ok=True)
             store = DiskObjectStore.create(meta)
+            vault = cls(path, store)
+            if vault.history.op_head() is None:
+                with store.transaction() as w:
+                    vault.history.initialize(w)
             # The format file is written last: its presence is what makes this a vault.
             write_durably(Paths(meta).format, f"{FORMAT_VERSION}\n".encode())
         except OSError as exc:
             raise os_error(exc, f"create a vault in {path}") from None
-        return cls(path, store), True
+        return vault, True
 
     @classmethod
     def open(cls, start: Path | None = None) -> Vault:
@@ -164,16 +183,171 @@ class Vault:
 
     # ----------------------------------------------------------------- maintenance
 
+    # ----------------------------------------------------------------- history
+
+    def checkout_tree(self) -> ObjectId | None:
+        return self.history.tree_of(self.history.view().checkout)
+
+    def changes(self) -> list[Change]:
+        """Entity files that differ from the checkout (raises MalformedFile for a bad file)."""
+        return self.worktree.changes(self.checkout_tree())
+
+    def _require_clean(self, paths: Iterable[str] | None = None) -> None:
+        dirty = self.changes()
+        if paths is not None:
+            wanted = set(paths)
+            dirty = [c for c in dirty if c.path in wanted]
+        if dirty:
+            names = ", ".join(file_of(c.path) for c in dirty[:3]) + (" …" if len(dirty) > 3 else "")
+            raise InputRejected(f"uncommitted edits in {names}; commit them first (comfyvn commit -m MSG)")
+
+    def record(self, events: Sequence[Event], message: str, *, description: str | None = None) -> CommitRecord:
+        """Commit events made by a verb on HEAD's branch and write the changed entity files.
+
+        The files of the entities the events change must be clean, so a verb
+        never overwrites a hand edit.
+        """
+        base = self.history.head()
+        with self.store.transaction() as w:
+            rec = self.history.record(w, events, message, base=base, description=description)
+            self._require_clean(rec.docs.keys())
+            if rec.checkout_from is not False:
+                docs = {p: (new, new_id) for p, (_, new, new_id) in rec.docs.items()}
+                w.on_commit(lambda txn: self.worktree.write(txn, docs))
+        return rec
+
+    def commit(self, message: str, cause: Cause | None = None) -> CommitRecord | None:
+        """Turn working-copy edits into fine-grained events in one commit; None when nothing changed."""
+        changes = self.changes()
+        if not changes:
+            return None
+        cause = cause or Cause(kind="user")
+        events: list[Event] = []
+        for ch in changes:
+            events.extend(diff_entities(ch.path, ch.old, ch.new, cause=cause))
+        base = self.history.head()
+        with self.store.transaction() as w:
+            rec = self.history.record(w, events, message, base=base)
+
+            def remember(txn: Any) -> None:
+                for path, (_, _, new_id) in rec.docs.items():
+                    if new_id is None:
+                        self.worktree.forget(txn, path)
+                    else:
+                        self.worktree.remember(txn, path, new_id)
+
+            w.on_commit(remember)
+        return rec
+
+    def _write_checkout(self, txn: Any, old: View, new: View) -> None:
+        """View hook: rewrite the files that differ between the old and new checkout."""
+        a, b = self.history.tree_of(old.checkout), self.history.tree_of(new.checkout)
+        docs: dict[str, tuple[Entity | None, ObjectId | None]] = {}
+        for path, _, new_id in self.history.trees.diff(a, b):
+            docs[path] = (self.history.entity_doc(new_id) if new_id is not None else None, new_id)
+        self.worktree.write(txn, docs)
+
+    def switch(self, branch: str, create: bool = False) -> View:
+        """Check out ``branch`` (creating it at HEAD with ``create``); the files follow."""
+        check_branch_name(branch)
+        self._require_clean()
+        with self.store.transaction() as w:
+            view = self.history.view_in(w)
+            tip = view.branches.get(branch)
+            if create:
+                if tip is not None:
+                    raise InputRejected(f"branch {branch} already exists")
+                tip = view.branches.get(view.head)
+            elif tip is None:
+                raise InputRejected(f"no branch {branch} (use switch -c to create it)")
+            branches = {**view.branches, branch: tip} if tip is not None else dict(view.branches)
+            new = View(branches=branches, head=branch, checkout=tip, remotes=view.remotes)
+            self.history.set_view(w, new, f"switch to {branch}" + (" (new)" if create else ""))
+        return new
+
+    def branch_create(self, name: str, at: str | None = None) -> ObjectId:
+        check_branch_name(name)
+        target = self.history.resolve_rev(at) if at else self.history.head()
+        with self.store.transaction() as w:
+            view = self.history.view_in(w)
+            if name in view.branches:
+                raise InputRejected(f"branch {name} already exists")
+            if target is None:
+                raise InputRejected("HEAD has no commits yet")
+            new = View(
+                branches={**view.branches, name: target}, head=view.head, checkout=view.checkout, remotes=view.remotes
+            )
+            self.history.set_view(w, new, f"create branch {name}")
+        return target
+
+    def branch_delete(self, name: str) -> None:
+        with self.store.transaction() as w:
+            view = self.history.view_in(w)
+            if name not in view.branches:
+                raise InputRejected(f"no branch {name}")
+            if name == view.head:
+                raise InputRejected(f"cannot delete the checked-out branch {name}; switch first")
+            branches = {k: v for k, v in view.branches.items() if k != name}
+            new = View(branches=branches, head=view.head, checkout=view.checkout, remotes=view.remotes)
+            self.history.set_view(w, new, f"delete branch {name}")
+
+    def undo(self) -> tuple[View, View]:
+        self._require_clean()
+        with self.store.transaction() as w:
+            return self.history.undo(w)
+
+    def redo(self) -> tuple[View, View]:
+        self._require_clean()
+        with self.store.transaction() as w:
+            return self.history.redo(w)
+
     def status(self) -> dict[str, Any]:
+        view = self.history.view()
+        changes = self.changes()
         return {
             "schema": "comfyvn.status/1",
             "vault": str(self.root),
-            "branch": None,
-            "head": None,
-            "changes": [],
+            "branch": view.head,
+            "head": view.branches[view.head].hex() if view.head in view.branches else None,
+            "changes": [
+                {"path": c.path, "file": file_of(c.path), "kind": c.kind, "events": _event_summary(c)} for c in changes
+            ],
             "conflicts": [],
             "objects": self.store.count(),
         }
+
+    def reindex(self, verify: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+        """Rebuild every projection from history.
+
+        With ``verify`` the rebuild happens inside a transaction that is then
+        rolled back, and the result says whether it matched what was there byte
+        for byte (compared by a BLAKE3 digest over every key and value).
+        """
+        result: dict[str, Any] = {}
+
+        def rebuild_in(txn: Any) -> None:
+            before = self._projection_digest(txn) if verify else None
+            result["events"] = rebuild(txn, self.history, self.projections, progress)
+            if verify:
+                result["identical"] = before == self._projection_digest(txn)
+                raise _RollBack
+
+        try:
+            with self.store.transaction() as w:
+                w.on_commit(rebuild_in)
+        except _RollBack:
+            pass
+        return result
+
+    def _projection_digest(self, txn: Any) -> bytes:
+        h = new_hasher()
+        n = 0
+        for db, key, value in self.projections.dump(txn):
+            h.update(len(db).to_bytes(2, "big") + db + len(key).to_bytes(4, "big") + key)
+            h.update(len(value).to_bytes(4, "big") + value)
+            n += 1
+        h.update(n.to_bytes(8, "big"))
+        return h.digest()
 
     def fsck(self, progress: Progress | None = None) -> FsckReport:
         return fsck(self.store, progress)
@@ -183,6 +357,19 @@ class Vault:
 
     def total_bytes(self) -> int:
         return sum(e.size for _, e in self.store.entries())
+
+
+class _RollBack(Exception):
+    """Raised inside a transaction to discard it (``reindex --verify``)."""
+
+
+def _event_summary(change: Change) -> list[str]:
+    """Short descriptions of the events a working-copy change would record."""
+    try:
+        events = diff_entities(change.path, change.old, change.new, cause=Cause(kind="user"))
+    except InputRejected as exc:
+        return [f"invalid: {exc}"]
+    return [describe(e) for e in events]
 
 
 def _check_input(path: Path) -> tuple[Path, int]:

@@ -103,6 +103,9 @@ class DiskObjectStore:
         self.packs_db = self.env.open_db(DB_PACKS)
         self.refs_db = self.env.open_db(DB_REFS)
         self._pack_fds: dict[int, int] = {}
+        # The open transaction of this process, whose objects its own reads
+        # (tree writers, commit hooks) must see before the index commits.
+        self._pending: DiskWriter | None = None
 
     @classmethod
     def create(cls, root: Path, **kwargs: Any) -> DiskObjectStore:
@@ -135,7 +138,9 @@ class DiskObjectStore:
     def entry(self, oid: ObjectId) -> Entry | None:
         with self.env.begin(db=self.objects_db) as txn:
             raw = txn.get(oid)
-        return Entry.unpack(raw) if raw is not None else None
+        if raw is not None:
+            return Entry.unpack(raw)
+        return self._pending.entries.get(oid) if self._pending is not None else None
 
     def _entry_or_raise(self, oid: ObjectId) -> Entry:
         e = self.entry(oid)
@@ -145,7 +150,9 @@ class DiskObjectStore:
 
     def has(self, oid: ObjectId) -> bool:
         with self.env.begin(db=self.objects_db) as txn:
-            return txn.get(oid) is not None
+            if txn.get(oid) is not None:
+                return True
+        return self._pending is not None and oid in self._pending.entries
 
     def info(self, oid: ObjectId) -> ObjectInfo:
         e = self._entry_or_raise(oid)
@@ -160,6 +167,8 @@ class DiskObjectStore:
 
     def read_stored(self, oid: ObjectId, e: Entry) -> bytes:
         """The stored (maybe compressed) bytes of a packed object, unverified."""
+        if self._pending is not None:
+            self._pending.flush_for_read(e.pack)
         try:
             data = os.pread(self._pack_fd(e.pack), e.stored, e.offset)
         except FileNotFoundError:
@@ -262,6 +271,7 @@ class DiskObjectStore:
         lock = WriterLock(self.paths.lock, self.lock_timeout)
         lock.acquire()
         writer = DiskWriter(self)
+        self._pending = writer
         try:
             yield writer
             writer.commit()
@@ -269,6 +279,7 @@ class DiskObjectStore:
             writer.abort()
             raise
         finally:
+            self._pending = None
             lock.release()
 
     def stage_stream(self, src: Any, first: bytes) -> Staged:
@@ -447,6 +458,11 @@ class DiskWriter:
         offset = self._pack_len + RECORD.size
         self._pack_len = offset + len(data)
         self.entries[oid] = Entry(LOC_PACK, flags, self._pack, offset, len(data), len(raw))
+
+    def flush_for_read(self, pack: int) -> None:
+        """Make appended bytes visible to preads of the same pack."""
+        if self._pack_file is not None and pack == self._pack:
+            self._pack_file.flush()
 
     # -- refs and hooks
 

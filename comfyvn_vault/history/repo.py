@@ -1,0 +1,392 @@
+"""History over an object store: commits, branches, HEAD and the operation log.
+
+Refs live in the store's ref table: ``heads/<branch>`` for branch tips and
+``ops/head`` for the newest operation. The operation's :class:`View` is the
+truth for HEAD and the checkout; branch refs mirror it for fast lookups and are
+always written in the same transaction.
+
+Every command that moves refs or the working copy appends an
+:class:`Operation`. ``undo`` appends an operation restoring the previous view;
+``redo`` undoes an undo; nothing is ever destroyed (old views stay reachable
+through the operation chain, which is itself reachable from ``ops/head``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Final
+
+from comfyvn_vault.domain.apply import apply_all
+from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity
+from comfyvn_vault.domain.errors import Rejected
+from comfyvn_vault.domain.events import Event, touched
+from comfyvn_vault.errors import InputRejected, ObjectNotFound, RefMoved
+from comfyvn_vault.history.objects import Commit, EventList, Operation, View
+from comfyvn_vault.history.tree import TreeReader, TreeWriter
+from comfyvn_vault.store.base import check_ref_name
+from comfyvn_vault.store.codec import StoredObject, decode, decode_as
+from comfyvn_vault.store.ids import ObjectId, is_hex_prefix
+
+HEADS: Final = "heads/"
+OPS_HEAD: Final = "ops/head"
+DEFAULT_BRANCH: Final = "main"
+
+#: Called inside the commit's index transaction: (lmdb txn, old tree, new tree, commit id, commit, events).
+CommitHook = Callable[[Any, "CommitRecord"], None]
+
+
+def now_ms() -> int:
+    fixed = os.environ.get("COMFYVN_TIME_MS")
+    return int(fixed) if fixed else int(time.time() * 1000)
+
+
+def default_author() -> str:
+    return os.environ.get("COMFYVN_AUTHOR") or getpass.getuser()
+
+
+class CommitRecord:
+    """What a new commit did, handed to projections inside the same transaction."""
+
+    __slots__ = ("branch", "checkout_from", "commit", "commit_id", "docs", "event_ids", "events", "old_tree")
+
+    def __init__(
+        self,
+        commit_id: ObjectId,
+        commit: Commit,
+        events: Sequence[Event],
+        event_ids: Sequence[ObjectId],
+        old_tree: ObjectId | None,
+        docs: dict[str, tuple[Entity | None, Entity | None, ObjectId | None]],
+        branch: str,
+        checkout_from: ObjectId | bool | None,
+    ) -> None:
+        self.commit_id, self.commit, self.events, self.event_ids = commit_id, commit, events, event_ids
+        self.old_tree, self.docs, self.branch = old_tree, docs, branch
+        #: False when the checkout did not move; else the commit it moved from.
+        self.checkout_from = checkout_from
+
+
+def check_branch_name(name: str) -> str:
+    check_ref_name(HEADS + name)
+    if name in ("HEAD",) or name.startswith("-") or "~" in name:
+        raise InputRejected(f"invalid branch name: {name!r}")
+    return name
+
+
+class History:
+    """Commits, branches and the operation log of one store."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.trees = TreeReader(store)
+        self._docs: dict[ObjectId, Entity] = {}
+        self._commits: dict[ObjectId, Commit] = {}
+        self.hooks: list[CommitHook] = []
+        self.view_hooks: list[Callable[[Any, View, View], None]] = []
+
+    # ----------------------------------------------------------------- reading
+
+    def commit(self, oid: ObjectId) -> Commit:
+        c = self._commits.get(oid)
+        if c is None:
+            obj = decode(self.store.get(oid))
+            if not isinstance(obj, Commit):
+                raise InputRejected(f"{oid.short()} is a {type(obj).__name__}, not a commit")
+            c = obj
+            if len(self._commits) > 200_000:
+                self._commits.clear()
+            self._commits[oid] = c
+        return c
+
+    def entity_doc(self, doc_id: ObjectId) -> Entity:
+        cached = self._docs.get(doc_id)
+        if cached is not None:
+            return cached
+        obj = decode(self.store.get(doc_id))
+        if not isinstance(obj, ENTITY_TYPES):
+            raise InputRejected(f"{doc_id.short()} is a {type(obj).__name__}, not an entity document")
+        if len(self._docs) > 100_000:
+            self._docs.clear()
+        self._docs[doc_id] = obj
+        return obj
+
+    def entity(self, tree: ObjectId, path: str) -> Entity | None:
+        doc_id = self.trees.get(tree, path)
+        return self.entity_doc(doc_id) if doc_id is not None else None
+
+    def lookup_in(self, tree: ObjectId | None) -> Callable[[str], Entity | None]:
+        def lookup(path: str) -> Entity | None:
+            return self.entity(tree, path) if tree is not None else None
+
+        return lookup
+
+    def op_head(self) -> ObjectId | None:
+        r: ObjectId | None = self.store.ref(OPS_HEAD)
+        return r
+
+    def operation(self, oid: ObjectId) -> Operation:
+        return decode_as(self.store.get(oid), Operation)
+
+    def view(self) -> View:
+        op = self.op_head()
+        if op is None:
+            return View(branches={}, head=DEFAULT_BRANCH)
+        return decode_as(self.store.get(self.operation(op).view), View)
+
+    def head_branch(self) -> str:
+        return self.view().head
+
+    def branch_tip(self, name: str) -> ObjectId | None:
+        r: ObjectId | None = self.store.ref(HEADS + name)
+        return r
+
+    def branches(self) -> dict[str, ObjectId]:
+        return {k[len(HEADS) :]: v for k, v in self.store.refs(HEADS).items()}
+
+    def head(self) -> ObjectId | None:
+        return self.branch_tip(self.head_branch())
+
+    def tree_of(self, commit_id: ObjectId | None) -> ObjectId | None:
+        return self.commit(commit_id).tree if commit_id is not None else None
+
+    def resolve_rev(self, text: str) -> ObjectId:
+        """A branch name, ``HEAD``, ``REV~N`` or a commit id (prefix) to a commit id."""
+        base, _, back = text.partition("~")
+        steps = 0
+        if back:
+            if not back.isdigit():
+                raise InputRejected(f"bad revision {text!r}: ~ takes a number")
+            steps = int(back)
+        if base in ("HEAD", "@", ""):
+            oid = self.head()
+            if oid is None:
+                raise ObjectNotFound("HEAD has no commits yet")
+        elif (tip := self.branch_tip(base)) is not None if _branchy(base) else False:
+            assert tip is not None
+            oid = tip
+        elif is_hex_prefix(base):
+            oid = self.store.resolve(base)
+            self.commit(oid)  # must be a commit
+        else:
+            raise ObjectNotFound(f"no branch or commit {base!r}")
+        for _ in range(steps):
+            parents = self.commit(oid).parents
+            if not parents:
+                raise ObjectNotFound(f"{text}: history is not that long")
+            oid = parents[0]
+        return oid
+
+    def log(self, start: ObjectId, limit: int | None = None) -> Iterator[tuple[ObjectId, Commit]]:
+        """Commits reachable from ``start``, newest first (by generation, then time)."""
+        import heapq
+
+        seen = {start}
+        heap: list[tuple[int, int, bytes]] = []
+        c = self.commit(start)
+        heapq.heappush(heap, (-c.generation, -c.time, start))
+        n = 0
+        while heap and (limit is None or n < limit):
+            _, _, raw = heapq.heappop(heap)
+            oid = ObjectId(raw)
+            c = self.commit(oid)
+            yield oid, c
+            n += 1
+            for p in c.parents:
+                if p not in seen:
+                    seen.add(p)
+                    pc = self.commit(p)
+                    heapq.heappush(heap, (-pc.generation, -pc.time, p))
+
+    def events_of(self, c: Commit) -> list[tuple[ObjectId, Event]]:
+        if c.events is None:
+            return []
+        ids = decode_as(self.store.get(c.events), EventList).events
+        return [(i, decode(self.store.get(i))) for i in ids]  # type: ignore[misc]
+
+    def is_ancestor(self, a: ObjectId, b: ObjectId) -> bool:
+        """True when commit ``a`` is reachable from ``b`` (or equal)."""
+        if a == b:
+            return True
+        target_gen = self.commit(a).generation
+        stack, seen = [b], {b}
+        while stack:
+            oid = stack.pop()
+            for p in self.commit(oid).parents:
+                if p == a:
+                    return True
+                if p not in seen and self.commit(p).generation > target_gen:
+                    seen.add(p)
+                    stack.append(p)
+        return False
+
+    def op_log(self, limit: int | None = None) -> Iterator[tuple[ObjectId, Operation]]:
+        oid = self.op_head()
+        n = 0
+        while oid is not None and (limit is None or n < limit):
+            op = self.operation(oid)
+            yield oid, op
+            oid = op.parent
+            n += 1
+
+    # ----------------------------------------------------------------- writing
+
+    def _put_view(
+        self, w: Any, old: View, new: View, description: str, notify: bool = True, **op_fields: Any
+    ) -> ObjectId:
+        """Write ``new`` as the current view: mirror branch refs, append the operation."""
+        for name in old.branches.keys() | new.branches.keys():
+            before, after = old.branches.get(name), new.branches.get(name)
+            if before != after:
+                w.set_ref(HEADS + name, after, w.ref(HEADS + name))
+        parent = w.ref(OPS_HEAD)
+        view_id = w.put_object(new)
+        op = Operation(
+            parent=parent, view=view_id, description=description, time=now_ms(), author=default_author(), **op_fields
+        )
+        op_id: ObjectId = w.put_object(op)
+        w.set_ref(OPS_HEAD, op_id, parent)
+        if notify and old.checkout != new.checkout:
+            for hook in self.view_hooks:
+                w.on_commit(lambda txn, h=hook, o=old, n=new: h(txn, o, n))
+        return op_id
+
+    def initialize(self, w: Any, branch: str = DEFAULT_BRANCH) -> ObjectId:
+        """The root commit (an empty story) and the first operation; run once by ``init``."""
+        tree = TreeWriter(self.trees, w).empty()
+        root = Commit(
+            parents=[], tree=tree, generation=1, author=default_author(), time=now_ms(), message="Create the vault"
+        )
+        cid: ObjectId = w.put_object(root)
+        view = View(branches={branch: cid}, head=branch, checkout=cid)
+        self._put_view(w, View(branches={}, head=branch), view, "init", back=None)
+        return cid
+
+    def record(
+        self,
+        w: Any,
+        events: Sequence[Event],
+        message: str,
+        *,
+        branch: str | None = None,
+        base: ObjectId | None = None,
+        parents: Sequence[ObjectId] | None = None,
+        author: str | None = None,
+        move_checkout: bool = True,
+        description: str | None = None,
+    ) -> CommitRecord:
+        """Apply ``events`` on top of ``branch`` (default HEAD's) and commit them, inside writer ``w``.
+
+        ``base`` is the tip the caller computed the events against. If the tip
+        has moved since, the events are re-applied on the new tip (an automatic
+        rebase); if they no longer apply (an overlapping edit), :class:`RefMoved`
+        tells the caller to retry. Raises :class:`Rejected` for events that do
+        not apply to an unmoved tip.
+        """
+        old_view = self.view_in(w)
+        branch = branch or old_view.head
+        tip = w.ref(HEADS + branch)
+        old_tree = self.tree_of(tip)
+        try:
+            changes = apply_all(self.lookup_in(old_tree), events)
+        except Rejected as exc:
+            if base is not None and tip != base:
+                raise RefMoved(f"branch {branch} moved while you edited and the edits overlap ({exc}); retry") from None
+            raise
+        tw = TreeWriter(self.trees, w)
+        lookup = self.lookup_in(old_tree)
+        docs: dict[str, tuple[Entity | None, Entity | None, ObjectId | None]] = {}
+        for path, doc in changes.items():
+            docs[path] = (lookup(path), doc, None if doc is None else w.put_object(doc))
+        new_tree = tw.update(old_tree, {path: d[2] for path, d in docs.items()})
+        event_ids = [w.put_object(e) for e in events]
+        touched_paths = [touched(e) for e in events]
+        elist = w.put_object(EventList(events=event_ids, touched=touched_paths)) if event_ids else None
+        parent_ids = list(parents) if parents is not None else ([tip] if tip is not None else [])
+        generation = 1 + max((self.commit(p).generation for p in parent_ids), default=0)
+        c = Commit(
+            parents=parent_ids,
+            tree=new_tree,
+            generation=generation,
+            author=author or default_author(),
+            time=now_ms(),
+            message=message,
+            events=elist,
+            event_count=len(event_ids),
+        )
+        cid: ObjectId = w.put_object(c)
+        self._commits[cid] = c
+        branches = dict(old_view.branches)
+        branches[branch] = cid
+        on_head = branch == old_view.head
+        checkout = cid if on_head and move_checkout else old_view.checkout
+        new_view = View(branches=branches, head=old_view.head, checkout=checkout, remotes=old_view.remotes)
+        summary = message.splitlines()[0] if message else ""
+        self._put_view(w, old_view, new_view, description or f"commit: {summary}", notify=False, back=w.ref(OPS_HEAD))
+        moved: ObjectId | bool | None = old_view.checkout if checkout != old_view.checkout else False
+        record = CommitRecord(cid, c, events, event_ids, old_tree, docs, branch, moved)
+        for hook in self.hooks:
+            w.on_commit(lambda txn, h=hook: h(txn, record))
+        return record
+
+    def view_in(self, w: Any) -> View:
+        op = w.ref(OPS_HEAD)
+        if op is None:
+            return View(branches={}, head=DEFAULT_BRANCH)
+        return decode_as(self.store.get(self.operation(op).view), View)
+
+    def set_view(self, w: Any, new: View, description: str, **op_fields: Any) -> ObjectId:
+        """Move branches / HEAD / checkout to ``new`` as one operation."""
+        old = self.view_in(w)
+        return self._put_view(w, old, new, description, back=w.ref(OPS_HEAD), **op_fields)
+
+    def undo(self, w: Any) -> tuple[View, View]:
+        """Restore the view before the last operation still in effect; returns (old, new) views."""
+        current = w.ref(OPS_HEAD)
+        if current is None:
+            raise InputRejected("nothing to undo")
+        cur_op = self.operation(current)
+        target = cur_op.back
+        if target is None:
+            raise InputRejected("nothing to undo")
+        t_op = self.operation(target)
+        old, new = self.view_in(w), decode_as(self.store.get(t_op.view), View)
+        self._put_view(
+            w, old, new, f"undo: {self._effective_description(current)}", kind="undo", back=t_op.back, forward=current
+        )
+        return old, new
+
+    def redo(self, w: Any) -> tuple[View, View]:
+        current = w.ref(OPS_HEAD)
+        cur_op = self.operation(current) if current is not None else None
+        if cur_op is None or cur_op.forward is None:
+            raise InputRejected("nothing to redo")
+        target = cur_op.forward
+        t_op = self.operation(target)
+        old, new = self.view_in(w), decode_as(self.store.get(t_op.view), View)
+        self._put_view(
+            w,
+            old,
+            new,
+            f"redo: {self._effective_description(target)}",
+            kind="redo",
+            back=t_op.back,
+            forward=t_op.forward,
+        )
+        return old, new
+
+    def _effective_description(self, op_id: ObjectId) -> str:
+        return self.operation(op_id).description
+
+
+def _branchy(text: str) -> bool:
+    try:
+        check_branch_name(text)
+        return True
+    except InputRejected:
+        return False
+
+
+__all__ = ["DEFAULT_BRANCH", "HEADS", "OPS_HEAD", "CommitRecord", "History", "StoredObject", "check_branch_name"]

@@ -1,0 +1,244 @@
+"""Query indexes (projections) in LMDB, kept current from tree diffs.
+
+State projections describe the checked-out story and change when a commit
+moves the checkout or ``switch``/``undo`` moves it; they are updated from the
+diff of the old and new trees, so their cost is the size of the change.
+The events-by-entity projection covers every commit ever recorded (on any
+branch); readers filter it by ancestry (``log --entity``, ``blame``).
+
+Databases (all keys are bytes, ``\\0``-separated where composite):
+
+==================  ============================================  =================
+name                key                                           value
+==================  ============================================  =================
+p.entity            entity path (``scenes/intro``)                document id
+p.name              folder \\0 lowercased name \\0 entity id       b""
+p.speaker           lowercased speaker \\0 scene id \\0 node id    b""
+p.word              token \\0 scene id \\0 node id                 b""
+p.events            entity path \\0 generation(8) commit(32) i(4)  event id
+==================  ============================================  =================
+
+``reindex`` rebuilds all of them from history; the result is byte-identical.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Iterable, Iterator
+from typing import Any, Final
+
+from comfyvn_vault.domain.entities import Character, Entity, Node, Scene, Timeline, Variable
+from comfyvn_vault.store.ids import ObjectId
+
+DB_ENTITY: Final = b"p.entity"
+DB_NAME: Final = b"p.name"
+DB_SPEAKER: Final = b"p.speaker"
+DB_WORD: Final = b"p.word"
+DB_EVENTS: Final = b"p.events"
+STATE_DBS: Final = (DB_ENTITY, DB_NAME, DB_SPEAKER, DB_WORD)
+ALL_DBS: Final = (*STATE_DBS, DB_EVENTS)
+
+SEP: Final = b"\0"
+_WORD: Final = re.compile(r"\w+", re.UNICODE)
+_GEN: Final = struct.Struct(">Q")
+_IDX: Final = struct.Struct(">I")
+
+
+def tokens(text: str) -> set[str]:
+    """Search tokens of a line: lowercased words (Unicode-aware, so Japanese runs count)."""
+    return {t.lower() for t in _WORD.findall(text)}
+
+
+def _name_of(doc: Entity) -> str:
+    if isinstance(doc, Scene):
+        return doc.title
+    if isinstance(doc, Character | Timeline | Variable):
+        return doc.name
+    return ""
+
+
+def _folder(path: str) -> str:
+    return path.split("/", 1)[0]
+
+
+def _node_keys(scene_id: str, node: Node) -> Iterator[tuple[bytes, bytes]]:
+    tail = SEP + scene_id.encode() + SEP + node.id.encode()
+    if node.speaker:
+        yield DB_SPEAKER, node.speaker.lower().encode() + tail
+    words = tokens(node.content)
+    for choice in node.choices:
+        words |= tokens(choice.text)
+    for word in words:
+        yield DB_WORD, word.encode() + tail
+
+
+def doc_keys(path: str, doc: Entity) -> Iterator[tuple[bytes, bytes]]:
+    """Every (db, key) a document contributes to the state projections (values are empty)."""
+    name = _name_of(doc)
+    if name:
+        yield DB_NAME, _folder(path).encode() + SEP + name.lower().encode() + SEP + doc.id.encode()
+    if isinstance(doc, Scene):
+        for node in doc.nodes:
+            yield from _node_keys(doc.id, node)
+
+
+def scene_delta(old: Scene | None, new: Scene | None) -> tuple[set[tuple[bytes, bytes]], set[tuple[bytes, bytes]]]:
+    """Keys to delete and to add between two versions of a scene, node by node."""
+    old_nodes = {n.id: n for n in old.nodes} if old else {}
+    new_nodes = {n.id: n for n in new.nodes} if new else {}
+    gone: set[tuple[bytes, bytes]] = set()
+    added: set[tuple[bytes, bytes]] = set()
+    either = new if new is not None else old
+    sid = either.id if either is not None else ""
+    for nid in old_nodes.keys() | new_nodes.keys():
+        a, b = old_nodes.get(nid), new_nodes.get(nid)
+        if a == b:
+            continue
+        ka = set(_node_keys(sid, a)) if a else set()
+        kb = set(_node_keys(sid, b)) if b else set()
+        gone |= ka - kb
+        added |= kb - ka
+    return gone, added
+
+
+def event_key(path: str, generation: int, commit: ObjectId, index: int) -> bytes:
+    return path.encode() + SEP + _GEN.pack(generation) + bytes(commit) + _IDX.pack(index)
+
+
+def parse_event_key(key: bytes) -> tuple[str, int, ObjectId, int]:
+    cut = len(key) - 44
+    path = key[: cut - 1].decode()
+    gen = _GEN.unpack_from(key, cut)[0]
+    commit = ObjectId(key[cut + 8 : cut + 40])
+    idx = _IDX.unpack_from(key, cut + 40)[0]
+    return path, gen, commit, idx
+
+
+class Projections:
+    """Opens the projection databases of an LMDB environment and updates them."""
+
+    def __init__(self, env: Any) -> None:
+        self.env = env
+        self.dbs = {name: env.open_db(name) for name in ALL_DBS}
+
+    # -- writing (inside the caller's LMDB write transaction)
+
+    def apply_doc_change(
+        self, txn: Any, path: str, old: Entity | None, new: Entity | None, new_id: ObjectId | None
+    ) -> None:
+        if new_id is None:
+            txn.delete(path.encode(), db=self.dbs[DB_ENTITY])
+        else:
+            txn.put(path.encode(), bytes(new_id), db=self.dbs[DB_ENTITY])
+        if isinstance(old, Scene | None) and isinstance(new, Scene | None):
+            gone, added = scene_delta(old, new)
+            name_gone = {k for k in (doc_keys(path, old) if old else ()) if k[0] == DB_NAME}
+            name_added = {k for k in (doc_keys(path, new) if new else ()) if k[0] == DB_NAME}
+            gone |= name_gone - name_added
+            added |= name_added - name_gone
+        else:
+            ka = set(doc_keys(path, old)) if old is not None else set()
+            kb = set(doc_keys(path, new)) if new is not None else set()
+            gone, added = ka - kb, kb - ka
+        for db, key in gone:
+            txn.delete(key, db=self.dbs[db])
+        for db, key in added:
+            txn.put(key, b"", db=self.dbs[db])
+
+    def add_events(
+        self, txn: Any, commit: ObjectId, generation: int, touched: Iterable[tuple[int, list[str], ObjectId]]
+    ) -> None:
+        db = self.dbs[DB_EVENTS]
+        for index, paths, event_id in touched:
+            for path in paths:
+                txn.put(event_key(path, generation, commit, index), bytes(event_id), db=db)
+
+    def clear(self, txn: Any, names: Iterable[bytes] = ALL_DBS) -> None:
+        for name in names:
+            txn.drop(self.dbs[name], delete=False)
+
+    # -- reading
+
+    def entity_id(self, path: str) -> ObjectId | None:
+        with self.env.begin(db=self.dbs[DB_ENTITY]) as txn:
+            raw = txn.get(path.encode())
+        return ObjectId(bytes(raw)) if raw is not None else None
+
+    def paths(self, folder: str) -> list[tuple[str, ObjectId]]:
+        prefix = (folder + "/").encode()
+        out: list[tuple[str, ObjectId]] = []
+        with self.env.begin(db=self.dbs[DB_ENTITY]) as txn:
+            cur = txn.cursor()
+            if cur.set_range(prefix):
+                for k, v in cur:
+                    if not bytes(k).startswith(prefix):
+                        break
+                    out.append((bytes(k).decode(), ObjectId(bytes(v))))
+        return out
+
+    def _scan(self, db: bytes, prefix: bytes) -> Iterator[bytes]:
+        with self.env.begin(db=self.dbs[db]) as txn:
+            cur = txn.cursor()
+            if cur.set_range(prefix):
+                for k in cur.iternext(keys=True, values=False):
+                    k = bytes(k)
+                    if not k.startswith(prefix):
+                        break
+                    yield k
+
+    def by_name(self, folder: str, name: str) -> list[str]:
+        """Ids of entities in ``folder`` named exactly ``name`` (case-insensitive)."""
+        prefix = folder.encode() + SEP + name.lower().encode() + SEP
+        return [k[len(prefix) :].decode() for k in self._scan(DB_NAME, prefix)]
+
+    def scenes_with_speaker(self, speaker: str) -> dict[str, int]:
+        """Scene id → number of lines ``speaker`` has in it."""
+        prefix = speaker.lower().encode() + SEP
+        out: dict[str, int] = {}
+        for k in self._scan(DB_SPEAKER, prefix):
+            sid = k[len(prefix) :].split(SEP, 1)[0].decode()
+            out[sid] = out.get(sid, 0) + 1
+        return out
+
+    def search(self, text: str) -> list[tuple[str, str]]:
+        """(scene id, node id) of nodes containing every word of ``text``.
+
+        The last word matches as a prefix, so results appear while typing.
+        """
+        words = sorted(tokens(text))
+        if not words:
+            return []
+        last = list(_WORD.findall(text.lower()))[-1]
+        result: set[tuple[str, str]] | None = None
+        for word in words:
+            prefix = word.encode() + (b"" if word == last else SEP)
+            hits: set[tuple[str, str]] = set()
+            for k in self._scan(DB_WORD, prefix):
+                _, sid, nid = k.split(SEP)
+                hits.add((sid.decode(), nid.decode()))
+            result = hits if result is None else result & hits
+            if not result:
+                return []
+        return sorted(result or ())
+
+    def events_for(self, path: str) -> list[tuple[int, ObjectId, int, ObjectId]]:
+        """(generation, commit, index, event id) for events touching ``path``, oldest first."""
+        prefix = path.encode() + SEP
+        out = []
+        with self.env.begin(db=self.dbs[DB_EVENTS]) as txn:
+            cur = txn.cursor()
+            if cur.set_range(prefix):
+                for k, v in cur:
+                    k = bytes(k)
+                    if not k.startswith(prefix):
+                        break
+                    _, gen, commit, idx = parse_event_key(k)
+                    out.append((gen, commit, idx, ObjectId(bytes(v))))
+        return out
+
+    def dump(self, txn: Any) -> Iterator[tuple[bytes, bytes, bytes]]:
+        """Every (db, key, value), for ``reindex --verify``."""
+        for name in ALL_DBS:
+            for k, v in txn.cursor(db=self.dbs[name]):
+                yield name, bytes(k), bytes(v)

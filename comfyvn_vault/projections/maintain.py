@@ -1,0 +1,94 @@
+"""Keeping projections current, and rebuilding them from history (``reindex``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from comfyvn_vault.domain.events import touched
+from comfyvn_vault.history.objects import Commit, EventList, View
+from comfyvn_vault.history.repo import CommitRecord, History
+from comfyvn_vault.projections.index import ALL_DBS, DB_EVENTS, STATE_DBS, Projections
+from comfyvn_vault.store.codec import decode_as
+from comfyvn_vault.store.ids import ObjectId
+
+
+def attach(history: History, projections: Projections) -> None:
+    """Register the hooks that keep ``projections`` current on every commit and view change."""
+
+    def on_commit(txn: Any, rec: CommitRecord) -> None:
+        projections.add_events(
+            txn,
+            rec.commit_id,
+            rec.commit.generation,
+            ((i, touched(e), eid) for i, (e, eid) in enumerate(zip(rec.events, rec.event_ids, strict=True))),
+        )
+        if rec.checkout_from is False:
+            return
+        start = rec.checkout_from if isinstance(rec.checkout_from, ObjectId) else None
+        tip_tree = rec.old_tree
+        from_tree = history.tree_of(start)
+        if from_tree != tip_tree:
+            move_state(txn, history, projections, from_tree, tip_tree)
+        for path, (old, new, new_id) in rec.docs.items():
+            projections.apply_doc_change(txn, path, old, new, new_id)
+
+    def on_view(txn: Any, old: View, new: View) -> None:
+        move_state(txn, history, projections, history.tree_of(old.checkout), history.tree_of(new.checkout))
+
+    history.hooks.append(on_commit)
+    history.view_hooks.append(on_view)
+
+
+def move_state(txn: Any, history: History, projections: Projections, a: ObjectId | None, b: ObjectId | None) -> None:
+    """Update the state projections from tree ``a`` to tree ``b`` (committed trees)."""
+    for path, old_id, new_id in history.trees.diff(a, b):
+        old = history.entity_doc(old_id) if old_id is not None else None
+        new = history.entity_doc(new_id) if new_id is not None else None
+        projections.apply_doc_change(txn, path, old, new, new_id)
+
+
+def all_commits(history: History) -> Iterator[tuple[ObjectId, Commit]]:
+    """Every commit any operation's view ever named (so undone work is included), each once."""
+    tips: set[ObjectId] = set(history.branches().values())
+    for _, op in history.op_log():
+        view = decode_as(history.store.get(op.view), View)
+        tips.update(view.branches.values())
+        tips.update(view.remotes.values())
+        if view.checkout is not None:
+            tips.add(view.checkout)
+    seen: set[ObjectId] = set()
+    stack = list(tips)
+    while stack:
+        oid = stack.pop()
+        if oid in seen:
+            continue
+        seen.add(oid)
+        c = history.commit(oid)
+        yield oid, c
+        stack.extend(p for p in c.parents if p not in seen)
+
+
+def rebuild(txn: Any, history: History, projections: Projections, progress: Callable[[int], None] | None = None) -> int:
+    """Drop and rebuild every projection from history inside ``txn``; returns the events indexed."""
+    projections.clear(txn, ALL_DBS)
+    view = history.view()
+    move_state(txn, history, projections, None, history.tree_of(view.checkout))
+    n = 0
+    for oid, c in all_commits(history):
+        if c.events is None:
+            continue
+        elist = decode_as(history.store.get(c.events), EventList)
+        projections.add_events(txn, oid, c.generation, enumerate_events(elist))
+        n += len(elist.events)
+        if progress:
+            progress(len(elist.events))
+    return n
+
+
+__all__ = ["DB_EVENTS", "STATE_DBS", "all_commits", "attach", "move_state", "rebuild"]
+
+
+def enumerate_events(elist: EventList) -> Iterator[tuple[int, list[str], ObjectId]]:
+    for i, (paths, eid) in enumerate(zip(elist.touched, elist.events, strict=True)):
+        yield i, paths, eid

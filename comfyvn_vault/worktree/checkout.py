@@ -1,0 +1,151 @@
+"""The working copy on disk: entity files materialized from the checked-out tree.
+
+A stat cache in LMDB (``wc.stat``: file → size, mtime, inode, document id)
+lets ``status`` skip files nobody touched, as git's index does. A file whose
+mtime is within ``RACY_NS`` of when it was cached is re-read anyway, since an
+edit in the same clock tick would keep its size and mtime.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from comfyvn_vault.domain.entities import TYPE_OF, Entity
+from comfyvn_vault.history.repo import History
+from comfyvn_vault.store.codec import encode
+from comfyvn_vault.store.fsutil import fsync_dir, os_error
+from comfyvn_vault.store.ids import ObjectId, hash_bytes
+from comfyvn_vault.worktree.format import MalformedFile, file_of, parse, path_of_file, render
+
+DB_STAT: Final = b"wc.stat"
+_STAT: Final = struct.Struct(">QqQ32s")
+RACY_NS: Final = 2_000_000_000
+
+
+class Change:
+    """One entity whose file differs from the checkout: ``old`` → ``new`` (None: absent)."""
+
+    __slots__ = ("new", "old", "path")
+
+    def __init__(self, path: str, old: Entity | None, new: Entity | None) -> None:
+        self.path, self.old, self.new = path, old, new
+
+    @property
+    def kind(self) -> str:
+        return "added" if self.old is None else "deleted" if self.new is None else "modified"
+
+
+class WorkingCopy:
+    """Reads and writes the entity files under a vault's folder."""
+
+    def __init__(self, root: Path, env: Any, history: History) -> None:
+        self.root = root
+        self.env = env
+        self.history = history
+        self.db = env.open_db(DB_STAT)
+
+    def files(self) -> Iterator[tuple[str, os.stat_result]]:
+        """Every entity file on disk, as (relative path, stat)."""
+        for folder in sorted(TYPE_OF):
+            d = self.root / folder
+            if not d.is_dir():
+                continue
+            with os.scandir(d) as it:
+                for entry in it:
+                    rel = f"{folder}/{entry.name}"
+                    if entry.is_file() and path_of_file(rel) is not None:
+                        yield rel, entry.stat()
+
+    def changes(self, tree: ObjectId | None) -> list[Change]:
+        """Entity-level differences between the files and ``tree`` (raises MalformedFile)."""
+        trees = self.history.trees
+        on_disk: set[str] = set()
+        out: list[Change] = []
+        now = time.time_ns()
+        with self.env.begin(db=self.db) as txn:
+            for rel, st in self.files():
+                path = path_of_file(rel)
+                assert path is not None
+                on_disk.add(path)
+                committed_id = trees.get(tree, path) if tree is not None else None
+                cached = txn.get(rel.encode())
+                if cached is not None and committed_id is not None:
+                    size, mtime, ino, doc = _STAT.unpack(cached)
+                    if (
+                        (size, mtime, ino) == (st.st_size, st.st_mtime_ns, st.st_ino)
+                        and doc == committed_id
+                        and now - mtime > RACY_NS
+                    ):
+                        continue
+                entity = self.read(rel)
+                if committed_id is not None and hash_bytes(encode(entity)) == committed_id:
+                    continue
+                old = self.history.entity_doc(committed_id) if committed_id is not None else None
+                out.append(Change(path, old, entity))
+        if tree is not None:
+            for folder in sorted(TYPE_OF):
+                for path, doc_id in trees.items(tree, folder + "/"):
+                    if path not in on_disk:
+                        out.append(Change(path, self.history.entity_doc(doc_id), None))
+        out.sort(key=lambda c: c.path)
+        return out
+
+    def read(self, rel: str) -> Entity:
+        try:
+            text = (self.root / rel).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise MalformedFile(rel, None, "not UTF-8 text") from None
+        except OSError as exc:
+            raise os_error(exc, f"read {rel}") from None
+        return parse(rel, text)
+
+    def write(self, txn: Any, docs: Mapping[str, tuple[Entity | None, ObjectId | None]]) -> None:
+        """Write (or delete) the files of changed entities and cache their stats in ``txn``.
+
+        Each file is replaced atomically (temp file + rename), so an editor or a
+        crash never sees half a file.
+        """
+        dirs: set[Path] = set()
+        for path, (entity, doc_id) in sorted(docs.items()):
+            rel = file_of(path)
+            target = self.root / rel
+            if entity is None:
+                target.unlink(missing_ok=True)
+                txn.delete(rel.encode(), db=self.db)
+                dirs.add(target.parent)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.comfyvn-tmp")
+            try:
+                with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+                    f.write(render(entity))
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, target)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                raise os_error(exc, f"write {rel}") from None
+            dirs.add(target.parent)
+            assert doc_id is not None
+            st = target.stat()
+            txn.put(rel.encode(), _STAT.pack(st.st_size, st.st_mtime_ns, st.st_ino, bytes(doc_id)), db=self.db)
+        for d in dirs:
+            fsync_dir(d)
+
+    def remember(self, txn: Any, path: str, doc_id: ObjectId) -> None:
+        """Cache the stat of a file whose content is now committed as ``doc_id``."""
+        rel = file_of(path)
+        try:
+            st = (self.root / rel).stat()
+        except FileNotFoundError:
+            txn.delete(rel.encode(), db=self.db)
+            return
+        txn.put(rel.encode(), _STAT.pack(st.st_size, st.st_mtime_ns, st.st_ino, bytes(doc_id)), db=self.db)
+
+    def forget(self, txn: Any, path: str) -> None:
+        txn.delete(file_of(path).encode(), db=self.db)
