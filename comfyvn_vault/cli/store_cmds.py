@@ -1,4 +1,4 @@
-"""Verbs over the vault and its object store: init, status, show, fsck, gc."""
+"""Verbs over the vault and its object store: init, fsck, gc."""
 
 from __future__ import annotations
 
@@ -14,13 +14,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p = sub.add_parser("init", parents=[common], help="create a vault")
     p.add_argument("path", nargs="?", default=None, help="folder to make a vault (default: here)")
     p.set_defaults(run=cmd_init)
-
-    p = sub.add_parser("status", parents=[common], help="branch, head, changes, conflicts")
-    p.set_defaults(run=cmd_status)
-
-    p = sub.add_parser("show", parents=[common], help="an object: bytes to stdout, --json for metadata")
-    p.add_argument("id", help="object id or unique prefix (4+ hex digits)")
-    p.set_defaults(run=cmd_show)
 
     p = sub.add_parser("fsck", parents=[common], help="verify every object, pointer and pack")
     p.set_defaults(run=cmd_fsck)
@@ -40,36 +33,6 @@ def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
             emit_json({"schema": "comfyvn.init/1", "path": str(vault.root), "created": created})
         else:
             say(("Initialized empty vault in " if created else "Reinitialized existing vault in ") + str(vault.root))
-    return 0
-
-
-def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
-    with ctx.vault() as vault:
-        doc = vault.status()
-    if args.json:
-        emit_json(doc)
-    else:
-        out(f"vault {doc['vault']}")
-        out(f"{doc['objects']} objects; no commits yet")
-    return 0
-
-
-def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
-    with ctx.vault() as vault:
-        oid = vault.resolve(args.id)
-        if args.json:
-            emit_json(vault.object_json(oid))
-            return 0
-        doc = vault.object_json(oid)
-        if doc["kind"] == "object":
-            import json
-
-            out(json.dumps(doc["value"], indent=2, ensure_ascii=False))
-            return 0
-        sink = sys.stdout.buffer
-        for chunk in vault.iter_object(oid):
-            sink.write(chunk)
-        sink.flush()
     return 0
 
 

@@ -63,3 +63,4 @@ class Operation(StoredObject, frozen=True, tag="Operation"):
     kind: str = "op"  # op | undo | redo
     back: ObjectId | None = None
     forward: ObjectId | None = None
+    restores: ObjectId | None = None  # undo/redo: the operation whose view it restored

@@ -353,9 +353,8 @@ class History:
             raise InputRejected("nothing to undo")
         t_op = self.operation(target)
         old, new = self.view_in(w), decode_as(self.store.get(t_op.view), View)
-        self._put_view(
-            w, old, new, f"undo: {self._effective_description(current)}", kind="undo", back=t_op.back, forward=current
-        )
+        label = self.label(current)
+        self._put_view(w, old, new, f"undo {label}", kind="undo", back=t_op.back, forward=current, restores=target)
         return old, new
 
     def redo(self, w: Any) -> tuple[View, View]:
@@ -366,19 +365,16 @@ class History:
         target = cur_op.forward
         t_op = self.operation(target)
         old, new = self.view_in(w), decode_as(self.store.get(t_op.view), View)
-        self._put_view(
-            w,
-            old,
-            new,
-            f"redo: {self._effective_description(target)}",
-            kind="redo",
-            back=t_op.back,
-            forward=t_op.forward,
-        )
+        label = self.label(target)
+        self._put_view(w, old, new, f"redo {label}", kind="redo", back=t_op.back, forward=t_op.forward, restores=target)
         return old, new
 
-    def _effective_description(self, op_id: ObjectId) -> str:
-        return self.operation(op_id).description
+    def label(self, op_id: ObjectId) -> str:
+        """What an operation did, seen through undo/redo: the normal operation whose view is in force."""
+        op = self.operation(op_id)
+        while op.kind != "op" and op.restores is not None:
+            op = self.operation(op.restores)
+        return repr(op.description)
 
 
 def _branchy(text: str) -> bool:

@@ -1,0 +1,294 @@
+"""Verbs over history: status, log, show, diff, blame, search, commit, branch,
+switch, undo, redo, op log, reindex."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from typing import Any
+
+from comfyvn_vault.cli.context import Context
+from comfyvn_vault.cli.output import emit_json, out, say
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("status", parents=[common], help="branch, head, uncommitted changes, conflicts")
+    p.set_defaults(run=cmd_status)
+
+    p = sub.add_parser("log", parents=[common], help="commits, newest first")
+    p.add_argument("rev", nargs="?", default="HEAD")
+    p.add_argument("-n", type=int, default=None, dest="limit", help="at most N commits")
+    p.add_argument("--entity", help="only commits touching this scene, node (scenes/S#N), character…")
+    p.add_argument("--graph", action="store_true", help="draw the commit graph")
+    p.set_defaults(run=cmd_log)
+
+    p = sub.add_parser("show", parents=[common], help="a commit, an event, an entity or an object")
+    p.add_argument("id", metavar="REV|ID", help="revision, entity (id, name or path) or object id prefix")
+    p.set_defaults(run=cmd_show)
+
+    p = sub.add_parser("diff", parents=[common], help="entity-, node- and field-level differences")
+    p.add_argument("revs", nargs="*", metavar="REV")
+    p.add_argument("--stat", action="store_true", help="one line per entity")
+    p.add_argument("--exit-code", action="store_true", help="exit 1 when there are differences")
+    p.set_defaults(run=cmd_diff)
+
+    p = sub.add_parser("blame", parents=[common], help="who last changed each node of a scene")
+    p.add_argument("scene")
+    p.add_argument("--rev", default="HEAD")
+    p.set_defaults(run=cmd_blame)
+
+    p = sub.add_parser("search", parents=[common], help="full-text search over dialogue")
+    p.add_argument("text")
+    p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("commit", parents=[common], help="record working-copy edits as events in a commit")
+    p.add_argument("-m", "--message", required=True)
+    p.set_defaults(run=cmd_commit)
+
+    p = sub.add_parser("branch", parents=[common], help="list, create or delete branches")
+    p.add_argument("name", nargs="?")
+    p.add_argument("at", nargs="?", help="revision for the new branch (default HEAD)")
+    p.add_argument("-d", "--delete", metavar="NAME")
+    p.set_defaults(run=cmd_branch)
+
+    p = sub.add_parser("switch", parents=[common], help="check out a branch")
+    p.add_argument("name")
+    p.add_argument("-c", "--create", action="store_true", help="create it at HEAD first")
+    p.set_defaults(run=cmd_switch)
+
+    for verb in ("undo", "redo"):
+        p = sub.add_parser(verb, parents=[common], help=f"{verb} the last operation (the operation log)")
+        p.set_defaults(run=cmd_undo_redo, verb_name=verb)
+
+    p = sub.add_parser("op", help="the operation log")
+    ops = p.add_subparsers(dest="op_verb", metavar="VERB", required=True)
+    q = ops.add_parser("log", parents=[common], help="operations, newest first")
+    q.add_argument("-n", type=int, default=None, dest="limit")
+    q.set_defaults(run=cmd_op_log)
+
+    p = sub.add_parser("reindex", parents=[common], help="rebuild the query indexes from history")
+    p.add_argument("--verify", action="store_true", help="exit 1 unless the rebuild matches byte for byte")
+    p.set_defaults(run=cmd_reindex)
+
+
+def _when(ms: int) -> str:
+    return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.vault() as vault:
+        doc = vault.status()
+    if args.json:
+        emit_json(doc)
+        return 0
+    out(f"On branch {doc['branch']} at {doc['head'][:12] if doc['head'] else '(no commits)'}")
+    if not doc["changes"]:
+        out("nothing to commit: the working copy matches HEAD")
+    for ch in doc["changes"]:
+        out(f"  {ch['kind']:<9} {ch['file']}")
+        for line in ch["events"]:
+            out(f"              {line}")
+    for c in doc["conflicts"]:
+        out(f"  conflict  {c['id'][:12]} {c['entity']} {c.get('field', '')}")
+    return 0
+
+
+def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault import queries
+
+    with ctx.vault() as vault:
+        doc = queries.log(vault, args.rev, args.limit, args.entity)
+    if args.json:
+        emit_json(doc)
+        return 0
+    for c in doc["commits"]:
+        marker = "*" if not args.graph else ("*" if len(c["parents"]) < 2 else "M")
+        out(f"{marker} {c['id'][:12]}  {_when(c['time'])}  {c['author']:<12} {c['message']}  [{c['events']} events]")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault import queries
+
+    with ctx.vault() as vault:
+        doc = queries.show(vault, args.id)
+        if args.json:
+            emit_json(doc)
+            return 0
+        if doc["schema"] == "comfyvn.commit/1":
+            out(f"commit {doc['id']}")
+            for p in doc["parents"]:
+                out(f"parent {p}")
+            out(f"author {doc['author']}  {_when(doc['time'])}\n\n    {doc['message']}\n")
+            for e in doc["event_list"]:
+                out(f"  {e['id'][:12]}  {e['summary']}")
+            return 0
+        if doc.get("kind") == "blob":
+            sink = sys.stdout.buffer
+            for chunk in vault.iter_object(vault.resolve(doc["id"])):
+                sink.write(chunk)
+            sink.flush()
+            return 0
+        import json
+
+        body = doc.get("document", doc.get("value"))
+        out(json.dumps(body, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault import queries
+
+    if len(args.revs) > 2:
+        say("comfyvn: diff takes at most two revisions")
+        return 2
+    a = args.revs[0] if args.revs else None
+    b = args.revs[1] if len(args.revs) > 1 else None
+    with ctx.vault() as vault:
+        doc = queries.diff(vault, a, b)
+    if args.json:
+        emit_json(doc)
+    elif args.stat:
+        for e in doc["entities"]:
+            out(f" {e['path']:<40} {e['kind']:<9} {len(e['changes'])} change(s)")
+        out(f" {len(doc['entities'])} entities changed")
+    else:
+        for e in doc["entities"]:
+            out(f"{e['kind']} {e['path']}")
+            for ch in e["changes"]:
+                out(f"  {ch['summary']}")
+                for field, vals in ch.get("fields", {}).items():
+                    out(f"    - {field}: {vals['before']!r}")
+                    out(f"    + {field}: {vals['after']!r}")
+    return 1 if args.exit_code and doc["entities"] else 0
+
+
+def cmd_blame(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault import queries
+
+    with ctx.vault() as vault:
+        doc = queries.blame(vault, args.scene, args.rev)
+    if args.json:
+        emit_json(doc)
+        return 0
+    for n in doc["nodes"]:
+        who = f"{n.get('commit', '?' * 12)[:12]} {n.get('author', ''):<10} {_when(n['time']) if 'time' in n else ''}"
+        out(f"{who}  {n['node']:<8} {(n['speaker'] or '') + ': ' if n['speaker'] else ''}{n['content']}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault import queries
+
+    with ctx.vault() as vault:
+        doc = queries.search(vault, args.text)
+    if args.json:
+        emit_json(doc)
+        return 0
+    for h in doc["hits"]:
+        out(f"{h['scene']}#{h['node']}  {(h['speaker'] + ': ') if h['speaker'] else ''}{h['content']}")
+    if not doc["hits"]:
+        say("no matches")
+    return 0
+
+
+def cmd_commit(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.vault() as vault:
+        rec = vault.commit(args.message)
+    if rec is None:
+        if args.json:
+            emit_json({"schema": "comfyvn.commit-result/1", "commit": None, "events": 0})
+        else:
+            say("nothing to commit")
+        return 0
+    if args.json:
+        emit_json({"schema": "comfyvn.commit-result/1", "commit": rec.commit_id.hex(), "events": len(rec.events)})
+    else:
+        say(f"[{rec.branch} {rec.commit_id.short()}] {args.message} ({len(rec.events)} events)")
+    return 0
+
+
+def cmd_branch(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.vault() as vault:
+        if args.delete:
+            vault.branch_delete(args.delete)
+            say(f"deleted branch {args.delete}")
+            return 0
+        if args.name:
+            tip = vault.branch_create(args.name, args.at)
+            if args.json:
+                emit_json({"schema": "comfyvn.branch/1", "name": args.name, "head": tip.hex()})
+            else:
+                say(f"created branch {args.name} at {tip.short()}")
+            return 0
+        view = vault.history.view()
+    if args.json:
+        emit_json(
+            {
+                "schema": "comfyvn.branches/1",
+                "current": view.head,
+                "branches": [{"name": k, "head": v.hex()} for k, v in sorted(view.branches.items())],
+            }
+        )
+    else:
+        for name, tip in sorted(view.branches.items()):
+            out(f"{'*' if name == view.head else ' '} {name:<24} {tip.short()}")
+    return 0
+
+
+def cmd_switch(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.vault() as vault:
+        view = vault.switch(args.name, create=args.create)
+    if args.json:
+        emit_json({"schema": "comfyvn.switch/1", "branch": view.head, "head": _hex(view.checkout)})
+    else:
+        say(f"switched to {'a new ' if args.create else ''}branch {view.head}")
+    return 0
+
+
+def _hex(oid: Any) -> str | None:
+    return oid.hex() if oid is not None else None
+
+
+def cmd_undo_redo(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.vault() as vault:
+        _, new = vault.undo() if args.verb_name == "undo" else vault.redo()
+        op = vault.history.operation(vault.history.op_head())  # type: ignore[arg-type]
+    if args.json:
+        emit_json(
+            {
+                "schema": f"comfyvn.{args.verb_name}/1",
+                "operation": op.description,
+                "branch": new.head,
+                "head": _hex(new.branches.get(new.head)),
+            }
+        )
+    else:
+        say(op.description)
+    return 0
+
+
+def cmd_op_log(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault import queries
+
+    with ctx.vault() as vault:
+        doc = queries.op_log(vault, args.limit)
+    if args.json:
+        emit_json(doc)
+        return 0
+    for op in doc["operations"]:
+        out(f"{op['id'][:12]}  {_when(op['time'])}  {op['author']:<10} {op['description']}")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.vault() as vault:
+        result = vault.reindex(verify=args.verify)
+    if args.json:
+        emit_json({"schema": "comfyvn.reindex/1", **result})
+    elif args.verify:
+        say("projections match history" if result["identical"] else "projections differ from a rebuild")
+    else:
+        say(f"rebuilt projections from history ({result['events']} events)")
+    return 1 if args.verify and not result["identical"] else 0

@@ -1,0 +1,385 @@
+"""Story editing verbs shared by the CLI and the TUI.
+
+Every verb builds the new version of the entity it edits and hands it to
+:func:`save`, which turns old → new into fine-grained events with
+:func:`~comfyvn_vault.domain.diffing.diff_entities` (the same path a hand-edited
+file takes) and commits them, or, with ``commit=False``, only rewrites the
+working-copy file so the change shows in ``status`` until the next ``commit``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import msgspec
+from msgspec.structs import replace
+
+from comfyvn_vault.domain.diffing import diff_entities
+from comfyvn_vault.domain.entities import Character, Choice, Entity, Node, Scene, Timeline, Variable
+from comfyvn_vault.domain.errors import Rejected
+from comfyvn_vault.domain.events import Cause, Event
+from comfyvn_vault.domain.paths import CHARACTERS, SCENES, TIMELINES, VARIABLES, check_id, entity_path
+from comfyvn_vault.errors import InputRejected, ObjectNotFound
+from comfyvn_vault.vault import Vault
+
+
+class Saved(msgspec.Struct):
+    """What a verb did: the entity it created or edited, and the commit (None with commit=False)."""
+
+    id: str
+    commit: str | None
+    events: int
+
+
+# ----------------------------------------------------------------- reading
+
+
+def current(vault: Vault, path: str, *, worktree: bool = False) -> Entity | None:
+    """The entity at ``path`` in the checkout (or, with ``worktree``, as its file says now)."""
+    if worktree:
+        from comfyvn_vault.worktree.format import file_of
+
+        rel = file_of(path)
+        if (vault.root / rel).is_file():
+            return vault.worktree.read(rel)
+        tree = vault.checkout_tree()
+        if tree is not None and vault.history.trees.get(tree, path) is not None:
+            return None  # the file was deleted in the working copy
+    doc_id = vault.projections.entity_id(path)
+    return vault.history.entity_doc(doc_id) if doc_id is not None else None
+
+
+def need(vault: Vault, folder: str, entity_id: str, kind: type[Any], worktree: bool = False) -> Any:
+    doc = current(vault, entity_path(folder, check_id(entity_id)), worktree=worktree)
+    if doc is None or not isinstance(doc, kind):
+        raise ObjectNotFound(f"no {kind.__name__.lower()} {entity_id!r}")
+    return doc
+
+
+def find_id(vault: Vault, folder: str, text: str) -> str:
+    """An entity id given its id or its (case-insensitive) name or title."""
+    if current(vault, entity_path(folder, text) if _valid_id(text) else "") is not None:
+        return text
+    ids = vault.projections.by_name(folder, text)
+    if len(ids) == 1:
+        return ids[0]
+    if len(ids) > 1:
+        raise InputRejected(f"{len(ids)} {folder} are named {text!r}: give the id ({', '.join(ids[:5])})")
+    raise ObjectNotFound(f"no {folder[:-1]} with id or name {text!r}")
+
+
+def _valid_id(text: str) -> bool:
+    try:
+        check_id(text)
+        return True
+    except Rejected:
+        return False
+
+
+def slug(text: str, fallback: str) -> str:
+    """A readable id from a title: ``"The Lighthouse!"`` → ``the-lighthouse``."""
+    s = re.sub(r"[^A-Za-z0-9_.-]+", "-", text.strip().lower()).strip("-.")[:48]
+    return s or fallback
+
+
+def fresh_id(taken: set[str], base: str) -> str:
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _next_numbered(taken: set[str], prefix: str) -> str:
+    n = len(taken) + 1
+    while f"{prefix}{n}" in taken:
+        n += 1
+    return f"{prefix}{n}"
+
+
+# ----------------------------------------------------------------- saving
+
+
+def save(
+    vault: Vault,
+    changes: Mapping[str, Entity | None],
+    message: str,
+    *,
+    commit: bool = True,
+    cause: Cause | None = None,
+    subject: str = "",
+) -> Saved:
+    """Record new versions of entities as fine-grained events (see module doc)."""
+    cause = cause or Cause(kind="user")
+    if not commit:
+        return _save_to_worktree(vault, changes, cause, subject)
+    events: list[Event] = []
+    for path, new in changes.items():
+        events.extend(diff_entities(path, current(vault, path), new, cause=cause))
+    if not events:
+        return Saved(subject, None, 0)
+    rec = vault.record(events, message)
+    return Saved(subject, rec.commit_id.hex(), len(events))
+
+
+def _save_to_worktree(vault: Vault, changes: Mapping[str, Entity | None], cause: Cause, subject: str) -> Saved:
+    from comfyvn_vault.domain.apply import apply_all
+
+    n = 0
+    committed = vault.history.lookup_in(vault.checkout_tree())
+    olds = {path: current(vault, path, worktree=True) for path in changes}
+
+    def lookup(p: str) -> Entity | None:
+        return olds[p] if p in olds else committed(p)
+
+    for path, new in changes.items():
+        events = diff_entities(path, olds[path], new, cause=cause)
+        # Validate against the rest of the story before touching the file.
+        apply_all(lookup, events)
+        n += len(events)
+    with vault.store.transaction():
+        for path, new in changes.items():
+            vault.worktree.write_file(path, new)
+    return Saved(subject, None, n)
+
+
+# ----------------------------------------------------------------- scenes
+
+
+def scene_new(vault: Vault, title: str, scene_id: str | None = None, **opts: Any) -> Saved:
+    taken = {p.split("/", 1)[1] for p, _ in vault.projections.paths(SCENES)}
+    sid = check_id(scene_id) if scene_id else fresh_id(taken, slug(title, "scene"))
+    if sid in taken:
+        raise InputRejected(f"scene {sid!r} already exists")
+    scene = Scene(id=sid, title=title)
+    return save(
+        vault,
+        {entity_path(SCENES, sid): scene},
+        opts.pop("message", None) or f"New scene: {title}",
+        subject=sid,
+        **opts,
+    )
+
+
+def scene_rm(vault: Vault, scene_ref: str, **opts: Any) -> Saved:
+    sid = find_id(vault, SCENES, scene_ref)
+    return save(
+        vault, {entity_path(SCENES, sid): None}, opts.pop("message", None) or f"Remove scene {sid}", subject=sid, **opts
+    )
+
+
+def scene_list(vault: Vault) -> list[dict[str, Any]]:
+    out = []
+    for _, doc_id in vault.projections.paths(SCENES):
+        scene = vault.history.entity_doc(doc_id)
+        assert isinstance(scene, Scene)
+        out.append({"id": scene.id, "title": scene.title, "nodes": len(scene.nodes)})
+    return out
+
+
+def node_add(
+    vault: Vault,
+    scene_ref: str,
+    *,
+    type: Literal["text", "choice", "action"] = "text",
+    speaker: str | None = None,
+    content: str = "",
+    after: str | None = None,
+    node_id: str | None = None,
+    **opts: Any,
+) -> Saved:
+    commit = opts.get("commit", True)
+    sid = find_id(vault, SCENES, scene_ref)
+    scene: Scene = need(vault, SCENES, sid, Scene, worktree=not commit)
+    ids = [n.id for n in scene.nodes]
+    nid = check_id(node_id, "node id") if node_id else _next_numbered(set(ids), "n")
+    if nid in ids:
+        raise InputRejected(f"scene {sid} already has a node {nid!r}")
+    node = Node(id=nid, type=type, speaker=speaker, content=content)
+    if after is None:
+        nodes = [*scene.nodes, node]
+    else:
+        if after not in ids:
+            raise ObjectNotFound(f"scene {sid} has no node {after!r}")
+        at = ids.index(after) + 1
+        nodes = [*scene.nodes[:at], node, *scene.nodes[at:]]
+    new = replace(scene, nodes=nodes)
+    msg = opts.pop("message", None) or f"Add node {nid} to {sid}"
+    return save(vault, {entity_path(SCENES, sid): new}, msg, subject=nid, **opts)
+
+
+def _edit_node(vault: Vault, scene_ref: str, node_id: str, change: Any, default_message: str, **opts: Any) -> Saved:
+    commit = opts.get("commit", True)
+    sid = find_id(vault, SCENES, scene_ref)
+    scene: Scene = need(vault, SCENES, sid, Scene, worktree=not commit)
+    for i, node in enumerate(scene.nodes):
+        if node.id == node_id:
+            nodes = list(scene.nodes)
+            new_node = change(node)
+            if new_node is None:
+                del nodes[i]
+            else:
+                nodes[i] = new_node
+            new = replace(scene, nodes=nodes)
+            msg = opts.pop("message", None) or default_message
+            return save(vault, {entity_path(SCENES, sid): new}, msg, subject=node_id, **opts)
+    raise ObjectNotFound(f"scene {sid} has no node {node_id!r}")
+
+
+def node_edit(vault: Vault, scene_ref: str, node_id: str, **fields: Any) -> Saved:
+    opts = {k: fields.pop(k) for k in ("commit", "message") if k in fields}
+    changes = {k: v for k, v in fields.items() if v is not None}
+    if not changes:
+        raise InputRejected("nothing to change: give --speaker, --content or --type")
+    return _edit_node(vault, scene_ref, node_id, lambda n: replace(n, **changes), f"Edit node {node_id}", **opts)
+
+
+def node_rm(vault: Vault, scene_ref: str, node_id: str, **opts: Any) -> Saved:
+    return _edit_node(vault, scene_ref, node_id, lambda n: None, f"Remove node {node_id}", **opts)
+
+
+def choice_add(
+    vault: Vault,
+    scene_ref: str,
+    node_id: str,
+    *,
+    text: str,
+    target: str,
+    condition: str | None = None,
+    weight: int | None = None,
+    choice_id: str | None = None,
+    **opts: Any,
+) -> Saved:
+    def add(node: Node) -> Node:
+        ids = {c.id for c in node.choices}
+        cid = check_id(choice_id, "choice id") if choice_id else _next_numbered(ids, "c")
+        if cid in ids:
+            raise InputRejected(f"node {node_id} already has a choice {cid!r}")
+        choice = Choice(id=cid, text=text, target=target, condition=condition, weight=weight)
+        node_type = "choice" if node.type == "text" and not node.choices else node.type
+        return replace(node, type=node_type, choices=[*node.choices, choice])
+
+    return _edit_node(vault, scene_ref, node_id, add, f"Add a choice to {node_id}", **opts)
+
+
+def choice_rm(vault: Vault, scene_ref: str, node_id: str, choice_id: str, **opts: Any) -> Saved:
+    def rm(node: Node) -> Node:
+        if choice_id not in {c.id for c in node.choices}:
+            raise ObjectNotFound(f"node {node_id} has no choice {choice_id!r}")
+        return replace(node, choices=[c for c in node.choices if c.id != choice_id])
+
+    return _edit_node(vault, scene_ref, node_id, rm, f"Remove choice {choice_id}", **opts)
+
+
+# ----------------------------------------------------------------- characters, timelines, variables
+
+
+def character_new(
+    vault: Vault, name: str, traits: Mapping[str, str] | None = None, character_id: str | None = None, **opts: Any
+) -> Saved:
+    taken = {p.split("/", 1)[1] for p, _ in vault.projections.paths(CHARACTERS)}
+    cid = check_id(character_id) if character_id else fresh_id(taken, slug(name, "character"))
+    if cid in taken:
+        raise InputRejected(f"character {cid!r} already exists")
+    ch = Character(id=cid, name=name, traits=dict(traits or {}))
+    msg = opts.pop("message", None) or f"New character: {name}"
+    return save(vault, {entity_path(CHARACTERS, cid): ch}, msg, subject=cid, **opts)
+
+
+def character_edit(
+    vault: Vault,
+    ref: str,
+    *,
+    name: str | None = None,
+    traits: Mapping[str, str] | None = None,
+    unset: list[str] | None = None,
+    **opts: Any,
+) -> Saved:
+    cid = find_id(vault, CHARACTERS, ref)
+    ch: Character = need(vault, CHARACTERS, cid, Character, worktree=not opts.get("commit", True))
+    new_traits = {**ch.traits, **(traits or {})}
+    for key in unset or []:
+        new_traits.pop(key, None)
+    new = replace(ch, name=name if name is not None else ch.name, traits=new_traits)
+    msg = opts.pop("message", None) or f"Edit character {cid}"
+    return save(vault, {entity_path(CHARACTERS, cid): new}, msg, subject=cid, **opts)
+
+
+def entity_list(vault: Vault, folder: str) -> list[Entity]:
+    return [vault.history.entity_doc(doc_id) for _, doc_id in vault.projections.paths(folder)]
+
+
+def timeline_new(
+    vault: Vault, name: str, scenes: list[str] | None = None, timeline_id: str | None = None, **opts: Any
+) -> Saved:
+    taken = {p.split("/", 1)[1] for p, _ in vault.projections.paths(TIMELINES)}
+    tid = check_id(timeline_id) if timeline_id else fresh_id(taken, slug(name, "timeline"))
+    if tid in taken:
+        raise InputRejected(f"timeline {tid!r} already exists")
+    order = [find_id(vault, SCENES, s) for s in scenes or []]
+    msg = opts.pop("message", None) or f"New timeline: {name}"
+    return save(
+        vault, {entity_path(TIMELINES, tid): Timeline(id=tid, name=name, scene_order=order)}, msg, subject=tid, **opts
+    )
+
+
+def timeline_edit(
+    vault: Vault,
+    ref: str,
+    *,
+    add: list[str] | None = None,
+    remove: list[str] | None = None,
+    order: list[str] | None = None,
+    name: str | None = None,
+    **opts: Any,
+) -> Saved:
+    tid = find_id(vault, TIMELINES, ref)
+    tl: Timeline = need(vault, TIMELINES, tid, Timeline, worktree=not opts.get("commit", True))
+    scene_order = [find_id(vault, SCENES, s) for s in order] if order is not None else list(tl.scene_order)
+    gone = {find_id(vault, SCENES, s) for s in remove or []}
+    scene_order = [s for s in scene_order if s not in gone]
+    scene_order += [find_id(vault, SCENES, s) for s in add or []]
+    new = replace(tl, scene_order=scene_order, name=name if name is not None else tl.name)
+    msg = opts.pop("message", None) or f"Edit timeline {tid}"
+    return save(vault, {entity_path(TIMELINES, tid): new}, msg, subject=tid, **opts)
+
+
+def parse_value(text: str) -> int | str | bool:
+    """``true``/``false`` → bool, an integer → int, anything else → str (no floats: they do not hash stably)."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if re.fullmatch(r"[-+]?\d+", text.strip()):
+        return int(text)
+    return text
+
+
+def var_set(
+    vault: Vault, name: str, value: str, scope: Literal["global", "session", "scene"] = "global", **opts: Any
+) -> Saved:
+    vid = check_id(name, "variable name")
+    old = current(vault, entity_path(VARIABLES, vid), worktree=not opts.get("commit", True))
+    parsed = parse_value(value)
+    if isinstance(old, Variable) and type(old.value) is not type(parsed):
+        raise InputRejected(
+            f"variable {name} holds a {type(old.value).__name__}; {value!r} is a {type(parsed).__name__}"
+        )
+    new = Variable(id=vid, name=name, value=parsed, scope=scope)
+    msg = opts.pop("message", None) or f"Set {name} = {value}"
+    return save(vault, {entity_path(VARIABLES, vid): new}, msg, subject=vid, **opts)
+
+
+def var_rm(vault: Vault, name: str, **opts: Any) -> Saved:
+    vid = find_id(vault, VARIABLES, name)
+    msg = opts.pop("message", None) or f"Remove variable {name}"
+    return save(vault, {entity_path(VARIABLES, vid): None}, msg, subject=vid, **opts)
+
+
+def to_json(entity: Entity) -> dict[str, Any]:
+    """An entity document as JSON-able builtins (without the internal type tag)."""
+    data: dict[str, Any] = msgspec.to_builtins(entity)
+    data.pop("_type", None)
+    return data
