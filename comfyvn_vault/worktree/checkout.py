@@ -105,20 +105,29 @@ class WorkingCopy:
         return parse(rel, text)
 
     def write(self, txn: Any, docs: Mapping[str, tuple[Entity | None, ObjectId | None]]) -> None:
-        """Write (or delete) the files of changed entities and cache their stats in ``txn``.
-
-        Each file is replaced atomically (temp file + rename), so an editor or a
-        crash never sees half a file.
-        """
+        """Write (or delete) the files of changed entities and cache their stats in ``txn``."""
         dirs: set[Path] = set()
         for path, (entity, doc_id) in sorted(docs.items()):
-            rel = file_of(path)
-            target = self.root / rel
-            if entity is None:
-                target.unlink(missing_ok=True)
-                txn.delete(rel.encode(), db=self.db)
-                dirs.add(target.parent)
-                continue
+            target = self.write_file(path, entity, sync_dir=False)
+            dirs.add(target.parent)
+            if entity is None or doc_id is None:
+                self.forget(txn, path)
+            else:
+                self.remember(txn, path, doc_id)
+        for d in dirs:
+            if d.is_dir():
+                fsync_dir(d)
+
+    def write_file(self, path: str, entity: Entity | None, sync_dir: bool = True) -> Path:
+        """Replace one entity file atomically (temp file + rename), or delete it for None.
+
+        An editor or a crash never sees half a file.
+        """
+        rel = file_of(path)
+        target = self.root / rel
+        if entity is None:
+            target.unlink(missing_ok=True)
+        else:
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.comfyvn-tmp")
             try:
@@ -130,12 +139,9 @@ class WorkingCopy:
             except OSError as exc:
                 tmp.unlink(missing_ok=True)
                 raise os_error(exc, f"write {rel}") from None
-            dirs.add(target.parent)
-            assert doc_id is not None
-            st = target.stat()
-            txn.put(rel.encode(), _STAT.pack(st.st_size, st.st_mtime_ns, st.st_ino, bytes(doc_id)), db=self.db)
-        for d in dirs:
-            fsync_dir(d)
+        if sync_dir and target.parent.is_dir():
+            fsync_dir(target.parent)
+        return target
 
     def remember(self, txn: Any, path: str, doc_id: ObjectId) -> None:
         """Cache the stat of a file whose content is now committed as ``doc_id``."""
