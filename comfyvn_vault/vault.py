@@ -166,13 +166,12 @@ class Vault:
                     if st is None and progress:
                         progress(size)
                     added.append(AddedFile(str(p), result.id, result.size, result.new))
-                if any(a.new for a in added):
+                # Every file of the add goes into the roll, new or not: a blob that was
+                # stored but unreachable (about to be collected) is reachable again.
+                unique = {a.id: Path(a.path).name for a in added}
+                if unique:
                     parent = w.ref(ROLL_REF)
-                    roll = AssetRoll(
-                        parent=parent,
-                        blobs=[a.id for a in added if a.new],
-                        names=[Path(a.path).name for a in added if a.new],
-                    )
+                    roll = AssetRoll(parent=parent, blobs=list(unique), names=list(unique.values()))
                     w.set_ref(ROLL_REF, w.put_object(roll), parent)
             return added
         except BaseException:

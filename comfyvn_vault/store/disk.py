@@ -99,6 +99,8 @@ class DiskObjectStore:
         self.loose_threshold = loose_threshold
         self.lock_timeout = lock_timeout
         self.env = open_env(self.paths)
+        # Free reader slots left by processes that died (SIGKILL) while reading.
+        self.env.reader_check()
         self.objects_db = self.env.open_db(DB_OBJECTS)
         self.packs_db = self.env.open_db(DB_PACKS)
         self.refs_db = self.env.open_db(DB_REFS)
@@ -373,7 +375,8 @@ class DiskWriter:
         self.ref_updates: dict[str, ObjectId | None] = {}
         self.hooks: list[CommitHook] = []
         self._pack: int | None = None
-        self._pack_file: BinaryIO | None = None
+        self._pack_fd: int | None = None
+        self._buf = bytearray()  # appended records not yet written to the pack
         self._pack_base = 0
         self._pack_len = 0
         self._pack_new = False
@@ -422,9 +425,9 @@ class DiskWriter:
         self.staged[staged.id] = staged
         return AddResult(staged.id, staged.size, new=True)
 
-    def _open_pack(self) -> BinaryIO:
-        if self._pack_file is not None:
-            return self._pack_file
+    def _open_pack(self) -> int:
+        if self._pack_fd is not None:
+            return self._pack_fd
         packs = self.store.packs()
         number = max(packs) if packs else 1
         committed = packs.get(number, 0)
@@ -433,36 +436,50 @@ class DiskWriter:
         path = self.store.paths.pack(number)
         self._pack_new = not path.exists()
         try:
-            f = open(path, "r+b" if not self._pack_new else "w+b")
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             # Drop any tail a crashed writer appended but never committed.
-            f.truncate(committed)
-            f.seek(committed)
+            os.ftruncate(fd, committed)
         except OSError as exc:
             raise os_error(exc, "open a pack") from None
-        self._pack, self._pack_file, self._pack_base, self._pack_len = number, f, committed, committed
-        return f
+        self._pack, self._pack_fd, self._pack_base, self._pack_len = number, fd, committed, committed
+        return fd
+
+    def _drain(self) -> None:
+        """Write buffered records to the pack (an unbuffered fd: a failed write is never retried by close)."""
+        if self._pack_fd is None or not self._buf:
+            return
+        view = memoryview(self._buf)
+        offset = self._pack_len - len(self._buf)
+        try:
+            while view:
+                n = os.pwrite(self._pack_fd, view, offset)
+                view = view[n:]
+                offset += n
+        except OSError as exc:
+            raise os_error(exc, "append to a pack") from None
+        finally:
+            view.release()
+        self._buf.clear()
 
     def _append(self, oid: ObjectId, raw: bytes, flags: int) -> None:
         packed = compression.compress_if_worth(raw)
         data = raw if packed is None else packed
         if packed is not None:
             flags |= FLAG_ZSTD
-        f = self._open_pack()
-        header = RECORD.pack(PACK_MAGIC, flags, len(raw), len(data), oid)
-        try:
-            f.write(header)
-            f.write(data)
-        except OSError as exc:
-            raise os_error(exc, "append to a pack") from None
+        self._open_pack()
+        self._buf += RECORD.pack(PACK_MAGIC, flags, len(raw), len(data), oid)
+        self._buf += data
         assert self._pack is not None
         offset = self._pack_len + RECORD.size
         self._pack_len = offset + len(data)
         self.entries[oid] = Entry(LOC_PACK, flags, self._pack, offset, len(data), len(raw))
+        if len(self._buf) >= CHUNK:
+            self._drain()
 
     def flush_for_read(self, pack: int) -> None:
         """Make appended bytes visible to preads of the same pack."""
-        if self._pack_file is not None and pack == self._pack:
-            self._pack_file.flush()
+        if pack == self._pack:
+            self._drain()
 
     # -- refs and hooks
 
@@ -489,9 +506,9 @@ class DiskWriter:
         store = self.store
         paths = store.paths
         try:
-            if self._pack_file is not None:
-                self._pack_file.flush()
-                os.fsync(self._pack_file.fileno())
+            if self._pack_fd is not None:
+                self._drain()
+                os.fsync(self._pack_fd)
                 if self._pack_new:
                     fsync_dir(paths.packs)
             dirs: set[Path] = set()
@@ -531,9 +548,10 @@ class DiskWriter:
 
     def abort(self) -> None:
         """Undo everything this transaction wrote; the store is as it was."""
-        if self._pack_file is not None:
+        self._buf.clear()
+        if self._pack_fd is not None:
             try:
-                self._pack_file.truncate(self._pack_base)
+                os.ftruncate(self._pack_fd, self._pack_base)
             except OSError:
                 pass  # the next writer truncates to the committed length anyway
             self._close_pack()
@@ -545,9 +563,9 @@ class DiskWriter:
             placed.unlink(missing_ok=True)
 
     def _close_pack(self) -> None:
-        if self._pack_file is not None:
-            self._pack_file.close()
-            self._pack_file = None
+        if self._pack_fd is not None:
+            os.close(self._pack_fd)
+            self._pack_fd = None
 
 
 def _short(oid: ObjectId | None) -> str:

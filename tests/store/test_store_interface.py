@@ -169,7 +169,8 @@ def test_readers_see_only_committed_state(disk_store: DiskObjectStore) -> None:
 
     with disk_store.transaction() as w:
         oid = w.put_bytes(b"pending").id
-        assert not disk_store.has(oid)
+        assert disk_store.has(oid)  # the writing process sees its own transaction
+        assert disk_store.get(oid) == b"pending"
         assert not other_process_sees(oid)
     assert disk_store.has(oid)
     assert other_process_sees(oid)
