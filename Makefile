@@ -31,6 +31,9 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+schemas: $(STAMP)
+	$(BIN)/python -m comfyvn_vault.schema_gen
+
 bench: $(STAMP)
 	$(BIN)/python -m benches.run_all
 

@@ -32,7 +32,26 @@ _EXPORTS = {
     "VaultError": "comfyvn_vault.errors",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+__all__ = [
+    "AmbiguousId",
+    "ConcurrentWork",
+    "CorruptObject",
+    "DiskObjectStore",
+    "InputRejected",
+    "LockHeld",
+    "MemoryObjectStore",
+    "NotAVault",
+    "ObjectId",
+    "ObjectNotFound",
+    "RefMoved",
+    "RemoteFailed",
+    "StorageFull",
+    "StoredObject",
+    "UsageError",
+    "Vault",
+    "VaultError",
+    "__version__",
+]
 
 if TYPE_CHECKING:
     from comfyvn_vault.errors import (

@@ -34,3 +34,7 @@ def test_cli_start_imports_nothing_heavy() -> None:
     mods = _modules_after("import comfyvn_vault.cli.main")
     heavy = {"textual", "rich", "cv2", "fitz", "c2pa", "httpx", "watchfiles", "PIL", "psutil"}
     assert not heavy & {m.split(".")[0] for m in mods}
+
+
+def test_all_matches_the_lazy_exports() -> None:
+    assert set(comfyvn_vault.__all__) - {"__version__"} == set(comfyvn_vault._EXPORTS)

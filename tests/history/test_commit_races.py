@@ -87,7 +87,8 @@ with Vault.open(root) as v:
     # Both processes compute their edit against the same tip, then race to commit it.
     scene = story.need(v, "scenes", "race", story.Scene)
     import msgspec
-    new = msgspec.structs.replace(scene, nodes=[msgspec.structs.replace(scene.nodes[0], content=text), *scene.nodes[1:]])
+    first = msgspec.structs.replace(scene.nodes[0], content=text)
+    new = msgspec.structs.replace(scene, nodes=[first, *scene.nodes[1:]])
     from comfyvn_vault.domain.diffing import diff_entities
     from comfyvn_vault.domain.events import Cause
     events = diff_entities("scenes/race", scene, new, cause=Cause(kind="user"))
