@@ -93,8 +93,8 @@ class Vault:
         return vault, True
 
     @classmethod
-    def open(cls, start: Path | None = None) -> Vault:
-        root = find_vault(start or Path.cwd())
+    def open(cls, start: Path | str | None = None) -> Vault:
+        root = find_vault(Path(start) if start is not None else Path.cwd())
         meta = root / STORE_DIR
         version = (meta / "format").read_text().strip()
         if version != str(FORMAT_VERSION):
@@ -137,7 +137,8 @@ class Vault:
         return doc
 
     def iter_object(self, oid: ObjectId) -> Iterator[bytes]:
-        return self.store.iter_chunks(oid)
+        """An object's bytes, verified in full before the first chunk is yielded."""
+        return self.store.iter_chunks(oid, verify_first=True)
 
     # ----------------------------------------------------------------- assets
 

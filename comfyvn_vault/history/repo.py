@@ -154,6 +154,8 @@ class History:
 
     def resolve_rev(self, text: str) -> ObjectId:
         """A branch name, ``HEAD``, ``REV~N`` or a commit id (prefix) to a commit id."""
+        if not text.strip():
+            raise InputRejected("empty revision")
         base, _, back = text.partition("~")
         steps = 0
         if back:

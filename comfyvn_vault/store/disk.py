@@ -194,7 +194,7 @@ class DiskObjectStore:
             return data
         return b"".join(self.iter_chunks(oid))
 
-    def iter_chunks(self, oid: ObjectId) -> Iterator[bytes]:
+    def iter_chunks(self, oid: ObjectId, verify_first: bool = False) -> Iterator[bytes]:
         """Stream an object's raw bytes; raises :class:`CorruptObject` at the end on a mismatch.
 
         Callers that must not act on bad bytes write to a temp file and keep it
@@ -205,6 +205,11 @@ class DiskObjectStore:
             yield self.get(oid)
             return
         path = self.paths.loose_file(oid, bool(e.flags & FLAG_ZSTD))
+        if verify_first:
+            # One hashing pass first (page-cached for the second), so a caller
+            # streaming to a pipe never emits a byte of a damaged object.
+            for _ in self.iter_chunks(oid, verify_first=False):
+                pass
         h = new_hasher()
         n = 0
         try:
@@ -543,7 +548,8 @@ class DiskWriter:
         except lmdb.MapFullError:
             raise os_error(OSError(28, "index map full"), "update the index") from None
         except lmdb.Error as exc:
-            raise os_error(OSError(5, str(exc)), "update the index") from None
+            code = 28 if "No space left" in str(exc) else 5
+            raise os_error(OSError(code, str(exc)), "update the index") from None
         self._close_pack()
 
     def abort(self) -> None:

@@ -35,11 +35,12 @@ def write_durably(path: Path, data: bytes) -> None:
 
 def os_error(exc: OSError, what: str) -> VaultError:
     """Turn an OSError into the one-line error a user should see."""
-    if exc.errno in _FULL:
-        return StorageFull(f"no space left while {what}; nothing was changed")
-    reason = exc.strerror or exc.__class__.__name__
+    if exc.errno in _FULL or "No space left" in str(exc):
+        limit = "the file-size limit was reached" if exc.errno == errno.EFBIG else "no space left on the device"
+        return StorageFull(f"{limit} (trying to {what}); nothing was changed")
+    reason = exc.strerror or str(exc) or exc.__class__.__name__
     name = f" {exc.filename}" if exc.filename else ""
-    return InputRejected(f"cannot {what}:{name}: {reason}")
+    return InputRejected(f"cannot {what}{name}: {reason}")
 
 
 class WriterLock:
