@@ -24,6 +24,80 @@ def run(*args: str, cwd: Path) -> str:
     return proc.stdout
 
 
+def write_story(target: Path) -> None:
+    """A small branching story, written with the edit verbs, then varied on a branch."""
+    print("\n# A branching story, one verb at a time (each verb is a commit)")
+    run("character", "new", "Alice", "--trait", "role=lighthouse keeper's niece", cwd=target)
+    run("character", "new", "Bob", "--trait", "role=fisherman", cwd=target)
+    run("var", "set", "courage", "0", cwd=target)
+    run("scene", "new", "The Lighthouse", "--id", "intro", cwd=target)
+    lines = [
+        ("Alice", "The lamp hasn't turned in forty years. Tonight it did."),
+        ("Bob", "Maybe the keeper came back?"),
+        ("Alice", "The keeper drowned, Bob. I was there."),
+    ]
+    for speaker, text in lines:
+        run("scene", "node", "add", "intro", "--speaker", speaker, "--content", text, cwd=target)
+    run("scene", "node", "add", "intro", "--type", "choice", "--content", "Who is up there?", "--id", "ask", cwd=target)
+    run("scene", "new", "The Stairs", "--id", "stairs", cwd=target)
+    run(
+        "scene",
+        "node",
+        "add",
+        "stairs",
+        "--speaker",
+        "Alice",
+        "--content",
+        "Stay close. The steps are rotten.",
+        cwd=target,
+    )
+    run("scene", "new", "Morning", "--id", "morning", cwd=target)
+    run(
+        "scene",
+        "node",
+        "add",
+        "morning",
+        "--speaker",
+        "Bob",
+        "--content",
+        "By daylight, the lamp is dark again.",
+        cwd=target,
+    )
+    run(
+        "scene",
+        "choice",
+        "add",
+        "intro",
+        "ask",
+        "--text",
+        "Climb the stairs",
+        "--target",
+        "stairs:",
+        "--condition",
+        "courage >= 0",
+        cwd=target,
+    )
+    run("scene", "choice", "add", "intro", "ask", "--text", "Wait for morning", "--target", "morning:", cwd=target)
+    run("timeline", "new", "Main route", "intro", "stairs", "morning", cwd=target)
+    print("\n# A variant on a branch, then back")
+    run("switch", "-c", "darker", cwd=target)
+    run("scene", "node", "edit", "intro", "n3", "--content", "The keeper drowned, Bob. I pushed him.", cwd=target)
+    run("switch", "main", cwd=target)
+    run("diff", "main", "darker", cwd=target)
+    print("\n# Hand edits become fine-grained events")
+    intro = target / "scenes" / "intro.toml"
+    intro.write_text(intro.read_text().replace("forty years", "fifty years"))
+    run("status", cwd=target)
+    run("commit", "-m", "Fifty years, not forty", cwd=target)
+    run("log", "-n", "5", cwd=target)
+    run("blame", "intro", cwd=target)
+    run("search", "lamp", cwd=target)
+    print("\n# Every operation can be undone")
+    run("undo", cwd=target)
+    run("redo", cwd=target)
+    run("op", "log", "-n", "4", cwd=target)
+
+
 def main() -> None:
     target = Path.cwd() / "demo"
     if target.exists():
@@ -36,9 +110,11 @@ def main() -> None:
     samples = sorted(str(p.relative_to(target)) for p in sources.iterdir())
     run("asset", "add", *samples, cwd=target)
     run("asset", "add", *samples[:2], cwd=target)  # second time: already stored, nothing written
-    run("status", cwd=target)
+    write_story(target)
     run("fsck", cwd=target)
-    print("\nThe demo vault is in ./demo; try: comfyvn -C demo show <id>, comfyvn -C demo fsck --json")
+    run("reindex", "--verify", cwd=target)
+    print("\nThe demo vault is in ./demo. Try: cd demo && ../.venv/bin/comfyvn log, status, blame intro,")
+    print("or edit demo/scenes/intro.toml in your editor and run `comfyvn status` to see the events it becomes.")
     if sys.stdin.isatty() and sys.stdout.isatty():
         print("(The terminal UI arrives with the TUI issue; nothing to open yet.)")
 

@@ -13,6 +13,7 @@ through the operation chain, which is itself reachable from ``ops/head``).
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import time
@@ -44,7 +45,12 @@ def now_ms() -> int:
 
 
 def default_author() -> str:
-    return os.environ.get("COMFYVN_AUTHOR") or getpass.getuser()
+    return os.environ.get("COMFYVN_AUTHOR") or _login_name()
+
+
+@functools.cache
+def _login_name() -> str:
+    return getpass.getuser()
 
 
 class CommitRecord:

@@ -34,6 +34,10 @@ class StoredObject(
 ):
     """Base of every structured object kind; subclasses are registered by being defined."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _all_kinds.cache_clear()
+
 
 T = TypeVar("T", bound=StoredObject)
 
@@ -69,6 +73,7 @@ def object_id(obj: StoredObject) -> ObjectId:
     return hash_bytes(encode(obj))
 
 
+@functools.cache
 def _all_kinds() -> tuple[type[StoredObject], ...]:
     seen: list[type[StoredObject]] = []
     todo = list(StoredObject.__subclasses__())
