@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,9 +9,11 @@ if TYPE_CHECKING:
     from comfyvn_vault.vault import Vault
 
 
-@dataclass
 class Context:
-    cwd: Path
+    __slots__ = ("cwd",)
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
 
     def vault(self) -> Vault:
         from comfyvn_vault.vault import Vault

@@ -4,7 +4,6 @@ switch, undo, redo, op log, reindex."""
 from __future__ import annotations
 
 import argparse
-import datetime
 import sys
 from typing import Any
 
@@ -73,6 +72,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 
 
 def _when(ms: int) -> str:
+    import datetime
+
     return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC).strftime("%Y-%m-%d %H:%M")
 
 

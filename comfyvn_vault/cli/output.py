@@ -5,15 +5,14 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import msgspec
-
-from comfyvn_vault.store.codec import json_enc_hook
-
-_json = msgspec.json.Encoder(enc_hook=json_enc_hook)
-
 
 def emit_json(doc: Any) -> None:
-    sys.stdout.buffer.write(_json.encode(doc) + b"\n")
+    # Imported here: ``comfyvn --help`` should not pay for msgspec.
+    import msgspec
+
+    from comfyvn_vault.store.codec import json_enc_hook
+
+    sys.stdout.buffer.write(msgspec.json.encode(doc, enc_hook=json_enc_hook) + b"\n")
     sys.stdout.flush()
 
 

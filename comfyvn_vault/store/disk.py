@@ -31,7 +31,7 @@ from comfyvn_vault.store import compression
 from comfyvn_vault.store.base import CHUNK, AddResult, Kind, ObjectInfo, check_ref_name
 from comfyvn_vault.store.codec import StoredObject, encode
 from comfyvn_vault.store.fsutil import WriterLock, fsync_dir, os_error
-from comfyvn_vault.store.ids import ObjectId, hash_bytes, new_hasher
+from comfyvn_vault.store.ids import ObjectId, hash_bytes, hash_file, new_hasher
 from comfyvn_vault.store.layout import (
     DB_OBJECTS,
     DB_PACKS,
@@ -342,11 +342,10 @@ class DiskObjectStore:
                 if not _is_regular(st.st_mode):
                     raise InputRejected(f"{p}: not a regular file")
                 if st.st_size >= self.loose_threshold:
-                    h = new_hasher()
-                    h.update_mmap(p)
-                    oid = ObjectId(h.digest())
+                    oid, _ = hash_file(f)
                     if self.has(oid):
                         return AddResult(oid, st.st_size, new=False)
+                    f.seek(0)
                 first = f.read(self.loose_threshold)
                 if len(first) < self.loose_threshold:
                     return first

@@ -16,9 +16,8 @@ import msgspec
 
 from comfyvn_vault.errors import VaultError
 from comfyvn_vault.store import codec, compression
-from comfyvn_vault.store.base import CHUNK
 from comfyvn_vault.store.disk import DiskObjectStore
-from comfyvn_vault.store.ids import ObjectId, new_hasher
+from comfyvn_vault.store.ids import ObjectId, hash_file, new_hasher
 from comfyvn_vault.store.layout import FLAG_OBJECT, FLAG_ZSTD, LOC_PACK, PACK_MAGIC, RECORD, Entry, pack_number
 
 
@@ -136,21 +135,17 @@ def _verify_loose(store: DiskObjectStore, oid: ObjectId, e: Entry, report: FsckR
         kind = "truncated" if size < e.stored else "corrupt"
         report.problems.append(Problem(hexid, kind, f"file has {size} bytes, {e.stored} stored"))
         return False
-    h = new_hasher()
-    n = e.size
     try:
-        if zstd:
-            n = 0
-            with open(path, "rb") as f, compression.stream_decompressor().stream_reader(f) as src:
-                while chunk := src.read(CHUNK):
-                    h.update(chunk)
-                    n += len(chunk)
-        elif size:
-            h.update_mmap(path)
+        with open(path, "rb") as f:
+            if zstd:
+                with compression.stream_decompressor().stream_reader(f) as src:
+                    digest, n = hash_file(src)
+            else:
+                digest, n = hash_file(f)
     except (compression.DecompressError, OSError):
         report.problems.append(Problem(hexid, "corrupt", "stored bytes do not decompress"))
         return False
-    if n != e.size or h.digest() != oid:
+    if n != e.size or digest != oid:
         report.problems.append(Problem(hexid, "corrupt", "bytes do not match the id"))
         return False
     return True

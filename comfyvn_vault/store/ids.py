@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from typing import Final
+from typing import Any, Final
 
 import blake3
 
@@ -59,6 +59,23 @@ def is_hex_prefix(text: str) -> bool:
 def new_hasher() -> blake3.blake3:
     """A hasher for streaming; uses every core on large inputs."""
     return blake3.blake3(max_threads=blake3.blake3.AUTO)
+
+
+#: Hash files in reads of this size: large enough for blake3 to use every core,
+#: small enough that memory stays flat (an mmap would count the whole file in RSS).
+HASH_CHUNK: Final = 8 << 20
+
+
+def hash_file(fileobj: Any) -> tuple[ObjectId, int]:
+    """The id and size of a binary file's remaining content, read in bounded chunks."""
+    h = new_hasher()
+    buf = bytearray(HASH_CHUNK)
+    view = memoryview(buf)
+    size = 0
+    while n := fileobj.readinto(buf):
+        h.update(view[:n])
+        size += n
+    return ObjectId(h.digest()), size
 
 
 def hash_bytes(data: bytes | memoryview) -> ObjectId:
