@@ -73,11 +73,16 @@ def _node_keys(scene_id: str, node: Node) -> Iterator[tuple[bytes, bytes]]:
         yield DB_WORD, word.encode() + tail
 
 
+def _name_key(path: str, doc: Entity | None) -> set[tuple[bytes, bytes]]:
+    name = _name_of(doc) if doc is not None else ""
+    if not name or doc is None:
+        return set()
+    return {(DB_NAME, _folder(path).encode() + SEP + name.lower().encode() + SEP + doc.id.encode())}
+
+
 def doc_keys(path: str, doc: Entity) -> Iterator[tuple[bytes, bytes]]:
     """Every (db, key) a document contributes to the state projections (values are empty)."""
-    name = _name_of(doc)
-    if name:
-        yield DB_NAME, _folder(path).encode() + SEP + name.lower().encode() + SEP + doc.id.encode()
+    yield from _name_key(path, doc)
     if isinstance(doc, Scene):
         for node in doc.nodes:
             yield from _node_keys(doc.id, node)
@@ -133,8 +138,7 @@ class Projections:
             txn.put(path.encode(), bytes(new_id), db=self.dbs[DB_ENTITY])
         if isinstance(old, Scene | None) and isinstance(new, Scene | None):
             gone, added = scene_delta(old, new)
-            name_gone = {k for k in (doc_keys(path, old) if old else ()) if k[0] == DB_NAME}
-            name_added = {k for k in (doc_keys(path, new) if new else ()) if k[0] == DB_NAME}
+            name_gone, name_added = _name_key(path, old), _name_key(path, new)
             gone |= name_gone - name_added
             added |= name_added - name_gone
         else:
