@@ -25,6 +25,7 @@ from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import Event, touched
 from comfyvn_vault.errors import InputRejected, ObjectNotFound, RefMoved
+from comfyvn_vault.history import graph
 from comfyvn_vault.history.objects import Commit, EventList, Operation, View
 from comfyvn_vault.history.tree import TreeReader, TreeWriter
 from comfyvn_vault.store.base import check_ref_name
@@ -216,19 +217,10 @@ class History:
 
     def is_ancestor(self, a: ObjectId, b: ObjectId) -> bool:
         """True when commit ``a`` is reachable from ``b`` (or equal)."""
-        if a == b:
-            return True
-        target_gen = self.commit(a).generation
-        stack, seen = [b], {b}
-        while stack:
-            oid = stack.pop()
-            for p in self.commit(oid).parents:
-                if p == a:
-                    return True
-                if p not in seen and self.commit(p).generation > target_gen:
-                    seen.add(p)
-                    stack.append(p)
-        return False
+        return graph.is_ancestor(self.commit, a, b)
+
+    def merge_bases(self, a: ObjectId, b: ObjectId) -> list[ObjectId]:
+        return graph.merge_bases(self.commit, a, b)
 
     def op_log(self, limit: int | None = None) -> Iterator[tuple[ObjectId, Operation]]:
         oid = self.op_head()
