@@ -10,16 +10,12 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
 from comfyvn_vault.asset_roll import ROLL_REF, AssetRoll
-from comfyvn_vault.domain.diffing import diff_entities
-from comfyvn_vault.domain.entities import Entity
-from comfyvn_vault.domain.events import Cause, Event
 from comfyvn_vault.errors import InputRejected, NotAVault
-from comfyvn_vault.history.describe import describe
 from comfyvn_vault.history.objects import View
 from comfyvn_vault.history.repo import CommitRecord, History, check_branch_name
 from comfyvn_vault.projections.index import Projections
@@ -27,13 +23,18 @@ from comfyvn_vault.projections.maintain import attach, rebuild
 from comfyvn_vault.store import codec
 from comfyvn_vault.store.base import AddResult, Kind, ObjectInfo
 from comfyvn_vault.store.disk import DiskObjectStore, Staged
-from comfyvn_vault.store.fsck import FsckReport, fsck
 from comfyvn_vault.store.fsutil import os_error, write_durably
-from comfyvn_vault.store.gc import GcReport, gc
 from comfyvn_vault.store.ids import ObjectId, new_hasher
 from comfyvn_vault.store.layout import FORMAT_VERSION, Paths
 from comfyvn_vault.worktree.checkout import Change, WorkingCopy
 from comfyvn_vault.worktree.format import file_of
+
+if TYPE_CHECKING:
+    # Imported where used: ``comfyvn status`` should not load fsck, gc or the differ.
+    from comfyvn_vault.domain.entities import Entity
+    from comfyvn_vault.domain.events import Cause, Event
+    from comfyvn_vault.store.fsck import FsckReport
+    from comfyvn_vault.store.gc import GcReport
 
 STORE_DIR: Final = ".comfyvn"
 
@@ -218,6 +219,9 @@ class Vault:
 
     def commit(self, message: str, cause: Cause | None = None) -> CommitRecord | None:
         """Turn working-copy edits into fine-grained events in one commit; None when nothing changed."""
+        from comfyvn_vault.domain.diffing import diff_entities
+        from comfyvn_vault.domain.events import Cause
+
         changes = self.changes()
         if not changes:
             return None
@@ -350,9 +354,13 @@ class Vault:
         return h.digest()
 
     def fsck(self, progress: Progress | None = None) -> FsckReport:
+        from comfyvn_vault.store.fsck import fsck
+
         return fsck(self.store, progress)
 
     def gc(self) -> GcReport:
+        from comfyvn_vault.store.gc import gc
+
         return gc(self.store)
 
     def total_bytes(self) -> int:
@@ -365,6 +373,10 @@ class _RollBack(Exception):
 
 def _event_summary(change: Change) -> list[str]:
     """Short descriptions of the events a working-copy change would record."""
+    from comfyvn_vault.domain.diffing import diff_entities
+    from comfyvn_vault.domain.events import Cause
+    from comfyvn_vault.history.describe import describe
+
     try:
         events = diff_entities(change.path, change.old, change.new, cause=Cause(kind="user"))
     except InputRejected as exc:

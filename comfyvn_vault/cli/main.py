@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from comfyvn_vault.cli import asset_cmds, history_cmds, store_cmds, story_cmds
 from comfyvn_vault.cli.context import Context
@@ -19,7 +20,39 @@ VERB_MODULES = (store_cmds, history_cmds, story_cmds, asset_cmds)
 EXIT_INTERNAL = 70  # a bug in comfyvn, not bad input: see the message
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Skip:
+    """Stands in for the parsers of verbs this run does not use: argparse is slow to build."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: self
+
+
+class _OnlyVerb:
+    """A subparsers action that builds only ``verb``'s parser (all of them when ``verb`` is None)."""
+
+    def __init__(self, sub: Any, verb: str | None) -> None:
+        self.sub, self.verb = sub, verb
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        if self.verb is None or name == self.verb:
+            return self.sub.add_parser(name, **kwargs)
+        return _Skip()
+
+
+def verb_of(argv: list[str]) -> str | None:
+    """The verb named on the command line, or None when help or every verb is wanted."""
+    it = iter(argv)
+    for arg in it:
+        if arg in ("-h", "--help"):
+            return None
+        if arg == "-C":
+            next(it, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="comfyvn",
         description="comfyvn-vault: an event-sourced content repository for visual novels.",
@@ -28,13 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    only: Any = _OnlyVerb(sub, verb)
     for module in VERB_MODULES:
-        module.register(sub, common)
+        module.register(only, common)
+    if verb is not None and verb not in sub.choices:
+        return build_parser(None)  # an unknown verb: let argparse list the real ones
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(verb_of(argv))
     args = parser.parse_args(argv)
     cwd = Path(args.chdir) if args.chdir else Path.cwd()
     if not cwd.is_dir():

@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
-from comfyvn_vault.domain.apply import apply_all
 from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import Event, touched
@@ -285,6 +284,8 @@ class History:
         tells the caller to retry. Raises :class:`Rejected` for events that do
         not apply to an unmoved tip.
         """
+        from comfyvn_vault.domain.apply import apply_all
+
         old_view = self.view_in(w)
         branch = branch or old_view.head
         tip = w.ref(HEADS + branch)

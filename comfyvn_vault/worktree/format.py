@@ -12,11 +12,9 @@ Pure: text in, entity out (or a :class:`MalformedFile` naming the file and line)
 from __future__ import annotations
 
 import re
-import tomllib
 from typing import Any, Final
 
 import msgspec
-import tomli_w
 
 from comfyvn_vault.domain.entities import FOLDER_OF, TYPE_OF, Entity
 from comfyvn_vault.domain.paths import id_problem
@@ -52,6 +50,8 @@ def path_of_file(rel: str) -> str | None:
 
 def render(entity: Entity) -> str:
     """The file text for an entity."""
+    import tomli_w
+
     data: dict[str, Any] = msgspec.to_builtins(entity, order="deterministic")
     data.pop(TAG, None)
     data.pop("id", None)
@@ -68,6 +68,8 @@ def parse(rel: str, text: str) -> Entity:
     path = path_of_file(rel)
     if path is None:
         raise MalformedFile(rel, None, "not an entity file (expected <folder>/<id>.toml)")
+    import tomllib
+
     folder, entity_id = path.split("/")
     kind = TYPE_OF[folder]
     try:
