@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEB_PACKAGES := git
 
-.PHONY: setup demo test lint typecheck unit bench clean schemas
+.PHONY: setup bytecode demo test lint typecheck unit bench clean schemas
 
 setup: $(STAMP)
 
@@ -16,7 +16,11 @@ $(STAMP): pyproject.toml .ci/setup
 	@PYTHON="$(PYTHON)" DEB_PACKAGES="$(DEB_PACKAGES)" bash .ci/setup
 	@touch $(STAMP)
 
-demo: $(STAMP)
+# Recompile changed modules (PYTHONDONTWRITEBYTECODE may be set; stale bytecode slows every CLI start).
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q comfyvn_vault tui >/dev/null
+
+demo: bytecode
 	@$(BIN)/python -m comfyvn_vault.demo
 
 lint: $(STAMP)
@@ -26,7 +30,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: bytecode
 	$(BIN)/pytest -n 2
 
 test: lint typecheck unit
