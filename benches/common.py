@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -111,6 +112,8 @@ class BenchResult:
     details: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     seconds: float = 0.0
+    #: 1/5/15-minute load averages before and after: other work on the machine skews the figures.
+    load_average: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,6 +121,7 @@ class BenchResult:
             "details": self.details,
             "error": self.error,
             "seconds": round(self.seconds, 2),
+            "load_average": self.load_average,
         }
 
 
@@ -132,9 +136,16 @@ def log(message: str) -> None:
 @dataclass(frozen=True)
 class Timed:
     seconds: float
+    #: user + system CPU time of the child (and its children): less sensitive to a busy machine than wall time.
+    cpu_seconds: float
     returncode: int
     stdout: str
     stderr: str
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_timed(
@@ -145,14 +156,16 @@ def run_timed(
 ) -> Timed:
     """Run ``cmd`` to completion and time it with ``perf_counter``; raise on an unexpected exit code."""
     argv = [os.fspath(c) for c in cmd]
+    cpu = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=cwd, env=dict(env) if env is not None else None, capture_output=True, check=False)
     seconds = time.perf_counter() - start
+    cpu = _children_cpu() - cpu
     out = proc.stdout.decode(errors="replace")
     err = proc.stderr.decode(errors="replace")
     if proc.returncode not in ok:
         raise BenchError(f"{' '.join(argv[:4])}… exited {proc.returncode}: {err.strip()[-800:] or out.strip()[-800:]}")
-    return Timed(seconds, proc.returncode, out, err)
+    return Timed(seconds, cpu, proc.returncode, out, err)
 
 
 def median_ms(samples: Sequence[float]) -> float:

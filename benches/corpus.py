@@ -26,7 +26,7 @@ MEDIA_KINDS: Final[tuple[tuple[str, bytes], ...]] = (
     ("webm", b"\x1aE\xdf\xa3\x9fB\x86\x81\x01B\xf7\x81"),
 )
 
-_WORDS: Final = (
+_WORD_TEXT: Final = (
     "the a an and but or if then when while she he they we you I it this that there here now never always "
     "night morning rain light shadow door window train station school rooftop festival letter promise secret "
     "remember forget wait run stay leave listen look smile cry laugh whisper answer ask know believe feel "
@@ -34,7 +34,8 @@ _WORDS: Final = (
     "please maybe really still again already just only even because before after until across behind "
     "heart hand eyes voice name memory dream song sky sea city street garden library classroom bridge "
     "summer winter spring autumn tomorrow yesterday today forever moment chance choice truth lie world"
-).split()
+)
+_WORDS: Final = tuple(_WORD_TEXT.split())
 _NAMES: Final = ("Aiko", "Ren", "Mina", "Sora", "Haru", "Yuki", "Kaito", "Emi", "Narrator", "Teacher")
 _MOODS: Final = ("neutral", "happy", "sad", "angry", "surprised", "thoughtful")
 
@@ -119,7 +120,7 @@ def scene_document(rng: random.Random, index: int, target: int) -> str:
                 {"text": _sentence(rng), "target": f"n{rng.randint(0, n + 10):04d}", "weight": 1} for _ in range(3)
             ]
         nodes.append(node)
-        approx += 230 + (300 if "choices" in node else 0)
+        approx += 330 + (430 if "choices" in node else 0)  # measured: indented JSON of one node
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
 
@@ -130,7 +131,7 @@ def dialogue_script(rng: random.Random, index: int, target: int) -> str:
     while size < target:
         line = f'    {rng.choice(_NAMES).lower()} {rng.choice(_MOODS)} "{_sentence(rng)}"'
         if rng.random() < 0.05:
-            line = f"    menu:\n        \"{_sentence(rng)}\":\n            jump chapter_{rng.randint(0, 999):05d}"
+            line = f'    menu:\n        "{_sentence(rng)}":\n            jump chapter_{rng.randint(0, 999):05d}'
         lines.append(line)
         size += len(line.encode()) + 1
     return "\n".join(lines) + "\n"
@@ -143,6 +144,8 @@ def make_text(root: Path, total: int, low: int, high: int, seed: int = 2) -> Cor
     files: list[Path] = []
     written = 0
     for i, size in enumerate(_log_uniform_sizes(rng, total, low, high)):
+        if written >= total:
+            break
         if i % 5 < 3:
             path, text = root / f"scene_{i:05d}.json", scene_document(rng, i, size)
         else:
@@ -167,14 +170,18 @@ def make_big_file(path: Path, size: int, seed: str = "big") -> Path:
 def small_objects(count: int, low: int = 1024, high: int = 8192, seed: int = 3) -> list[bytes]:
     """``count`` distinct JSON-like objects of ``low``…``high`` bytes (what events and nodes look like)."""
     rng = random.Random(seed)
+    pool = [json.dumps({"speaker": rng.choice(_NAMES), "text": _sentence(rng)}) for _ in range(4096)]
     out: list[bytes] = []
     for i in range(count):
         target = rng.randint(low, high)
-        body: dict[str, Any] = {"event": i, "kind": rng.choice(("node.edit", "node.add", "var.set")), "lines": []}
-        text = json.dumps(body)
-        while len(text) < target:
-            body["lines"].append({"speaker": rng.choice(_NAMES), "text": _sentence(rng)})
-            text = json.dumps(body)
+        lines: list[str] = []
+        size = 60
+        while size < target:
+            line = rng.choice(pool)
+            lines.append(line)
+            size += len(line) + 2
+        kind = rng.choice(("node.edit", "node.add", "var.set"))
+        text = f'{{"event": {i}, "kind": "{kind}", "lines": [{", ".join(lines)}]}}'
         out.append(text.encode()[:target])
     return out
 
