@@ -16,6 +16,7 @@ A link target (a node's ``next`` entry or a choice's ``target``) is one of:
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final, NamedTuple
 
@@ -55,6 +56,7 @@ def check_id(value: str, what: str = "id") -> str:
     raise Rejected(f"{what} {value[:80]!r} {id_problem(value)}")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def entity_path(folder: str, entity_id: str) -> str:
     """``folder/entity_id``, after checking the id (an invalid id could forge another path)."""
     if not _ID.fullmatch(entity_id):
@@ -78,6 +80,7 @@ def variable_path(variable_id: str) -> str:
     return entity_path(VARIABLES, variable_id)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def node_path(scene_id: str, node_id: str) -> str:
     """``scenes/<scene_id>#<node_id>``: the address of a node for projections and blame."""
     return f"{scene_path(scene_id)}#{check_id(node_id, 'node id')}"

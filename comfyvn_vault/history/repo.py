@@ -56,7 +56,17 @@ def _login_name() -> str:
 class CommitRecord:
     """What a new commit did, handed to projections inside the same transaction."""
 
-    __slots__ = ("branch", "checkout_from", "commit", "commit_id", "docs", "event_ids", "events", "old_tree")
+    __slots__ = (
+        "branch",
+        "checkout_from",
+        "commit",
+        "commit_id",
+        "docs",
+        "event_ids",
+        "events",
+        "old_tree",
+        "touched",
+    )
 
     def __init__(
         self,
@@ -71,6 +81,7 @@ class CommitRecord:
     ) -> None:
         self.commit_id, self.commit, self.events, self.event_ids = commit_id, commit, events, event_ids
         self.old_tree, self.docs, self.branch = old_tree, docs, branch
+        self.touched: list[list[str]] = []
         #: False when the checkout did not move; else the commit it moved from.
         self.checkout_from = checkout_from
 
@@ -328,6 +339,7 @@ class History:
         self._put_view(w, old_view, new_view, description or f"commit: {summary}", notify=False, back=w.ref(OPS_HEAD))
         moved: ObjectId | bool | None = old_view.checkout if checkout != old_view.checkout else False
         record = CommitRecord(cid, c, events, event_ids, old_tree, docs, branch, moved)
+        record.touched = touched_paths
         for hook in self.hooks:
             w.on_commit(lambda txn, h=hook: h(txn, record))
         return record

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from comfyvn_vault.domain.events import touched
 from comfyvn_vault.history.objects import Commit, EventList, View
 from comfyvn_vault.history.repo import CommitRecord, History
 from comfyvn_vault.projections.index import ALL_DBS, DB_EVENTS, STATE_DBS, Projections
@@ -21,7 +20,7 @@ def attach(history: History, projections: Projections) -> None:
             txn,
             rec.commit_id,
             rec.commit.generation,
-            ((i, touched(e), eid) for i, (e, eid) in enumerate(zip(rec.events, rec.event_ids, strict=True))),
+            ((i, paths, eid) for i, (paths, eid) in enumerate(zip(rec.touched, rec.event_ids, strict=True))),
         )
         if rec.checkout_from is False:
             return

@@ -326,7 +326,7 @@ class DiskObjectStore:
         Returns an :class:`AddResult` when it is already stored, the bytes
         themselves when the file is small enough for a pack, else a :class:`Staged`.
 
-        Large files are hashed first (memory-mapped, every core) so re-adding
+        Large files are hashed first (8 MiB reads, every core) so re-adding
         stored content costs one read and no write.
         """
         p = Path(path)
@@ -381,6 +381,7 @@ class DiskWriter:
         self._pack: int | None = None
         self._pack_fd: int | None = None
         self._buf = bytearray()  # appended records not yet written to the pack
+        self._rtxn: Any = None
         self._pack_base = 0
         self._pack_len = 0
         self._pack_new = False
@@ -389,7 +390,17 @@ class DiskWriter:
     # -- objects
 
     def has(self, oid: ObjectId) -> bool:
-        return oid in self.entries or oid in self.staged or self.store.has(oid)
+        if oid in self.entries or oid in self.staged:
+            return True
+        # One read transaction for the writer's life: nobody else commits while we hold the lock.
+        if self._rtxn is None:
+            self._rtxn = self.store.env.begin(db=self.store.objects_db)
+        return self._rtxn.get(oid) is not None
+
+    def _end_read(self) -> None:
+        if self._rtxn is not None:
+            self._rtxn.abort()
+            self._rtxn = None
 
     def put_bytes(self, data: bytes, kind: Kind = Kind.BLOB) -> AddResult:
         oid = hash_bytes(data)
@@ -507,6 +518,7 @@ class DiskWriter:
     # -- commit / abort
 
     def commit(self) -> None:
+        self._end_read()
         store = self.store
         paths = store.paths
         try:
@@ -553,6 +565,7 @@ class DiskWriter:
 
     def abort(self) -> None:
         """Undo everything this transaction wrote; the store is as it was."""
+        self._end_read()
         self._buf.clear()
         if self._pack_fd is not None:
             try:
