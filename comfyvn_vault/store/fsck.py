@@ -17,7 +17,7 @@ import msgspec
 from comfyvn_vault.errors import VaultError
 from comfyvn_vault.store import codec, compression
 from comfyvn_vault.store.disk import DiskObjectStore
-from comfyvn_vault.store.ids import ObjectId, hash_file, new_hasher
+from comfyvn_vault.store.ids import ObjectId, hash_bytes, hash_file
 from comfyvn_vault.store.layout import FLAG_OBJECT, FLAG_ZSTD, LOC_PACK, PACK_MAGIC, RECORD, Entry, pack_number
 
 
@@ -46,18 +46,22 @@ def fsck(store: DiskObjectStore, progress: Progress | None = None) -> FsckReport
     report = FsckReport()
     _check_packs(store, report)
     entries = sorted(store.entries(), key=lambda item: (item[1].location, item[1].pack, item[1].offset))
-    for oid, e in entries:
-        report.objects += 1
-        report.bytes += e.size
-        ok = (
-            _verify_pack_entry(store, oid, e, report)
-            if e.location == LOC_PACK
-            else _verify_loose(store, oid, e, report)
-        )
-        if ok and e.flags & FLAG_OBJECT:
-            _check_links(store, oid, report)
-        if progress is not None:
-            progress(e.size)
+    with store.env.begin(db=store.objects_db) as txn:
+
+        def has(oid: ObjectId) -> bool:
+            return txn.get(oid) is not None
+
+        for oid, e in entries:
+            report.objects += 1
+            report.bytes += e.size
+            if e.location == LOC_PACK:
+                data = _verify_pack_entry(store, oid, e, report)
+                if data is not None and e.flags & FLAG_OBJECT:
+                    _check_links(oid, data, has, report)
+            elif _verify_loose(store, oid, e, report) and e.flags & FLAG_OBJECT:
+                _check_links(oid, store.get(oid), has, report)
+            if progress is not None:
+                progress(e.size)
     for name, target in store.refs().items():
         if not store.has(target):
             report.problems.append(Problem(name, "bad-ref", f"ref {name} points at missing object {target.hex()}"))
@@ -88,38 +92,35 @@ def _check_packs(store: DiskObjectStore, report: FsckReport) -> None:
             report.notes.append(f"{path.name}: pack file nothing points at; gc removes it")
 
 
-def _verify_pack_entry(store: DiskObjectStore, oid: ObjectId, e: Entry, report: FsckReport) -> bool:
+def _verify_pack_entry(store: DiskObjectStore, oid: ObjectId, e: Entry, report: FsckReport) -> bytes | None:
+    """The verified raw bytes of a packed object, or None after recording the problem."""
     hexid = oid.hex()
     try:
-        header = os.pread(store._pack_fd(e.pack), RECORD.size, e.offset - RECORD.size)
-        stored = store.read_stored(oid, e)
+        record = os.pread(store._pack_fd(e.pack), RECORD.size + e.stored, e.offset - RECORD.size)
     except FileNotFoundError:
         report.problems.append(Problem(hexid, "missing", f"pack {e.pack} is missing"))
-        return False
-    except VaultError as exc:
-        report.problems.append(Problem(hexid, "truncated", str(exc)))
-        return False
-    if len(header) == RECORD.size:
-        magic, _flags, size, stored_len, rid = RECORD.unpack(header)
-        if magic != PACK_MAGIC or rid != oid or size != e.size or stored_len != e.stored:
-            report.problems.append(Problem(hexid, "corrupt", "pack record header does not match the index"))
-            return False
-    data = stored
+        return None
+    if len(record) < RECORD.size + e.stored:
+        report.problems.append(Problem(hexid, "truncated", f"pack {e.pack} ends inside this object"))
+        return None
+    magic, _flags, size, stored_len, rid = RECORD.unpack_from(record)
+    if magic != PACK_MAGIC or rid != oid or size != e.size or stored_len != e.stored:
+        report.problems.append(Problem(hexid, "corrupt", "pack record header does not match the index"))
+        return None
+    data = record[RECORD.size :]
     if e.flags & FLAG_ZSTD:
         try:
-            data = compression.decompress(stored, e.size)
+            data = compression.decompress(data, e.size)
         except compression.DecompressError:
             report.problems.append(Problem(hexid, "corrupt", "compressed bytes do not decompress"))
-            return False
+            return None
     if len(data) != e.size:
         report.problems.append(Problem(hexid, "truncated", f"{len(data)} bytes, {e.size} expected"))
-        return False
-    h = new_hasher()
-    h.update(data)
-    if h.digest() != oid:
+        return None
+    if hash_bytes(data) != oid:
         report.problems.append(Problem(hexid, "corrupt", "bytes do not match the id"))
-        return False
-    return True
+        return None
+    return data
 
 
 def _verify_loose(store: DiskObjectStore, oid: ObjectId, e: Entry, report: FsckReport) -> bool:
@@ -151,14 +152,14 @@ def _verify_loose(store: DiskObjectStore, oid: ObjectId, e: Entry, report: FsckR
     return True
 
 
-def _check_links(store: DiskObjectStore, oid: ObjectId, report: FsckReport) -> None:
+def _check_links(oid: ObjectId, data: bytes, has: Callable[[ObjectId], bool], report: FsckReport) -> None:
     try:
-        targets = codec.links(store.get(oid))
+        targets = codec.links(data)
     except VaultError as exc:
         report.problems.append(Problem(oid.hex(), "corrupt", str(exc)))
         return
     for target in targets:
-        if not store.has(target):
+        if not has(target):
             report.problems.append(Problem(oid.hex(), "dangling", f"links to missing object {target.hex()}"))
 
 
