@@ -130,6 +130,10 @@ class History:
         self._docs[doc_id] = obj
         return obj
 
+    def any_doc(self, doc_id: ObjectId) -> StoredObject:
+        """Any document a tree holds (entities, and records such as merge conflicts)."""
+        return decode(self.store.get(doc_id))
+
     def entity(self, tree: ObjectId, path: str) -> Entity | None:
         doc_id = self.trees.get(tree, path)
         return self.entity_doc(doc_id) if doc_id is not None else None

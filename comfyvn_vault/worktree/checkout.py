@@ -108,6 +108,8 @@ class WorkingCopy:
         """Write (or delete) the files of changed entities and cache their stats in ``txn``."""
         dirs: set[Path] = set()
         for path, (entity, doc_id) in sorted(docs.items()):
+            if path.split("/", 1)[0] not in TYPE_OF:
+                continue  # conflicts and other records live in history, not in files
             target = self.write_file(path, entity, sync_dir=False)
             dirs.add(target.parent)
             if entity is None or doc_id is None:
