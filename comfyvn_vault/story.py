@@ -132,7 +132,7 @@ def _save_to_worktree(vault: Vault, changes: Mapping[str, Entity | None], cause:
     committed = vault.history.lookup_in(vault.checkout_tree())
     olds = {path: current(vault, path, worktree=True) for path in changes}
 
-    def lookup(p: str) -> Entity | None:
+    def lookup(p: str) -> Any:
         return olds[p] if p in olds else committed(p)
 
     for path, new in changes.items():

@@ -31,6 +31,7 @@ from comfyvn_vault.worktree.format import file_of
 
 if TYPE_CHECKING:
     # Imported where used: ``comfyvn status`` should not load fsck, gc or the differ.
+    from comfyvn_vault.domain.conflicts import Conflict
     from comfyvn_vault.domain.entities import Entity
     from comfyvn_vault.domain.events import Cause, Event
     from comfyvn_vault.store.fsck import FsckReport
@@ -305,7 +306,23 @@ class Vault:
         with self.store.transaction() as w:
             return self.history.redo(w)
 
+    def conflicts(self, tree: ObjectId | None = None) -> list[Conflict]:
+        """Unresolved merge conflicts recorded in ``tree`` (default: the checkout)."""
+        from comfyvn_vault.domain.conflicts import Conflict
+
+        tree = self.checkout_tree() if tree is None else tree
+        if tree is None:
+            return []
+        found = []
+        for _, doc_id in self.history.trees.items(tree, "conflicts/"):
+            doc = self.history.any_doc(doc_id)
+            if isinstance(doc, Conflict):
+                found.append(doc)
+        return sorted(found, key=lambda c: (c.path, c.locator))
+
     def status(self) -> dict[str, Any]:
+        from comfyvn_vault.domain.conflicts import describe as describe_conflict
+
         view = self.history.view()
         changes = self.changes()
         return {
@@ -316,7 +333,16 @@ class Vault:
             "changes": [
                 {"path": c.path, "file": file_of(c.path), "kind": c.kind, "events": _event_summary(c)} for c in changes
             ],
-            "conflicts": [],
+            "conflicts": [
+                {
+                    "id": c.id,
+                    "entity": c.path,
+                    "field": c.locator,
+                    "kind": c.kind,
+                    "summary": describe_conflict(c),
+                }
+                for c in self.conflicts()
+            ],
             "objects": self.store.count(),
         }
 

@@ -22,6 +22,7 @@ from typing import Any, Final, TypeAlias, TypeVar
 
 from msgspec.structs import replace
 
+from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import FOLDER_OF, Character, Entity, Node, Scene, Timeline, Variable
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import (
@@ -35,6 +36,8 @@ from comfyvn_vault.domain.events import (
     ChoiceFields,
     ChoiceMoved,
     ChoiceRemoved,
+    ConflictRecorded,
+    ConflictResolved,
     Event,
     NodeAdded,
     NodeEdited,
@@ -53,7 +56,7 @@ from comfyvn_vault.domain.events import (
     VariableSet,
 )
 from comfyvn_vault.domain.patch import check_before, edit, fields_set, same, show
-from comfyvn_vault.domain.paths import entity_path
+from comfyvn_vault.domain.paths import CONFLICTS, entity_path
 from comfyvn_vault.domain.validate import (
     Lookup,
     check_character,
@@ -69,7 +72,7 @@ from comfyvn_vault.domain.validate import (
     referrers,
 )
 
-Changes: TypeAlias = dict[str, Entity | None]
+Changes: TypeAlias = dict[str, "Entity | Conflict | None"]
 """Changed documents by entity path; ``None`` means the document was deleted."""
 
 D = TypeVar("D", Scene, Character, Timeline, Variable)
@@ -93,7 +96,7 @@ def apply_all(lookup: Lookup, events: Iterable[Event]) -> Changes:
     """
     overlay: Changes = {}
 
-    def view(path: str) -> Entity | None:
+    def view(path: str) -> Entity | Conflict | None:
         return overlay[path] if path in overlay else lookup(path)
 
     for position, event in enumerate(events):
@@ -423,3 +426,22 @@ def _variable_deleted(lookup: Lookup, event: VariableDeleted) -> Changes:
     old = _need(lookup, Variable, event.variable_id)
     check_before(old, event.before, f"variable {old.id!r}")
     return {entity_path(FOLDER_OF[Variable], old.id): None}
+
+
+@_handles(ConflictRecorded)
+def _conflict_recorded(lookup: Lookup, event: ConflictRecorded) -> Changes:
+    path = entity_path(CONFLICTS, event.conflict.id)
+    if lookup(path) is not None:
+        raise Rejected(f"conflict {event.conflict.id} is already recorded")
+    return {path: event.conflict}
+
+
+@_handles(ConflictResolved)
+def _conflict_resolved(lookup: Lookup, event: ConflictResolved) -> Changes:
+    path = entity_path(CONFLICTS, event.conflict_id)
+    current = lookup(path)
+    if current is None:
+        raise Rejected(f"there is no unresolved conflict {event.conflict_id!r}")
+    if not same(current, event.before):
+        raise Rejected(f"conflict {event.conflict_id} changed since it was read")
+    return {path: None}

@@ -24,6 +24,7 @@ from typing import Final, Literal, TypeAlias, get_args
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import (
     Character,
     Choice,
@@ -34,7 +35,15 @@ from comfyvn_vault.domain.entities import (
     Timeline,
     Variable,
 )
-from comfyvn_vault.domain.paths import character_path, node_path, scene_path, timeline_path, variable_path
+from comfyvn_vault.domain.paths import (
+    CONFLICTS,
+    character_path,
+    entity_path,
+    node_path,
+    scene_path,
+    timeline_path,
+    variable_path,
+)
 from comfyvn_vault.store.codec import StoredObject
 
 START: Final = ""
@@ -354,6 +363,31 @@ class VariableDeleted(StoredObject, frozen=True, kw_only=True, tag="VariableDele
         return [variable_path(self.variable_id)]
 
 
+# --- merge conflicts --------------------------------------------------------------
+
+
+class ConflictRecorded(StoredObject, frozen=True, kw_only=True, tag="ConflictRecorded"):
+    """A merge could not decide a place; the conflict is stored at ``conflicts/<id>`` until resolved."""
+
+    conflict: Conflict
+    cause: Cause
+
+    def touched(self) -> list[str]:
+        return [entity_path(CONFLICTS, self.conflict.id), self.conflict.path]
+
+
+class ConflictResolved(StoredObject, frozen=True, kw_only=True, tag="ConflictResolved"):
+    """A conflict was settled (``how``: ours, theirs, both or value); ``before`` is the record it removes."""
+
+    conflict_id: str
+    how: str
+    before: Conflict
+    cause: Cause
+
+    def touched(self) -> list[str]:
+        return [entity_path(CONFLICTS, self.conflict_id), self.before.path]
+
+
 Event: TypeAlias = (
     SceneCreated
     | SceneRetitled
@@ -375,6 +409,8 @@ Event: TypeAlias = (
     | TimelineDeleted
     | VariableSet
     | VariableDeleted
+    | ConflictRecorded
+    | ConflictResolved
 )
 EVENT_TYPES: Final[tuple[type[Event], ...]] = get_args(Event)
 

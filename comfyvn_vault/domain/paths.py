@@ -32,7 +32,8 @@ TIMELINES: Final = "timelines"
 VARIABLES: Final = "variables"
 ASSETS: Final = "assets"
 FINDINGS: Final = "findings"
-FOLDERS: Final = (SCENES, CHARACTERS, TIMELINES, VARIABLES, ASSETS, FINDINGS)
+CONFLICTS: Final = "conflicts"
+FOLDERS: Final = (SCENES, CHARACTERS, TIMELINES, VARIABLES, ASSETS, FINDINGS, CONFLICTS)
 
 
 def id_problem(value: str) -> str | None:

@@ -20,7 +20,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
+from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity
+from comfyvn_vault.domain.paths import CONFLICTS
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import Event, touched
 from comfyvn_vault.errors import InputRejected, ObjectNotFound, RefMoved
@@ -30,6 +32,9 @@ from comfyvn_vault.history.tree import TreeReader, TreeWriter
 from comfyvn_vault.store.base import check_ref_name
 from comfyvn_vault.store.codec import StoredObject, decode, decode_as
 from comfyvn_vault.store.ids import ObjectId, is_hex_prefix
+
+#: What a state tree holds at a path: an entity document or a record such as a merge conflict.
+Document = Entity | Conflict
 
 HEADS: Final = "heads/"
 OPS_HEAD: Final = "ops/head"
@@ -75,7 +80,7 @@ class CommitRecord:
         events: Sequence[Event],
         event_ids: Sequence[ObjectId],
         old_tree: ObjectId | None,
-        docs: dict[str, tuple[Entity | None, Entity | None, ObjectId | None]],
+        docs: dict[str, tuple[Document | None, Document | None, ObjectId | None]],
         branch: str,
         checkout_from: ObjectId | bool | None,
     ) -> None:
@@ -138,9 +143,15 @@ class History:
         doc_id = self.trees.get(tree, path)
         return self.entity_doc(doc_id) if doc_id is not None else None
 
-    def lookup_in(self, tree: ObjectId | None) -> Callable[[str], Entity | None]:
-        def lookup(path: str) -> Entity | None:
-            return self.entity(tree, path) if tree is not None else None
+    def lookup_in(self, tree: ObjectId | None) -> Callable[[str], Document | None]:
+        def lookup(path: str) -> Document | None:
+            if tree is None:
+                return None
+            if path.startswith(CONFLICTS + "/"):
+                doc_id = self.trees.get(tree, path)
+                found = self.any_doc(doc_id) if doc_id is not None else None
+                return found if isinstance(found, Conflict) else None
+            return self.entity(tree, path)
 
         return lookup
 
@@ -313,7 +324,7 @@ class History:
             raise
         tw = TreeWriter(self.trees, w)
         lookup = self.lookup_in(old_tree)
-        docs: dict[str, tuple[Entity | None, Entity | None, ObjectId | None]] = {}
+        docs: dict[str, tuple[Document | None, Document | None, ObjectId | None]] = {}
         for path, doc in changes.items():
             docs[path] = (lookup(path), doc, None if doc is None else w.put_object(doc))
         new_tree = tw.update(old_tree, {path: d[2] for path, d in docs.items()})

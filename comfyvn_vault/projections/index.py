@@ -50,7 +50,7 @@ def tokens(text: str) -> set[str]:
     return {t.lower() for t in _WORD.findall(text)}
 
 
-def _name_of(doc: Entity) -> str:
+def _name_of(doc: Any) -> str:
     if isinstance(doc, Scene):
         return doc.title
     if isinstance(doc, Character | Timeline | Variable):
@@ -73,14 +73,14 @@ def _node_keys(scene_id: str, node: Node) -> Iterator[tuple[bytes, bytes]]:
         yield DB_WORD, word.encode() + tail
 
 
-def _name_key(path: str, doc: Entity | None) -> set[tuple[bytes, bytes]]:
+def _name_key(path: str, doc: Any) -> set[tuple[bytes, bytes]]:
     name = _name_of(doc) if doc is not None else ""
     if not name or doc is None:
         return set()
     return {(DB_NAME, _folder(path).encode() + SEP + name.lower().encode() + SEP + doc.id.encode())}
 
 
-def doc_keys(path: str, doc: Entity) -> Iterator[tuple[bytes, bytes]]:
+def doc_keys(path: str, doc: Any) -> Iterator[tuple[bytes, bytes]]:
     """Every (db, key) a document contributes to the state projections (values are empty)."""
     yield from _name_key(path, doc)
     if isinstance(doc, Scene):
@@ -129,9 +129,7 @@ class Projections:
 
     # -- writing (inside the caller's LMDB write transaction)
 
-    def apply_doc_change(
-        self, txn: Any, path: str, old: Entity | None, new: Entity | None, new_id: ObjectId | None
-    ) -> None:
+    def apply_doc_change(self, txn: Any, path: str, old: Any, new: Any, new_id: ObjectId | None) -> None:
         if new_id is None:
             txn.delete(path.encode(), db=self.dbs[DB_ENTITY])
         else:

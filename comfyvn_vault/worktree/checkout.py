@@ -104,7 +104,7 @@ class WorkingCopy:
             raise os_error(exc, f"read {rel}") from None
         return parse(rel, text)
 
-    def write(self, txn: Any, docs: Mapping[str, tuple[Entity | None, ObjectId | None]]) -> None:
+    def write(self, txn: Any, docs: Mapping[str, tuple[Any, ObjectId | None]]) -> None:
         """Write (or delete) the files of changed entities and cache their stats in ``txn``."""
         dirs: set[Path] = set()
         for path, (entity, doc_id) in sorted(docs.items()):

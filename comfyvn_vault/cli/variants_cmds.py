@@ -1,0 +1,88 @@
+"""Verbs over story variants: merge (and --abort), pick, resolve."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from comfyvn_vault.cli.context import Context
+from comfyvn_vault.cli.output import emit_json, out, say
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("merge", parents=[common], help="merge a branch into the current one")
+    p.add_argument("branch", nargs="?", help="branch or revision to merge")
+    p.add_argument("-m", "--message")
+    p.add_argument("--abort", action="store_true", help="undo the merge just made")
+    p.set_defaults(run=cmd_merge)
+
+    p = sub.add_parser("pick", parents=[common], help="apply one commit's change on top of HEAD (cherry-pick)")
+    p.add_argument("rev")
+    p.add_argument("-m", "--message")
+    p.set_defaults(run=cmd_pick)
+
+    p = sub.add_parser("resolve", parents=[common], help="settle a merge conflict")
+    p.add_argument("id", help="conflict id (or a unique prefix), from `comfyvn status`")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--ours", dest="how", action="store_const", const="ours")
+    how.add_argument("--theirs", dest="how", action="store_const", const="theirs")
+    how.add_argument("--both", dest="how", action="store_const", const="both")
+    how.add_argument("--value", metavar="JSON", help="set the field to this JSON value")
+    p.add_argument("-m", "--message")
+    p.set_defaults(run=cmd_resolve)
+
+
+def _print(args: argparse.Namespace, result: Any, schema: str) -> int:
+    import msgspec
+
+    doc = {"schema": schema, **msgspec.to_builtins(result)}
+    if args.json:
+        emit_json(doc)
+    else:
+        label = {"up-to-date": "already up to date", "fast-forward": "fast-forward"}.get(result.kind, result.kind)
+        say(f"{label}: {result.commit[:12] if result.commit else 'nothing to commit'} ({result.events} events)")
+        for c in result.conflicts:
+            out(f"CONFLICT {c['id']}  {c['path']} {c['locator'] or '(whole entity)'}  [{c['kind']}]")
+        if result.conflicts and schema != "comfyvn.resolve/1":
+            say("the merge is recorded; settle each conflict with `comfyvn resolve ID --ours|--theirs|--both|--value`")
+    return 1 if result.conflicts and schema != "comfyvn.resolve/1" else 0
+
+
+def cmd_merge(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault import variants
+    from comfyvn_vault.errors import UsageError
+
+    with ctx.vault() as vault:
+        if args.abort:
+            variants.abort(vault)
+            say("merge undone")
+            return 0
+        if not args.branch:
+            raise UsageError("merge needs a BRANCH (or --abort)")
+        result = variants.merge(vault, args.branch, args.message)
+    return _print(args, result, "comfyvn.merge/1")
+
+
+def cmd_pick(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault import variants
+
+    with ctx.vault() as vault:
+        result = variants.pick(vault, args.rev, args.message)
+    return _print(args, result, "comfyvn.pick/1")
+
+
+def cmd_resolve(args: argparse.Namespace, ctx: Context) -> int:
+    import json
+
+    from comfyvn_vault import variants
+    from comfyvn_vault.errors import UsageError
+
+    value = None
+    if args.value is not None:
+        try:
+            value = json.loads(args.value)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--value is not JSON: {exc}") from None
+    with ctx.vault() as vault:
+        result = variants.resolve(vault, args.id, args.how, value, args.message)
+    return _print(args, result, "comfyvn.resolve/1")
