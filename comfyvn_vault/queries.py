@@ -149,6 +149,8 @@ def diff(vault: Vault, a: str | None = None, b: str | None = None) -> dict[str, 
         tb = vault.history.tree_of(vault.history.resolve_rev(b))
         pairs = []
         for path, old_id, new_id in vault.history.trees.diff(ta, tb):
+            if path.startswith("conflicts/"):
+                continue  # conflict records show in `status`, not as story differences
             old = vault.history.entity_doc(old_id) if old_id is not None else None
             new = vault.history.entity_doc(new_id) if new_id is not None else None
             pairs.append((path, old, new))

@@ -32,7 +32,6 @@ from comfyvn_vault.worktree.format import file_of
 if TYPE_CHECKING:
     # Imported where used: ``comfyvn status`` should not load fsck, gc or the differ.
     from comfyvn_vault.domain.conflicts import Conflict
-    from comfyvn_vault.domain.entities import Entity
     from comfyvn_vault.domain.events import Cause, Event
     from comfyvn_vault.store.fsck import FsckReport
     from comfyvn_vault.store.gc import GcReport
@@ -247,9 +246,9 @@ class Vault:
     def _write_checkout(self, txn: Any, old: View, new: View) -> None:
         """View hook: rewrite the files that differ between the old and new checkout."""
         a, b = self.history.tree_of(old.checkout), self.history.tree_of(new.checkout)
-        docs: dict[str, tuple[Entity | None, ObjectId | None]] = {}
+        docs: dict[str, tuple[Any, ObjectId | None]] = {}
         for path, _, new_id in self.history.trees.diff(a, b):
-            docs[path] = (self.history.entity_doc(new_id) if new_id is not None else None, new_id)
+            docs[path] = (self.history.any_doc(new_id) if new_id is not None else None, new_id)
         self.worktree.write(txn, docs)
 
     def switch(self, branch: str, create: bool = False) -> View:

@@ -22,9 +22,9 @@ from typing import Any, Final
 
 from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity
-from comfyvn_vault.domain.paths import CONFLICTS
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import Event, touched
+from comfyvn_vault.domain.paths import CONFLICTS
 from comfyvn_vault.errors import InputRejected, ObjectNotFound, RefMoved
 from comfyvn_vault.history import graph
 from comfyvn_vault.history.objects import Commit, EventList, Operation, View

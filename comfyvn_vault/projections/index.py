@@ -28,7 +28,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
-from comfyvn_vault.domain.entities import Character, Entity, Node, Scene, Timeline, Variable
+from comfyvn_vault.domain.entities import Character, Node, Scene, Timeline, Variable
 from comfyvn_vault.store.ids import ObjectId
 
 DB_ENTITY: Final = b"p.entity"

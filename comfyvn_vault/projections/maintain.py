@@ -42,8 +42,8 @@ def attach(history: History, projections: Projections) -> None:
 def move_state(txn: Any, history: History, projections: Projections, a: ObjectId | None, b: ObjectId | None) -> None:
     """Update the state projections from tree ``a`` to tree ``b`` (committed trees)."""
     for path, old_id, new_id in history.trees.diff(a, b):
-        old = history.entity_doc(old_id) if old_id is not None else None
-        new = history.entity_doc(new_id) if new_id is not None else None
+        old = history.any_doc(old_id) if old_id is not None else None
+        new = history.any_doc(new_id) if new_id is not None else None
         projections.apply_doc_change(txn, path, old, new, new_id)
 
 
