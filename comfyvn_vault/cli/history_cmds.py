@@ -103,9 +103,18 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         emit_json(doc)
         return 0
-    for c in doc["commits"]:
-        marker = "*" if not args.graph else ("*" if len(c["parents"]) < 2 else "M")
-        out(f"{marker} {c['id'][:12]}  {_when(c['time'])}  {c['author']:<12} {c['message']}  [{c['events']} events]")
+    prefixes = ["*"] * len(doc["commits"])
+    if args.graph:
+        from comfyvn_vault.history.graph import lanes
+        from comfyvn_vault.store.ids import ObjectId
+
+        prefixes = lanes(
+            [(ObjectId.from_hex(c["id"]), [ObjectId.from_hex(p) for p in c["parents"]]) for c in doc["commits"]]
+        )
+        width = max((len(p) for p in prefixes), default=1)
+        prefixes = [p.ljust(width) for p in prefixes]
+    for prefix, c in zip(prefixes, doc["commits"], strict=True):
+        out(f"{prefix} {c['id'][:12]}  {_when(c['time'])}  {c['author']:<12} {c['message']}  [{c['events']} events]")
     return 0
 
 

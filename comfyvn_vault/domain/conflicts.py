@@ -15,11 +15,12 @@ Where a conflict sits is a *locator* inside the entity at ``path``, a readable
 * ``"nodes"``, ``"nodes/n2/choices"``, ``"scene_order"`` — the order of a list
   (an item moved to two different places); the values are lists of ids.
 
-The three values are kept as canonical msgpack of the sub-value
-(:class:`msgspec.Raw`), so a conflict can hold a string, a map, a node or a whole
-entity with one field type and still encode canonically. An empty ``Raw`` means
-*absent* (deleted, or not yet added), which differs from a present ``null``
-(a meta value or a speaker may be ``None``).
+Each of the three values is a :class:`Value`: the canonical msgpack of the
+sub-value (:class:`msgspec.Raw`) inside a one-element array, so a conflict can
+hold a string, a map, a node or a whole entity with one field type, still encode
+canonically, and show as plain data in ``cat``-style dumps. ``None`` (the field
+left out) means *absent* (deleted, or never added), which differs from a present
+``null`` (a meta value or a speaker may be ``None``).
 
 A conflict's id depends only on ``path`` and ``locator``: merging the same
 versions again gives the same ids, and an id is a valid entity id.
@@ -36,8 +37,6 @@ from comfyvn_vault.store.ids import hash_bytes
 
 ConflictKind: TypeAlias = Literal["edit-edit", "delete-edit", "add-add"]
 ID_DIGITS: Final = 16
-NOTHING: Final = msgspec.Raw()
-"""The stored form of an absent value."""
 
 _encoder: Final = msgspec.msgpack.Encoder(order="deterministic")
 
@@ -55,6 +54,12 @@ ABSENT: Final = Absent()
 """A field, map key, node, choice or entity that is not there on some side."""
 
 
+class Value(msgspec.Struct, frozen=True, array_like=True):
+    """One side's value at a conflict, as canonical msgpack (decoded to a type only when resolving)."""
+
+    raw: msgspec.Raw
+
+
 class Conflict(StoredObject, frozen=True, kw_only=True, tag="Conflict"):
     """Two sides changed the same place differently; the merge kept ours there.
 
@@ -67,16 +72,16 @@ class Conflict(StoredObject, frozen=True, kw_only=True, tag="Conflict"):
     path: str
     locator: str
     kind: ConflictKind
-    base: msgspec.Raw = NOTHING
-    ours: msgspec.Raw = NOTHING
-    theirs: msgspec.Raw = NOTHING
+    base: Value | None = None
+    ours: Value | None = None
+    theirs: Value | None = None
     after: str | None = None
 
     def __repr__(self) -> str:
         sides = ", ".join(f"{name}={_show(getattr(self, name))}" for name in ("base", "ours", "theirs"))
         return f"Conflict({self.path} {self.locator!r} {self.kind}: {sides})"
 
-    def __hash__(self) -> int:  # Raw is unhashable; equal conflicts have equal ids
+    def __hash__(self) -> int:  # msgspec.Raw is unhashable; equal conflicts have equal ids
         return hash(self.id)
 
 
@@ -85,14 +90,14 @@ def conflict_id(path: str, locator: str) -> str:
     return hash_bytes(f"{path}\n{locator}".encode()).hex()[:ID_DIGITS]
 
 
-def pack(value: object) -> msgspec.Raw:
-    """A value as stored in a conflict: canonical msgpack, or :data:`NOTHING` for :data:`ABSENT`."""
-    return NOTHING if value is ABSENT else msgspec.Raw(_encoder.encode(value))
+def pack(value: object) -> Value | None:
+    """A value as stored in a conflict (``None`` for :data:`ABSENT`)."""
+    return None if value is ABSENT else Value(msgspec.Raw(_encoder.encode(value)))
 
 
-def unpack(raw: msgspec.Raw, kind: Any) -> Any:
+def unpack(side: Value | None, kind: Any) -> Any:
     """A stored value decoded as type ``kind`` (:data:`ABSENT` if it is absent)."""
-    return msgspec.msgpack.decode(raw, type=kind) if len(raw) else ABSENT
+    return ABSENT if side is None else msgspec.msgpack.decode(side.raw, type=kind)
 
 
 def kind_of(base: object, ours: object, theirs: object) -> ConflictKind:
@@ -117,13 +122,13 @@ def make_conflict(path: str, locator: str, base: object, ours: object, theirs: o
     )
 
 
-def plain(raw: msgspec.Raw) -> Any:
+def plain(side: Value | None) -> Any:
     """A stored value as plain JSON-able data (structs as maps); ``None`` if absent."""
-    return msgspec.msgpack.decode(raw) if len(raw) else None
+    return None if side is None else msgspec.msgpack.decode(side.raw)
 
 
-def _show(raw: msgspec.Raw) -> str:
-    return "absent" if not len(raw) else msgspec.json.encode(plain(raw)).decode()
+def _show(side: Value | None) -> str:
+    return "absent" if side is None else msgspec.json.encode(plain(side)).decode()
 
 
 def conflict_json(conflict: Conflict) -> dict[str, Any]:
@@ -139,12 +144,12 @@ def conflict_json(conflict: Conflict) -> dict[str, Any]:
         "kind": conflict.kind,
     }
     absent: list[str] = []
-    for side in ("base", "ours", "theirs"):
-        raw: msgspec.Raw = getattr(conflict, side)
-        if len(raw):
-            out[side] = plain(raw)
+    for name in ("base", "ours", "theirs"):
+        side: Value | None = getattr(conflict, name)
+        if side is None:
+            absent.append(name)
         else:
-            absent.append(side)
+            out[name] = plain(side)
     out["absent"] = absent
     return out
 

@@ -62,3 +62,47 @@ def is_ancestor(commit: Callable[[ObjectId], Commit], a: ObjectId, b: ObjectId) 
                 seen.add(p)
                 stack.append(p)
     return False
+
+
+def lanes(commits: list[tuple[ObjectId, list[ObjectId]]]) -> list[str]:
+    """ASCII lanes for commits listed newest first (a topological order), one prefix per commit.
+
+    Each commit is drawn as ``*`` in its lane and other open lanes as ``|``; a
+    merge opens a lane for its second parent and lanes that reach the same
+    parent close into one, so ``log --graph`` shows where variants split and join.
+    """
+    columns: list[ObjectId | None] = []
+    out: list[str] = []
+    for oid, parents in commits:
+        if oid in columns:
+            col = columns.index(oid)
+        else:
+            col = columns.index(None) if None in columns else len(columns)
+            if col == len(columns):
+                columns.append(oid)
+        cells = ["*" if i == col else ("|" if c is not None else " ") for i, c in enumerate(columns)]
+        out.append(" ".join(cells).rstrip())
+        # This lane now waits for the first parent; other parents get lanes of their own.
+        for i, c in enumerate(columns):
+            if c == oid and i != col:
+                columns[i] = None  # another lane reached the same commit: it closes here
+        first = parents[0] if parents else None
+        if first is not None and first in columns:
+            j = columns.index(first)
+            # Two lanes wait for one commit: keep the leftmost, close the other.
+            if j > col:
+                columns[j] = None
+                columns[col] = first
+            else:
+                columns[col] = None
+        else:
+            columns[col] = first
+        for p in parents[1:]:
+            if p not in columns:
+                if None in columns:
+                    columns[columns.index(None)] = p
+                else:
+                    columns.append(p)
+        while columns and columns[-1] is None:
+            columns.pop()
+    return out

@@ -70,3 +70,22 @@ def test_merge_base_of_a_long_history_visits_only_the_fork() -> None:
 
     assert merge_bases(counting, tips[0], tips[1]) == [fork]
     assert len(set(visited)) < 40
+
+
+@settings(max_examples=200, deadline=None)
+@given(dags())
+def test_lanes_draw_each_commit_once(commits: dict[ObjectId, Commit]) -> None:
+    from comfyvn_vault.history.graph import lanes
+
+    order = sorted(commits, key=lambda o: (-commits[o].generation, o))
+    rows = lanes([(o, commits[o].parents) for o in order])
+    assert len(rows) == len(order)
+    assert all(row.count("*") == 1 for row in rows)
+
+
+def test_lanes_of_a_merge() -> None:
+    from comfyvn_vault.history.graph import lanes
+
+    base, a, b, m = (hash_bytes(x.encode()) for x in "base a b merge".split())
+    rows = lanes([(m, [a, b]), (b, [base]), (a, [base]), (base, [])])
+    assert rows == ["*", "| *", "* |", "*"]
