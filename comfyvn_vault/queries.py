@@ -58,8 +58,7 @@ def log(vault: Vault, rev: str = "HEAD", limit: int | None = None, entity: str |
     hits = vault.projections.events_for(path)
     if "#" not in path:
         # A scene's log includes the events on its nodes.
-        for node_hit in _node_events(vault, path):
-            hits.append(node_hit)
+        hits.extend(vault.projections.events_for(path, nodes=True))
     by_commit: dict[ObjectId, list[int]] = {}
     for _, commit, idx, _ in hits:
         by_commit.setdefault(commit, []).append(idx)
@@ -74,23 +73,6 @@ def log(vault: Vault, rev: str = "HEAD", limit: int | None = None, entity: str |
         if limit is not None and len(out) >= limit:
             break
     return {"schema": "comfyvn.log/1", "entity": path, "commits": out}
-
-
-def _node_events(vault: Vault, scene_path: str) -> list[tuple[int, ObjectId, int, ObjectId]]:
-    from comfyvn_vault.projections.index import DB_EVENTS, parse_event_key
-
-    prefix = (scene_path + "#").encode()
-    out = []
-    with vault.store.env.begin(db=vault.projections.dbs[DB_EVENTS]) as txn:
-        cur = txn.cursor()
-        if cur.set_range(prefix):
-            for k, v in cur:
-                k = bytes(k)
-                if not k.startswith(prefix):
-                    break
-                _, gen, commit, idx = parse_event_key(k)
-                out.append((gen, commit, idx, ObjectId(bytes(v))))
-    return out
 
 
 def show(vault: Vault, text: str) -> dict[str, Any]:

@@ -21,31 +21,17 @@ from typing import Any, Final
 import msgspec
 
 from comfyvn_vault.domain import ENTITY_TYPES, EVENT_TYPES
-from comfyvn_vault.domain.conflicts import ConflictKind
+from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.store.ids import HEX_LEN, ObjectId
 
 SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 DEFAULT_FOLDER: Final = Path(__file__).resolve().parent.parent / "schemas"
 
 
-class ConflictSchema(msgspec.Struct, frozen=True, kw_only=True, tag="Conflict", tag_field="_type"):
-    """The shape of :class:`Conflict` for its schema: msgspec cannot render its raw-msgpack
-    defaults, so the three values are described as any JSON value (absent when missing)."""
-
-    id: str
-    path: str
-    locator: str
-    kind: ConflictKind
-    base: Any = None
-    ours: Any = None
-    theirs: Any = None
-    after: str | None = None
-
-
 GROUPS: Final[dict[str, tuple[type[Any], ...]]] = {
     "entities": ENTITY_TYPES,
-    "events": tuple(k for k in EVENT_TYPES if k.__name__ not in ("ConflictRecorded", "ConflictResolved")),
-    "records": (ConflictSchema,),
+    "events": EVENT_TYPES,
+    "records": (Conflict,),
 }
 
 
@@ -61,20 +47,9 @@ def generate() -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for group, kinds in GROUPS.items():
         for kind in kinds:
-            schema = _without_raw_defaults(msgspec.json.schema(kind, schema_hook=schema_hook))
-            out[f"{group}/{kind.__name__.removesuffix('Schema')}.json"] = {"$schema": SCHEMA_DIALECT, **schema}
+            schema = msgspec.json.schema(kind, schema_hook=schema_hook)
+            out[f"{group}/{kind.__name__}.json"] = {"$schema": SCHEMA_DIALECT, **schema}
     return out
-
-
-def _without_raw_defaults(node: Any) -> Any:
-    """Drop defaults that are raw msgpack (a conflict's absent value): JSON cannot show them."""
-    if isinstance(node, dict):
-        return {
-            k: _without_raw_defaults(v) for k, v in node.items() if not (k == "default" and isinstance(v, msgspec.Raw))
-        }
-    if isinstance(node, list):
-        return [_without_raw_defaults(v) for v in node]
-    return node
 
 
 def render(schema: dict[str, Any]) -> str:

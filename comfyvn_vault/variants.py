@@ -83,14 +83,19 @@ def _doc(vault: Vault, doc_id: ObjectId | None) -> Entity | None:
     return vault.history.entity_doc(doc_id) if doc_id is not None else None
 
 
-def merge(vault: Vault, rev: str, message: str | None = None) -> MergeResult:
-    """Merge branch (or revision) ``rev`` into HEAD's branch."""
+def _sides(vault: Vault, rev: str) -> tuple[ObjectId, ObjectId]:
+    """HEAD and the commit ``rev`` names, once the working copy is known to be clean."""
     vault._require_clean()
-    h = vault.history
-    ours = h.head()
-    theirs = h.resolve_rev(rev)
+    ours = vault.history.head()
     if ours is None:
         raise ObjectNotFound("HEAD has no commits yet")
+    return ours, vault.history.resolve_rev(rev)
+
+
+def merge(vault: Vault, rev: str, message: str | None = None) -> MergeResult:
+    """Merge branch (or revision) ``rev`` into HEAD's branch."""
+    h = vault.history
+    ours, theirs = _sides(vault, rev)
     if h.is_ancestor(theirs, ours):
         return MergeResult("up-to-date", ours.hex(), [])
     if h.is_ancestor(ours, theirs):
@@ -113,12 +118,8 @@ def merge(vault: Vault, rev: str, message: str | None = None) -> MergeResult:
 
 def pick(vault: Vault, rev: str, message: str | None = None) -> MergeResult:
     """Apply the change one commit made (against its first parent) on top of HEAD."""
-    vault._require_clean()
     h = vault.history
-    ours = h.head()
-    theirs = h.resolve_rev(rev)
-    if ours is None:
-        raise ObjectNotFound("HEAD has no commits yet")
+    ours, theirs = _sides(vault, rev)
     picked = h.commit(theirs)
     parent = picked.parents[0] if picked.parents else None
     cause = Cause(kind="merge", ref=theirs.hex(), note="pick")

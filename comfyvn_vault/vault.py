@@ -251,6 +251,22 @@ class Vault:
             docs[path] = (self.history.any_doc(new_id) if new_id is not None else None, new_id)
         self.worktree.write(txn, docs)
 
+    def restore(self, paths: Iterable[str] | None = None) -> list[str]:
+        """Throw away working-copy edits (of ``paths``, or all): rewrite those files from the checkout.
+
+        Returns the entity paths restored. Like ``git restore``: the edits are not
+        in history, so this cannot be undone.
+        """
+        wanted = set(paths) if paths is not None else None
+        changes = [c for c in self.changes() if wanted is None or c.path in wanted]
+        if not changes:
+            return []
+        tree = self.checkout_tree()
+        with self.store.transaction() as w:
+            docs = {c.path: (c.old, self.history.trees.get(tree, c.path) if tree else None) for c in changes}
+            w.on_commit(lambda txn: self.worktree.write(txn, docs))
+        return [c.path for c in changes]
+
     def switch(self, branch: str, create: bool = False) -> View:
         """Check out ``branch`` (creating it at HEAD with ``create``); the files follow."""
         check_branch_name(branch)

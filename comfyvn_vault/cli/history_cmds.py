@@ -41,6 +41,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("text")
     p.set_defaults(run=cmd_search)
 
+    p = sub.add_parser("restore", parents=[common], help="discard working-copy edits (all, or these files)")
+    p.add_argument("files", nargs="*", metavar="FILE", help="entity files, e.g. scenes/intro.toml")
+    p.set_defaults(run=cmd_restore)
+
     p = sub.add_parser("commit", parents=[common], help="record working-copy edits as events in a commit")
     p.add_argument("-m", "--message", required=True)
     p.set_defaults(run=cmd_commit)
@@ -200,6 +204,27 @@ def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
         out(f"{h['scene']}#{h['node']}  {(h['speaker'] + ': ') if h['speaker'] else ''}{h['content']}")
     if not doc["hits"]:
         say("no matches")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault.worktree.format import path_of_file
+
+    paths = None
+    if args.files:
+        paths = []
+        for f in args.files:
+            path = path_of_file(f.removeprefix("./"))
+            if path is None:
+                say(f"comfyvn: {f}: not an entity file (scenes/ID.toml, characters/ID.toml, …)")
+                return 2
+            paths.append(path)
+    with ctx.vault() as vault:
+        restored = vault.restore(paths)
+    if args.json:
+        emit_json({"schema": "comfyvn.restore/1", "restored": restored})
+    else:
+        say(f"restored {len(restored)} file(s)" if restored else "nothing to restore")
     return 0
 
 

@@ -3,9 +3,10 @@
 Two writers who touch different words of the same line should both keep their
 edit: base ``"The lamp is dark tonight"``, ours ``"The old lamp is dark
 tonight"`` and theirs ``"The lamp is dark this night"`` merge to ``"The old lamp
-is dark this night"``. Edits that touch the same words (or insert at the same
-spot) are a conflict, reported as ``None`` so the caller records it instead of
-guessing.
+is dark this night"``. Edits that touch the same words, insert at the same spot,
+or touch neighbouring words with nothing unchanged between them (dropping a word
+drops the space beside its neighbour) are a conflict, as lines are in diff3 and
+git; it is reported as ``None`` so the caller records it instead of guessing.
 
 The text is cut into tokens (runs of word characters, runs of whitespace, runs of
 other characters) and merged with diff3 (Khanna, Kunal and Pierce, "A formal

@@ -224,9 +224,13 @@ class Projections:
                 return []
         return sorted(result or ())
 
-    def events_for(self, path: str) -> list[tuple[int, ObjectId, int, ObjectId]]:
-        """(generation, commit, index, event id) for events touching ``path``, oldest first."""
-        prefix = path.encode() + SEP
+    def events_for(self, path: str, *, nodes: bool = False) -> list[tuple[int, ObjectId, int, ObjectId]]:
+        """(generation, commit, index, event id) for events touching ``path``, oldest first per path.
+
+        With ``nodes``, a scene path also matches the events of every node in it
+        (``scenes/intro#…``) instead of the scene-level ones.
+        """
+        prefix = path.encode() + (b"#" if nodes else SEP)
         out = []
         with self.env.begin(db=self.dbs[DB_EVENTS]) as txn:
             cur = txn.cursor()

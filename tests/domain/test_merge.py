@@ -17,7 +17,7 @@ from comfyvn_vault.domain.conflicts import (
 )
 from comfyvn_vault.domain.merge import Merged, merge_entity
 from comfyvn_vault.domain.resolve import check_alone, value_at
-from comfyvn_vault.store.codec import decode, encode, is_canonical
+from comfyvn_vault.store.codec import decode, encode, is_canonical, to_plain
 
 PATH = "scenes/intro"
 
@@ -194,7 +194,7 @@ def test_overlapping_word_edits_conflict() -> None:
 
 
 def test_delete_vs_edit_of_a_node_conflicts() -> None:
-    n1, n2, n3 = BASE.nodes
+    n1, n2, _ = BASE.nodes
     ours = scene(n1, msgspec.structs.replace(n2, choices=[n2.choices[1]]))  # n3 deleted (and its link)
     theirs = edit("n3", content="The real end.")
     merged = merge(BASE, ours, theirs)
@@ -212,7 +212,7 @@ def test_delete_vs_edit_of_a_node_conflicts() -> None:
 
 
 def test_a_deleted_node_the_other_side_links_to_is_kept_and_reported() -> None:
-    n1, n2, n3 = BASE.nodes
+    n1, n2, _ = BASE.nodes
     ours = scene(n1, msgspec.structs.replace(n2, choices=[n2.choices[1]]))  # n3 deleted
     theirs = edit("n1", next=["n3"])  # theirs now links n1 to n3
     merged = merge(BASE, ours, theirs)
@@ -355,3 +355,18 @@ def test_a_conflict_is_not_an_entity_kind_and_its_tag_is_conflict() -> None:
     data = msgspec.msgpack.decode(encode(make_conflict(PATH, "title", "a", "b", "c")))
     assert data["_type"] == "Conflict"
     assert isinstance(decode(encode(make_conflict(PATH, "", ABSENT, ABSENT, ABSENT))), Conflict)
+
+
+def test_a_conflict_has_a_float_free_schema_and_dumps_as_plain_data() -> None:
+    schema = msgspec.json.encode(msgspec.json.schema(Conflict)).decode()
+    assert '"number"' not in schema
+    conflict = make_conflict(PATH, "nodes/n1", Node("n1", content="x"), ABSENT, Node("n1", content="y"))
+    assert to_plain(encode(conflict)) == {
+        "_type": "Conflict",
+        "id": conflict.id,
+        "path": PATH,
+        "locator": "nodes/n1",
+        "kind": "delete-edit",
+        "base": [{"id": "n1", "content": "x"}],
+        "theirs": [{"id": "n1", "content": "y"}],
+    }

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from msgspec.structs import replace
 
-from comfyvn_vault.domain import Character, Choice, Entity, Node, Rejected, Scene, Timeline, Variable, path_of
+from comfyvn_vault.domain import Character, Choice, Entity, Node, Rejected, Scene, Timeline, path_of
 from comfyvn_vault.domain.conflicts import ABSENT
 from comfyvn_vault.domain.events import START
 from comfyvn_vault.domain.merge import Keyed, at, merge_entity, rule_of
@@ -107,7 +107,9 @@ def _partial(draw: st.DrawFn, old: Any, fresh: Any) -> Any:
         was, now = getattr(old, name), getattr(fresh, name)
         if isinstance(was, dict) and draw(st.booleans()):
             keys = sorted(was.keys() | now.keys())
-            fields[name] = {k: v for k in keys if (v := (now if draw(st.booleans()) else was).get(k, ABSENT)) is not ABSENT}
+            fields[name] = {
+                k: v for k in keys if (v := (now if draw(st.booleans()) else was).get(k, ABSENT)) is not ABSENT
+            }
         else:
             fields[name] = now if draw(st.booleans()) else was
     return type(old)(**fields)
@@ -116,7 +118,11 @@ def _partial(draw: st.DrawFn, old: Any, fresh: Any) -> Any:
 def fresh_docs(kind: str, entity_id: str) -> st.SearchStrategy[Entity]:
     if kind == "scene":
         return scenes(entity_id, OTHERS)
-    source = {"character": characters, "variable": variables, "timeline": timelines(tuple(SCENE_IDS))}[kind]
+    source: st.SearchStrategy[Any] = {
+        "character": characters,
+        "variable": variables,
+        "timeline": timelines(tuple(SCENE_IDS)),
+    }[kind]
     return source.map(lambda doc: replace(doc, id=entity_id))
 
 
@@ -132,7 +138,8 @@ def next_version(draw: st.DrawFn, kind: str, entity_id: str, base: Entity | None
         return base
     if isinstance(base, Scene):
         return draw(edited_scenes(base, OTHERS))
-    return _partial(draw, base, draw(fresh_docs(kind, entity_id)))
+    partial: Entity = _partial(draw, base, draw(fresh_docs(kind, entity_id)))
+    return partial
 
 
 @st.composite
@@ -319,9 +326,15 @@ def disjoint_scene_edits(draw: st.DrawFn, base: Scene) -> tuple[Scene, Scene, st
     """Two versions of ``base`` whose edits touch disjoint places, and the side that reorders nodes."""
     sides = Sides(base)
     linked = {n.id for n in base.nodes if referrers(base, n.id)}
-    fate = {n.id: "live" if n.id in linked else draw(st.sampled_from(["live", "live", "live", "o", "t"])) for n in base.nodes}
+    fate = {
+        n.id: "live" if n.id in linked else draw(st.sampled_from(["live", "live", "live", "o", "t"]))
+        for n in base.nodes
+    }
     live = [nid for nid, who in fate.items() if who == "live"]
-    new_ids = {side: draw(st.lists(st.sampled_from([f"{side}{i}" for i in range(3)]), unique=True, max_size=2)) for side in SIDES}
+    new_ids = {
+        side: draw(st.lists(st.sampled_from([f"{side}{i}" for i in range(3)]), unique=True, max_size=2))
+        for side in SIDES
+    }
     targets = {side: [*live, *new_ids[side]] for side in SIDES}
     new_nodes = {
         side: [
@@ -350,7 +363,9 @@ def disjoint_scene_edits(draw: st.DrawFn, base: Scene) -> tuple[Scene, Scene, st
             else:
                 edit_fields(draw, sides, choice, at(at(where, "choices"), choice.id), targets)
         added = {
-            side: [Choice(f"{side}c{node.id}", "new", draw(st.sampled_from(targets[side])))] if draw(st.booleans()) else []
+            side: [Choice(f"{side}c{node.id}", "new", draw(st.sampled_from(targets[side])))]
+            if draw(st.booleans())
+            else []
             for side in SIDES
         }
         edit_order(draw, sides, at(where, "choices"), None, added)
@@ -378,7 +393,9 @@ def disjoint_struct_edits(draw: st.DrawFn, base: Entity) -> tuple[Entity, Entity
     return sides.docs["o"], sides.docs["t"], mover
 
 
-def check_disjoint_order(base: list[str], ours: list[str], theirs: list[str], merged: list[str], mover: str | None) -> None:
+def check_disjoint_order(
+    base: list[str], ours: list[str], theirs: list[str], merged: list[str], mover: str | None
+) -> None:
     """The item set is right; the reordering side's order holds; the other's insertions follow their anchors."""
     b, o, t = set(base), set(ours), set(theirs)
     assert sorted(merged) == sorted((b & o & t) | (o - b) | (t - b))
@@ -414,9 +431,9 @@ def check_disjoint(path: str, base: Entity, ours: Entity, theirs: Entity, mover:
     if isinstance(merged.entity, Scene):
         lists = ["nodes", *(at(at("nodes", n.id), "choices") for n in merged.entity.nodes)]
     for locator in lists:
-        b, o, t = (read(doc, locator) for doc in (base, ours, theirs))
-        lists_ = [[] if v is ABSENT else v for v in (b, o, t)]
-        check_disjoint_order(*lists_, read(merged.entity, locator), mover if locator in ("nodes", "scene_order") else None)
+        b, o, t = ([] if (v := read(doc, locator)) is ABSENT else v for doc in (base, ours, theirs))
+        moves = mover if locator in ("nodes", "scene_order") else None
+        check_disjoint_order(b, o, t, read(merged.entity, locator), moves)
 
 
 @PROPERTY

@@ -8,7 +8,7 @@ import pytest
 from comfyvn_vault.domain import Character, Choice, Entity, Node, Rejected, Scene, Timeline, Variable
 from comfyvn_vault.domain.conflicts import ABSENT, Conflict, make_conflict
 from comfyvn_vault.domain.merge import merge_entity
-from comfyvn_vault.domain.resolve import resolve, value_at
+from comfyvn_vault.domain.resolve import Resolution, resolve, value_at
 
 PATH = "scenes/intro"
 N1 = Node("n1", speaker="alice", content="Hello", conditions=["a"], next=["n2"])
@@ -21,7 +21,9 @@ def scene(*nodes: Node, **fields: object) -> Scene:
     return msgspec.structs.replace(BASE, nodes=list(nodes), **fields)
 
 
-def merged_with(ours: Entity | None, theirs: Entity | None, base: Entity | None = BASE) -> tuple[Entity | None, Conflict]:
+def merged_with(
+    ours: Entity | None, theirs: Entity | None, base: Entity | None = BASE
+) -> tuple[Entity | None, Conflict]:
     doc = next(d for d in (ours, theirs, base) if d is not None)
     path = f"{type(doc).__name__.lower()}s/{doc.id}"
     merged = merge_entity(path, base, ours, theirs)
@@ -54,7 +56,9 @@ def test_both_joins_texts_with_a_newline() -> None:
 
 def test_both_on_lists_is_ours_then_their_extra_items() -> None:
     r = msgspec.structs.replace
-    entity, conflict = merged_with(scene(r(N1, conditions=["a", "b"]), N2, N3), scene(r(N1, conditions=["c", "a"]), N2, N3))
+    entity, conflict = merged_with(
+        scene(r(N1, conditions=["a", "b"]), N2, N3), scene(r(N1, conditions=["c", "a"]), N2, N3)
+    )
     assert conflict.locator == "nodes/n1/conditions"
     assert value_at(resolve(entity, conflict, "both"), "nodes/n1/conditions") == ["a", "b", "c"]  # type: ignore[arg-type]
 
@@ -75,8 +79,9 @@ def test_delete_vs_edit_of_a_node() -> None:
     edited = r(N3, content="The real end.")
     entity, conflict = merged_with(ours, scene(N1, N2, edited))
     assert [n.id for n in entity.nodes] == ["n1", "n2"]  # type: ignore[union-attr]
-    for how in ("theirs", "both"):
-        back = resolve(entity, conflict, how)  # type: ignore[arg-type]
+    hows: tuple[Resolution, ...] = ("theirs", "both")
+    for how in hows:
+        back = resolve(entity, conflict, how)
         assert isinstance(back, Scene)
         assert back.nodes == [N1, r(N2, choices=[N2.choices[1]]), edited]  # back after n2, where theirs had it
     assert resolve(entity, conflict, "ours") == entity
@@ -87,7 +92,7 @@ def test_delete_vs_edit_of_a_node() -> None:
     assert resolve(entity, conflict, "both") == entity
     # a node something still links to cannot be removed
     entity, conflict = merged_with(scene(r(N1, next=["n2", "n3"]), N2, edited), ours)
-    with pytest.raises(Rejected, match="next of node 'n1' of scene 'intro' points at 'n3', but .* has no node 'n3'"):
+    with pytest.raises(Rejected, match=r"next of node 'n1' of scene 'intro' points at 'n3', but .* has no node 'n3'"):
         resolve(entity, conflict, "theirs")
 
 
@@ -209,3 +214,16 @@ def test_resolving_every_conflict_as_theirs_gives_theirs_where_they_overlapped()
         entity = resolve(entity, conflict, "theirs")
     assert entity == theirs
     assert value_at(theirs, "meta/none") is ABSENT
+
+
+def test_map_keys_with_slashes_or_nothing_have_their_own_locators() -> None:
+    r = msgspec.structs.replace
+    base = scene(r(N1, directives={"a/b": "x", "": "y"}), N2, N3)
+    ours = scene(r(N1, directives={"a/b": "o", "": "o"}), N2, N3)
+    theirs = scene(r(N1, directives={"a/b": "t", "": "t"}), N2, N3)
+    merged = merge_entity(PATH, base, ours, theirs)
+    assert [c.locator for c in merged.conflicts] == ["nodes/n1/directives/", "nodes/n1/directives/a/b"]
+    entity: Entity | None = merged.entity
+    for conflict in merged.conflicts:
+        entity = resolve(entity, conflict, "theirs")
+    assert entity == theirs

@@ -105,7 +105,9 @@ def test_edits_to_different_words_all_survive_and_commute(edits: tuple[list[str]
         o, t = _fate(word, ours), _fate(word, theirs)
         fate = o if o != [word] else t  # at most one side touched the word
         assert [w for w in got if w in fate or w == word or w == word.upper()] == fate
-    assert [w for w in got if w.startswith(("o", "t"))] == [w for w in [*ours, *theirs] if w.startswith(("o", "t"))]
+    added = [w for w in got if w.startswith(("o", "t"))]
+    assert sorted(added) == sorted(w for w in [*ours, *theirs] if w.startswith(("o", "t")))
+    assert all(got[got.index(w) - 1] == w[1:] for w in added)  # each extension right after its word
 
 
 def _fate(word: str, side: list[str]) -> list[str]:

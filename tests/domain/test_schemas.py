@@ -34,17 +34,9 @@ def test_committed_schemas_match_the_types(tmp_path: Path) -> None:
 
 def test_one_schema_per_entity_and_event() -> None:
     names = set(schema_gen.generate())
-    # Conflict events embed a Conflict, whose raw-msgpack values have the record schema instead.
-    conflict_events = {"ConflictRecorded", "ConflictResolved"}
     assert names == {f"entities/{k.__name__}.json" for k in ENTITY_TYPES} | {
-        f"events/{k.__name__}.json" for k in EVENT_TYPES if k.__name__ not in conflict_events
+        f"events/{k.__name__}.json" for k in EVENT_TYPES
     } | {"records/Conflict.json"}
-
-
-def test_conflict_schema_mirrors_the_record() -> None:
-    from comfyvn_vault.domain.conflicts import Conflict
-
-    assert schema_gen.ConflictSchema.__struct_fields__ == Conflict.__struct_fields__
 
 
 def test_write_is_deterministic_and_removes_stale_files(tmp_path: Path) -> None:

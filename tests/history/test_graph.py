@@ -86,6 +86,6 @@ def test_lanes_draw_each_commit_once(commits: dict[ObjectId, Commit]) -> None:
 def test_lanes_of_a_merge() -> None:
     from comfyvn_vault.history.graph import lanes
 
-    base, a, b, m = (hash_bytes(x.encode()) for x in "base a b merge".split())
+    base, a, b, m = (hash_bytes(x.encode()) for x in ["base", "a", "b", "merge"])
     rows = lanes([(m, [a, b]), (b, [base]), (a, [base]), (base, [])])
     assert rows == ["*", "| *", "* |", "*"]

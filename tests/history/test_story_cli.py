@@ -175,3 +175,14 @@ def test_no_commit_leaves_a_pending_change(story: Path, cli: Any) -> None:
     assert changes[0]["events"] == ["NodeAdded scenes/intro#n4"]
     assert cli("-C", story, "commit", "-m", "later").code == 0
     assert cli("-C", story, "scene", "show", "intro", "--json").json()["nodes"][-1]["content"] == "Later."
+
+
+def test_restore_discards_hand_edits(story: Path, cli: Any) -> None:
+    f = story / "scenes" / "intro.toml"
+    original = f.read_text()
+    f.write_text(original.replace("Stay close.", "Run!"))
+    (story / "scenes" / "intro.toml").read_text()
+    r = cli("-C", story, "restore", "scenes/intro.toml", "--json")
+    assert r.code == 0 and r.json()["restored"] == ["scenes/intro"]
+    assert f.read_text() == original
+    assert cli("-C", story, "status", "--json").json()["changes"] == []
