@@ -84,8 +84,7 @@ def _doc(vault: Vault, doc_id: ObjectId | None) -> Entity | None:
 
 
 def _sides(vault: Vault, rev: str) -> tuple[ObjectId, ObjectId]:
-    """HEAD and the commit ``rev`` names, once the working copy is known to be clean."""
-    vault._require_clean()
+    """HEAD and the commit ``rev`` names."""
     ours = vault.history.head()
     if ours is None:
         raise ObjectNotFound("HEAD has no commits yet")
@@ -99,6 +98,8 @@ def merge(vault: Vault, rev: str, message: str | None = None) -> MergeResult:
     if h.is_ancestor(theirs, ours):
         return MergeResult("up-to-date", ours.hex(), [])
     if h.is_ancestor(ours, theirs):
+        # Only the files the fast-forward rewrites must be free of hand edits.
+        vault._require_clean(p for p, _, _ in h.trees.diff(h.tree_of(ours), h.tree_of(theirs)))
         with vault.store.transaction() as w:
             view = h.view_in(w)
             branches = {**view.branches, view.head: theirs}
@@ -134,6 +135,8 @@ def pick(vault: Vault, rev: str, message: str | None = None) -> MergeResult:
 
 
 def _write_files(vault: Vault, w: Any, rec: Any) -> None:
+    """Refuse if a file the commit rewrites has hand edits; else rewrite those files with the commit."""
+    vault._require_clean(rec.docs.keys())
     if rec.checkout_from is False:
         return
     docs = {p: (new, new_id) for p, (_, new, new_id) in rec.docs.items() if not p.startswith(CONFLICTS + "/")}
@@ -148,7 +151,6 @@ def resolve(
     message: str | None = None,
 ) -> MergeResult:
     """Settle one conflict of the checkout: keep ours, take theirs, keep both, or set a value."""
-    vault._require_clean()
     tree = vault.checkout_tree()
     matches = [c for c in conflicts_at(vault, tree) if c.id.startswith(conflict_id)]
     if not matches:

@@ -194,10 +194,7 @@ class Vault:
         return self.worktree.changes(self.checkout_tree())
 
     def _require_clean(self, paths: Iterable[str] | None = None) -> None:
-        dirty = self.changes()
-        if paths is not None:
-            wanted = set(paths)
-            dirty = [c for c in dirty if c.path in wanted]
+        dirty = self.worktree.changes(self.checkout_tree(), paths)
         if dirty:
             names = ", ".join(file_of(c.path) for c in dirty[:3]) + (" …" if len(dirty) > 3 else "")
             raise InputRejected(f"uncommitted edits in {names}; commit them first (comfyvn commit -m MSG)")

@@ -69,8 +69,11 @@ class TreeReader:
     def get(self, root: ObjectId, path: str) -> ObjectId | None:
         node = self.node(root)
         depth = 0
+        digest = ""
         while node.children:
-            child = node.children.get(_digit(path, depth))
+            if not digest:
+                digest = blake3.blake3(path.encode()).hexdigest()
+            child = node.children.get(digest[depth])
             if child is None:
                 return None
             node = self.node(child)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import struct
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -49,8 +49,8 @@ class WorkingCopy:
         self.history = history
         self.db = env.open_db(DB_STAT)
 
-    def files(self) -> Iterator[tuple[str, os.stat_result]]:
-        """Every entity file on disk, as (relative path, stat)."""
+    def files(self) -> Iterator[tuple[str, str, os.stat_result]]:
+        """Every entity file on disk, as (relative path, entity path, stat)."""
         for folder in sorted(TYPE_OF):
             d = self.root / folder
             if not d.is_dir():
@@ -58,19 +58,35 @@ class WorkingCopy:
             with os.scandir(d) as it:
                 for entry in it:
                     rel = f"{folder}/{entry.name}"
-                    if entry.is_file() and path_of_file(rel) is not None:
-                        yield rel, entry.stat()
+                    path = path_of_file(rel)
+                    if path is not None and entry.is_file():
+                        yield rel, path, entry.stat()
 
-    def changes(self, tree: ObjectId | None) -> list[Change]:
-        """Entity-level differences between the files and ``tree`` (raises MalformedFile)."""
+    def _some_files(self, paths: Iterable[str]) -> Iterator[tuple[str, str, os.stat_result]]:
+        for path in sorted(set(paths)):
+            if path.split("/", 1)[0] not in TYPE_OF:
+                continue
+            rel = file_of(path)
+            try:
+                st = (self.root / rel).stat()
+            except FileNotFoundError:
+                continue
+            yield rel, path, st
+
+    def changes(self, tree: ObjectId | None, paths: Iterable[str] | None = None) -> list[Change]:
+        """Entity-level differences between the files and ``tree`` (raises MalformedFile).
+
+        With ``paths``, only those entities are looked at (a verb about to rewrite
+        a few files need not stat the whole story).
+        """
         trees = self.history.trees
+        wanted = set(paths) if paths is not None else None
         on_disk: set[str] = set()
         out: list[Change] = []
         now = time.time_ns()
+        files = self.files() if wanted is None else self._some_files(wanted)
         with self.env.begin(db=self.db) as txn:
-            for rel, st in self.files():
-                path = path_of_file(rel)
-                assert path is not None
+            for rel, path, st in files:
                 on_disk.add(path)
                 committed_id = trees.get(tree, path) if tree is not None else None
                 cached = txn.get(rel.encode())
@@ -88,10 +104,13 @@ class WorkingCopy:
                 old = self.history.entity_doc(committed_id) if committed_id is not None else None
                 out.append(Change(path, old, entity))
         if tree is not None:
-            for folder in sorted(TYPE_OF):
-                for path, doc_id in trees.items(tree, folder + "/"):
-                    if path not in on_disk:
-                        out.append(Change(path, self.history.entity_doc(doc_id), None))
+            if wanted is None:
+                committed = (item for folder in sorted(TYPE_OF) for item in trees.items(tree, folder + "/"))
+            else:
+                committed = ((p, d) for p in wanted if (d := trees.get(tree, p)) is not None)
+            for path, doc_id in committed:
+                if path not in on_disk and path.split("/", 1)[0] in TYPE_OF:
+                    out.append(Change(path, self.history.entity_doc(doc_id), None))
         out.sort(key=lambda c: c.path)
         return out
 

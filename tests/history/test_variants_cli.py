@@ -160,7 +160,11 @@ def test_merge_abort_and_pick(forked: Path, cli: Any) -> None:
 
 
 def test_merge_refuses_with_uncommitted_edits(forked: Path, cli: Any) -> None:
+    ok(cli, forked, "switch", "alt")
+    ok(cli, forked, "scene", "node", "edit", "intro", "n1", "--content", "Alt")
+    ok(cli, forked, "switch", "main")
     f = forked / "scenes" / "intro.toml"
     f.write_text(f.read_text().replace("Who lit it?", "Who?"))
     r = cli("-C", forked, "merge", "alt")
     assert r.code == 3 and "uncommitted" in r.err
+    assert "Who?" in f.read_text()  # the hand edit is untouched
