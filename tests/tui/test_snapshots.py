@@ -1,0 +1,115 @@
+"""SVG snapshots of every view (and the key list, dialogs and time travel) on the fixed story.
+
+Commit ids and times are fixed (``COMFYVN_TIME_MS``, ``COMFYVN_AUTHOR``), so
+the pictures are too. Update them with ``pytest tests/tui --snapshot-update``
+after an intended change, and look at the diff report pytest writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.tui.conftest import SIZE, settle
+from tui.app import VaultApp
+
+Compare = Callable[..., bool]
+
+
+def _run(*keys: str, then: Callable[[Pilot[Any]], Awaitable[None]] | None = None) -> Callable[[Pilot[Any]], Any]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        if keys:
+            await pilot.press(*keys)
+            await settle(pilot)
+        if then is not None:
+            await then(pilot)
+            await settle(pilot)
+        pilot.app.clear_notifications()
+        _steady_cursors(pilot.app)
+        await pilot.pause()
+
+    return run_before
+
+
+def _steady_cursors(app: Any) -> None:
+    """Stop text cursors blinking, so a picture never catches one mid-blink."""
+    from textual.widgets import Input, TextArea
+
+    for screen in app.screen_stack:
+        for widget in screen.query("Input, TextArea"):
+            assert isinstance(widget, Input | TextArea)
+            widget.cursor_blink = False
+
+
+@pytest.mark.parametrize(
+    ("start", "keys"),
+    [
+        ("scenes", ("enter", "G")),  # the choice node in the editor, its choices listed
+        ("characters", ()),
+        ("timeline", ("enter",)),
+        ("history", ()),
+        ("branches", ()),
+        ("conflicts", ()),
+    ],
+    ids=["scenes", "characters", "timeline", "history", "branches", "conflicts"],
+)
+def test_view(snap_compare: Compare, vault_path: Path, start: str, keys: tuple[str, ...]) -> None:
+    assert snap_compare(VaultApp(vault_path, start_view=start), terminal_size=SIZE, run_before=_run(*keys))
+
+
+def test_history_side_by_side(snap_compare: Compare, vault_path: Path) -> None:
+    app = VaultApp(vault_path, start_view="history")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_run("s"))
+
+
+def test_search_with_hits(snap_compare: Compare, vault_path: Path) -> None:
+    async def search(pilot: Pilot[Any]) -> None:
+        from tui.views.search import SearchView
+
+        view = pilot.app.main.current_view  # type: ignore[attr-defined]
+        assert isinstance(view, SearchView)
+        view.query_input.value = "lamp"
+        await pilot.press("enter")
+
+    app = VaultApp(vault_path, start_view="search")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_run(then=search))
+
+
+def test_time_travel(snap_compare: Compare, vault_path: Path) -> None:
+    app = VaultApp(vault_path, start_view="history")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_run("G", "k", "k", "k", "k", "t", "j", "j"))
+
+
+def test_key_list(snap_compare: Compare, vault_path: Path) -> None:
+    assert snap_compare(VaultApp(vault_path), terminal_size=SIZE, run_before=_run("question_mark"))
+
+
+def test_unsaved_edit_confirmation(snap_compare: Compare, vault_path: Path) -> None:
+    async def edit(pilot: Pilot[Any]) -> None:
+        from tui.views.scenes import ScenesView
+
+        view = pilot.app.main.current_view  # type: ignore[attr-defined]
+        assert isinstance(view, ScenesView)
+        view.editor.speaker_input.value = "Alicia"
+        await pilot.press("escape", "j", "enter")
+
+    app = VaultApp(vault_path)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_run("enter", "enter", then=edit))
+
+
+def test_commit_message_prompt(snap_compare: Compare, vault_path: Path) -> None:
+    async def edit(pilot: Pilot[Any]) -> None:
+        from tui.views.scenes import ScenesView
+
+        view = pilot.app.main.current_view  # type: ignore[attr-defined]
+        assert isinstance(view, ScenesView)
+        view.editor.content_area.load_text("The lamp turned again.")
+        await pilot.press("ctrl+s")
+
+    app = VaultApp(vault_path)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_run("enter", "enter", then=edit))

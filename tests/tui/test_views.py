@@ -1,0 +1,185 @@
+"""Characters, timeline, history (with time travel), branches, search and conflicts views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from comfyvn_vault import queries, story
+from tests.tui.conftest import SIZE, fill_form, screen_text, settle
+from tui import api_gaps
+from tui.app import VaultApp
+from tui.config import Settings
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.time_travel import TimeTravelScreen
+from tui.views.branches import BranchesView
+from tui.views.characters import CharactersView
+from tui.views.conflicts import ConflictsView
+from tui.views.history import HistoryView
+from tui.views.scenes import ScenesView
+from tui.views.search import SearchView
+from tui.views.timeline import TimelineView
+
+
+async def test_characters_show_traits_and_the_scenes_they_speak_in(vault_path: Path) -> None:
+    app = VaultApp(vault_path, settings=Settings(auto_commit=True), start_view="characters")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        view = app.main.current_view
+        assert isinstance(view, CharactersView)
+        text = screen_text(app)
+        assert "lighthouse keeper's niece" in text
+        assert "intro  The Lighthouse  2 lines" in text and "stairs  The Stairs  1 line" in text
+        await pilot.press("t")
+        await fill_form(pilot, "mood", "wary")
+        assert story.need(app.vault, "characters", "alice", story.Character).traits["mood"] == "wary"
+        await pilot.press("j")
+        assert "morning  Morning  1 line" in screen_text(app)
+        await pilot.press("enter", "G", "enter")  # Bob speaks last in morning
+        await settle(pilot)
+        scenes = app.main.current_view
+        assert isinstance(scenes, ScenesView) and scenes.scene_list.current_key == "morning"
+
+
+async def test_timeline_reorder_is_saved_as_one_edit(vault_path: Path) -> None:
+    app = VaultApp(vault_path, start_view="timeline")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        view = app.main.current_view
+        assert isinstance(view, TimelineView)
+        await pilot.press("enter", "J")  # intro moves below stairs
+        assert view.order == ["stairs", "intro", "morning"]
+        assert view.unsaved() is not None and "● unsaved" in screen_text(app)
+        await pilot.press("K", "J", "J")
+        assert view.order == ["stairs", "morning", "intro"]
+        await pilot.press("ctrl+s")
+        await fill_form(pilot, "Reorder the route")
+        timeline = story.need(app.vault, "timelines", "main-route", story.Timeline)
+        assert timeline.scene_order == ["stairs", "morning", "intro"]
+        assert queries.log(app.vault, limit=1)["commits"][0]["events"] == 1
+        await pilot.press("K")
+        assert view.unsaved()
+        await pilot.press("3")  # switching views keeps the moves; undo would drop them, so it asks
+        await pilot.press("z")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert view.order == ["stairs", "intro", "morning"]
+
+
+async def test_history_shows_lanes_details_and_both_diff_layouts(vault_path: Path) -> None:
+    app = VaultApp(vault_path, start_view="history")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        view = app.main.current_view
+        assert isinstance(view, HistoryView)
+        text = screen_text(app)
+        assert "(main) Edit node n1" in text and "(darker) Edit node n3" in text
+        assert "│ ●" in text and "● ┘" in text  # the darker lane beside main, joining at the fork
+        assert "- content: The lamp hasn't turned in forty years" in text
+        assert "+ content: The lamp hasn't turned in fifty years" in text
+        await pilot.press("s")
+        text = screen_text(app)
+        assert "before (" in text and "after (" in text
+        await pilot.press("j")
+        await settle(pilot)
+        assert "NodeEdited scenes/intro#n3 (content)" in screen_text(app)
+
+
+async def test_time_travel_browses_the_story_at_any_commit(vault_path: Path) -> None:
+    app = VaultApp(vault_path, start_view="history")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        view = app.main.current_view
+        assert isinstance(view, HistoryView) and view.rows is not None
+        target = next(i for i, r in enumerate(view.rows.rows) if r["message"] == "New scene: The Stairs")
+        view.commits.cursor = target
+        await pilot.press("t")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TimeTravelScreen)
+        assert "TIME TRAVEL" in screen_text(app)
+        keys = [screen.entity_list.source.key(i) for i in range(len(screen.entity_list.source))]
+        assert "scenes/stairs" in keys and "scenes/morning" not in keys and "timelines/main-route" not in keys
+        await pilot.press("right_square_bracket")  # newer: Add node n1 to stairs
+        assert screen.rows.rows[screen.index]["message"] == "Add node n1 to stairs"
+        await pilot.press("left_square_bracket", "left_square_bracket")  # older: the stairs did not exist yet
+        keys = [screen.entity_list.source.key(i) for i in range(len(screen.entity_list.source))]
+        assert "scenes/stairs" not in keys and "scenes/intro" in keys
+        head = app.vault.history.head()
+        await pilot.press("z", "1")  # read-only: no undo, no view switching here
+        await settle(pilot)
+        assert app.vault.history.head() == head and app.screen is screen
+        await pilot.press("escape")
+        assert isinstance(app.screen, type(app.main))
+
+
+async def test_branches_create_switch_delete_and_merge(vault_path: Path) -> None:
+    app = VaultApp(vault_path, start_view="branches")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        view = app.main.current_view
+        assert isinstance(view, BranchesView)
+        await pilot.press("A")
+        await fill_form(pilot, "epilogue")
+        assert "epilogue" in app.vault.history.view().branches
+        await pilot.press("g", "enter")  # darker
+        await settle(pilot)
+        assert app.vault.history.view().head == "darker"
+        assert "branch darker" in screen_text(app)
+        assert "I pushed him" in (vault_path / "scenes" / "intro.toml").read_text()
+        await pilot.press("j", "d")  # epilogue
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert "epilogue" not in app.vault.history.view().branches
+        await pilot.press("g", "d")  # darker is checked out: refused with a message
+        await settle(pilot)
+        assert any("cannot delete the checked-out branch" in n.message for n in app._notifications)
+        await pilot.press("m")
+        await settle(pilot)
+        if not api_gaps.merge_available(app.vault):
+            assert any("merge arrives with the variants issue" in n.message for n in app._notifications)
+
+
+async def test_search_finds_dialogue_and_opens_the_node(vault_path: Path) -> None:
+    app = VaultApp(vault_path, start_view="search")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        view = app.main.current_view
+        assert isinstance(view, SearchView)
+        view.query_input.value = "lamp"
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "2 hits for 'lamp'" in text
+        assert "intro#n1  Alice: The lamp" in text and "morning#n1  Bob: By daylight" in text
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        scenes = app.main.current_view
+        assert isinstance(scenes, ScenesView)
+        assert (scenes.scene_list.current_key, scenes.outline.current_key) == ("morning", "n1")
+        await pilot.press("6", "slash")
+        assert app.focused is view.query_input
+
+
+async def test_conflicts_view_lists_the_status_conflicts(vault_path: Path) -> None:
+    app = VaultApp(vault_path, start_view="conflicts")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        view = app.main.current_view
+        assert isinstance(view, ConflictsView)
+        assert "(no unresolved conflicts)" in screen_text(app)
+        conflict = {"id": "c0ffee", "entity": "scenes/intro#n1", "field": "content"}
+        status = {**(app.status_doc or {}), "conflicts": [conflict]}
+        app.main.show_status(status, None)
+        await pilot.pause()
+        assert "c0ffee  scenes/intro#n1  content" in screen_text(app) and "1 conflicts" in screen_text(app)
+        await pilot.press("o")
+        await settle(pilot)
+        assert any("resolving arrives with merge" in n.message for n in app._notifications)
+
+
+@pytest.mark.skip(reason="Vault.merge and resolve arrive with the variants issue; the conflicts view is a placeholder")
+async def test_resolve_a_conflict(vault_path: Path) -> None:
+    """Once merge exists: merge a branch with a conflicting edit, press o on the conflict, check status."""

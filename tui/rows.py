@@ -1,0 +1,213 @@
+"""Row sources for :class:`~tui.widgets.virtual_list.VirtualList`: API data as list rows.
+
+Sources hold ids and document ids only; a row's document is read when the row
+is painted (``History.entity_doc`` caches it), so a list of 10,000 scenes
+costs one projection scan to open.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from rich.text import Text
+
+from comfyvn_vault.domain.entities import Character, Choice, Entity, Node, Scene, Timeline, Variable
+from comfyvn_vault.store.ids import ObjectId
+from comfyvn_vault.vault import Vault
+from tui.api_gaps import Lanes, log_all
+
+
+def when(ms: int) -> str:
+    """A commit or operation time as the CLI prints it (UTC)."""
+    return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def one_line(text: str, width: int = 200) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    more = "…" if len(first) > width or "\n" in text.strip() else ""
+    return first[:width] + more
+
+
+def name_of(entity: Entity) -> str:
+    if isinstance(entity, Scene):
+        return entity.title
+    if isinstance(entity, Character | Timeline | Variable):
+        return entity.name
+    return ""
+
+
+class EntityRows:
+    """Entities (of one folder, or all) given as (path, document id); documents are read lazily.
+
+    ``names`` gives cheap lowercased names for find (the checkout's name
+    index); without it find matches ids and the names of rows already shown.
+    """
+
+    def __init__(
+        self,
+        vault: Vault,
+        entries: list[tuple[str, ObjectId]],
+        *,
+        names: Callable[[], dict[str, str]] | None = None,
+        show_folder: bool = False,
+    ) -> None:
+        self.vault = vault
+        self.paths = [p for p, _ in entries]
+        self.docs = [d for _, d in entries]
+        self._names = names
+        self._name_cache: dict[str, str] | None = None
+        self.show_folder = show_folder
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def entity(self, index: int) -> Entity:
+        return self.vault.history.entity_doc(self.docs[index])
+
+    def id(self, index: int) -> str:
+        return self.paths[index].split("/", 1)[1]
+
+    def key(self, index: int) -> str:
+        return self.paths[index] if self.show_folder else self.id(index)
+
+    def label(self, index: int) -> Text:
+        doc = self.entity(index)
+        text = Text()
+        if self.show_folder:
+            text.append(f"{self.paths[index].split('/', 1)[0][:-1]:<10}", style="dim")
+        text.append(doc.id, style="bold")
+        name = name_of(doc)
+        if name and name != doc.id:
+            text.append(f"  {name}")
+        if isinstance(doc, Scene):
+            text.append(f"  {len(doc.nodes)} node{'' if len(doc.nodes) == 1 else 's'}", style="dim")
+        elif isinstance(doc, Timeline):
+            text.append(f"  {len(doc.scene_order)} scenes", style="dim")
+        elif isinstance(doc, Variable):
+            text.append(f" = {doc.value!r}", style="dim")
+        return text
+
+    def haystack(self, index: int) -> str:
+        if self._name_cache is None and self._names is not None:
+            self._name_cache = self._names()
+        name = (self._name_cache or {}).get(self.id(index), "")
+        return f"{self.paths[index]} {name}".lower()
+
+
+class NodeRows:
+    """The nodes of one scene: ``n1  Alice: The lamp…``; choice nodes show their choice count."""
+
+    def __init__(self, scene: Scene) -> None:
+        self.scene = scene
+
+    def __len__(self) -> int:
+        return len(self.scene.nodes)
+
+    def node(self, index: int) -> Node:
+        return self.scene.nodes[index]
+
+    def key(self, index: int) -> str:
+        return self.scene.nodes[index].id
+
+    def label(self, index: int) -> Text:
+        node = self.scene.nodes[index]
+        text = Text()
+        text.append(f"{node.id:<6}", style="bold")
+        marker = {"choice": "? ", "action": "! "}.get(node.type, "")
+        if marker:
+            text.append(marker, style="magenta")
+        if node.speaker:
+            text.append(f"{node.speaker}: ", style="cyan")
+        text.append(one_line(node.content))
+        if node.choices:
+            text.append(f"  [{len(node.choices)} choices]", style="dim")
+        return text
+
+    def haystack(self, index: int) -> str:
+        node = self.scene.nodes[index]
+        return f"{node.id} {node.speaker or ''} {node.content}".lower()
+
+
+def choice_label(choice: Choice) -> Text:
+    text = Text()
+    text.append(f"{choice.id:<5}", style="bold")
+    text.append(choice.text)
+    text.append(f"  → {choice.target}", style="cyan")
+    if choice.condition:
+        text.append(f"  if {choice.condition}", style="dim")
+    return text
+
+
+class ChoiceRows:
+    """The choices of one node."""
+
+    def __init__(self, choices: list[Choice]) -> None:
+        self.choices = choices
+
+    def __len__(self) -> int:
+        return len(self.choices)
+
+    def key(self, index: int) -> str:
+        return self.choices[index].id
+
+    def label(self, index: int) -> Text:
+        return choice_label(self.choices[index])
+
+    def haystack(self, index: int) -> str:
+        c = self.choices[index]
+        return f"{c.id} {c.text} {c.target}".lower()
+
+
+class CommitRows:
+    """Every branch's history, newest first, with branch lanes; read a page at a time as the cursor moves."""
+
+    PAGE = 200
+
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+        self.rows: list[dict[str, Any]] = []
+        self.glyphs: list[str] = []
+        self.head_branch = vault.history.view().head
+        self._walk: Iterator[dict[str, Any]] | None = log_all(vault)
+        self._lanes = Lanes()
+        self.extend(self.PAGE)
+
+    def extend(self, upto: int) -> bool:
+        before = len(self.rows)
+        while self._walk is not None and len(self.rows) < upto:
+            row = next(self._walk, None)
+            if row is None:
+                self._walk = None
+                break
+            self.glyphs.append(self._lanes.place(row["id"], row["parents"]))
+            self.rows.append(row)
+        return len(self.rows) > before
+
+    @property
+    def complete(self) -> bool:
+        """Whether every commit has been read."""
+        return self._walk is None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def key(self, index: int) -> str:
+        return str(self.rows[index]["id"])
+
+    def label(self, index: int) -> Text:
+        row = self.rows[index]
+        text = Text()
+        text.append(self.glyphs[index], style="yellow")
+        text.append(f" {row['id'][:8]} ", style="bold")
+        for b in row["branches"]:
+            text.append(f"({b})", style="bold green" if b == self.head_branch else "bold blue")
+            text.append(" ")
+        text.append(one_line(row["message"], 80))
+        text.append(f"  {row['author']} {when(row['time'])}", style="dim")
+        return text
+
+    def haystack(self, index: int) -> str:
+        row = self.rows[index]
+        return f"{row['id']} {row['message']} {' '.join(row['branches'])}".lower()

@@ -1,0 +1,1 @@
+"""Screens pushed over the main screen: dialogs, the key list, time travel."""

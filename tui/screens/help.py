@@ -1,0 +1,60 @@
+"""The full key list (``?`` or F1): every binding id, its keys and what it does.
+
+Built from :func:`tui.keys.catalog`, so remapped keys show as remapped and a
+user can copy an id straight into ``.comfyvn/tui.toml``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from tui.app import VaultApp
+
+
+class HelpScreen(ModalScreen[None]):
+    """A scrollable table of every key; esc, q or ? closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "close", "Close", id="help.close"),
+        Binding("j,down", "scroll(1)", "Scroll down", show=False, id="help.down"),
+        Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="help.up"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 100; max-width: 95%; height: 90%;
+        border: thick $primary; background: $panel; padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        from tui.keys import catalog
+
+        app = cast("VaultApp", self.app)
+        table = Table(expand=True, box=None, show_edge=False, pad_edge=False)
+        table.add_column("keys", style="bold cyan", no_wrap=True)
+        table.add_column("does")
+        table.add_column("where", style="dim")
+        table.add_column("binding id", style="dim", no_wrap=True)
+        for entry in catalog(app):
+            table.add_row(entry.keys_display, entry.description, entry.context, entry.id)
+        files = "$XDG_CONFIG_HOME/comfyvn/tui.toml, $XDG_CONFIG_HOME/comfyvn/keys.toml, <vault>/.comfyvn/tui.toml"
+        with VerticalScroll():
+            yield Static("[b]Keys[/b]  (remap any binding id under [keys] in a config file)\n", markup=True)
+            yield Static(table)
+            yield Static(f"\nconfig files: {files}", classes="muted")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
