@@ -116,7 +116,8 @@ def main() -> None:
     print("\nThe demo vault is in ./demo. Try: cd demo && ../.venv/bin/comfyvn log, status, blame intro,")
     print("or edit demo/scenes/intro.toml in your editor and run `comfyvn status` to see the events it becomes.")
     if sys.stdin.isatty() and sys.stdout.isatty():
-        print("(The terminal UI arrives with the TUI issue; nothing to open yet.)")
+        print("\nOpening the terminal UI on the demo vault (q quits, ? lists the keys)…")
+        subprocess.run([sys.executable, "-m", "comfyvn_vault", "-C", str(target), "tui"], check=False)
 
 
 if __name__ == "__main__":
