@@ -61,7 +61,45 @@ def _context(results: list[BenchResult]) -> list[str]:
             f"Start-up floor: `python -c pass` takes {floor:.1f} ms; `comfyvn --help` with "
             f"PYTHONDONTWRITEBYTECODE=1 and no bytecode cache takes {uncached:.1f} ms.",
         ]
+    if "history-commit" in by_name:
+        out += _history_context(by_name["history-commit"].details, by_name.get("history-switch"))
     return out
+
+
+def _share(profile: dict[str, Any], function: str) -> float | None:
+    """The share of a profiled unit of work spent in ``function`` (cumulative), from a bench's profile_top."""
+    for row in profile.get("top_cumulative", []):
+        if row["function"].endswith(f"({function})") and profile["total_ms_per_unit"]:
+            share: float = row["cumulative_ms_per_unit"] / profile["total_ms_per_unit"]
+            return share
+    return None
+
+
+def _history_context(d: dict[str, Any], switch: BenchResult | None) -> list[str]:
+    """Where a single-edit commit's time goes, from the history-commit (and history-switch) details."""
+    single, floor, verbs = d["single"]["comfyvn"], d["io_floor"], d["verbs"]
+    split = single["split_ms_per_commit"]
+    written = single.get("bytes_written_per_commit")
+    lines = [
+        "",
+        f"Single-edit commit ({single['ms_per_commit']:.2f} ms, of which {single['cpu_ms_per_commit']:.2f} ms CPU): "
+        f"lock + `record()` {split['lock_and_record']:.2f} ms, durable commit (pack fsync, LMDB commit with the "
+        f"projections) {split['durable_commit_and_projections']:.2f} ms"
+        + (f", {written / 1000:.0f} KB written per commit" if written else "")
+        + f". This disk's floor: fsync {floor['fsync_median_ms']:.2f} ms + synced one-key LMDB commit "
+        f"{floor['lmdb_commit_median_ms']:.2f} ms (30 scattered keys: "
+        f"{floor['lmdb_commit_30_random_puts_in_200k_keys_median_ms']:.2f} ms).",
+    ]
+    shares = [("the edit verb", _share(verbs.get("comfyvn_profile", {}), "_require_clean"))]
+    profiles = switch.details.get("api_profile_at_depth", {}) if switch is not None and not switch.error else {}
+    shares += [(f"`{op}`", _share(profiles[op], "_require_clean")) for op in ("switch", "undo") if op in profiles]
+    known = [f"{who} {share:.0%}" for who, share in shares if share is not None]
+    if known:
+        lines.append(
+            "Share of the time in `Vault._require_clean` (the check for uncommitted edits; switch and undo "
+            f"scan the whole working copy), under cProfile: {', '.join(known)}."
+        )
+    return lines
 
 
 def markdown(doc: dict[str, Any], results: list[BenchResult]) -> str:

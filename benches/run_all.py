@@ -19,7 +19,10 @@ from pathlib import Path
 
 from benches import report
 from benches.bench_fsck import run_fsck
+from benches.bench_history import run_history_commits
+from benches.bench_history_ops import run_history_log, run_history_reindex, run_history_switch
 from benches.bench_ingest import run_ingest, run_reingest
+from benches.bench_merge import run_merge
 from benches.bench_packs import run_packs
 from benches.bench_rss import run_rss
 from benches.bench_startup import run_startup
@@ -36,6 +39,11 @@ BENCHMARKS: dict[str, Bench] = {
     "rss": run_rss,
     "startup": run_startup,
     "packs": run_packs,
+    "history-commit": run_history_commits,
+    "history-reindex": run_history_reindex,
+    "history-switch": run_history_switch,
+    "history-log": run_history_log,
+    "merge": run_merge,
 }
 NEEDS_DVC = {"ingest", "reingest", "fsck", "rss"}
 
