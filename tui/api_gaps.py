@@ -12,15 +12,16 @@ function names where it should live. Nothing here imports Textual.
 * :func:`node_update`  → ``story.node_edit`` that can clear a speaker (None means
   "unchanged" there) and set a node's choices in one edit.
 * :func:`choice_edit`  → ``story.choice_edit`` / ``comfyvn scene choice edit``.
-* :func:`merge`        → ``Vault.merge(branch)`` (being written with the variants issue; the
-  work in progress is ``comfyvn_vault.variants.merge(vault, rev)``, used once it imports).
+
+Merge, pick and resolve are core verbs now (``comfyvn_vault.variants``) and
+are called directly.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, cast
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from comfyvn_vault.domain.entities import Choice, Node, Scene
 from comfyvn_vault.domain.paths import SCENES, entity_path
@@ -213,29 +214,3 @@ def choice_edit(
         message=message or f"Edit choice {choice_id} of {node_id}",
         commit=commit,
     )
-
-
-def _merge_function(vault: Vault) -> Callable[[str], Any] | None:
-    """``Vault.merge`` if the core has it, else ``comfyvn_vault.variants.merge`` once that module imports."""
-    method = getattr(vault, "merge", None)
-    if callable(method):
-        return cast("Callable[[str], Any]", method)
-    try:
-        from comfyvn_vault import variants  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None  # not written yet (or still half-written)
-    function = getattr(variants, "merge", None)
-    return (lambda branch: function(vault, branch)) if callable(function) else None
-
-
-def merge_available(vault: Vault) -> bool:
-    """Whether this core can merge yet (merge arrives with the variants issue)."""
-    return _merge_function(vault) is not None
-
-
-def merge(vault: Vault, branch: str) -> Any:
-    """Merge ``branch`` into HEAD's branch; see :func:`merge_available`."""
-    function = _merge_function(vault)
-    if function is None:
-        raise NotImplementedError("merge arrives with the variants issue")
-    return function(branch)

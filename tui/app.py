@@ -173,16 +173,17 @@ class VaultApp(App[int], inherit_bindings=False):
         """
 
         def run(message: str) -> None:
+            before = self.vault.history.head()
             ok, result = self.attempt(lambda: do(message))
             if not ok:
                 return
-            commit = getattr(result, "commit", None)
-            if result is None or (commit is None and not getattr(result, "commit_id", None)):
+            after_head = self.vault.history.head()
+            if after_head is None or after_head == before:
                 self.notify("nothing changed")
+            elif self.vault.history.commit(after_head).message == message:
+                self.notify(f"committed {after_head.short()}: {message.splitlines()[0] if message else ''}")
             else:
-                cid = commit if isinstance(commit, str) else getattr(result, "commit_id", None)
-                short = cid[:12] if isinstance(cid, str) else cid.short() if cid is not None else ""
-                self.notify(f"committed {short}: {message.splitlines()[0] if message else ''}")
+                self.notify(f"{self.vault.history.head_branch()} moved to {after_head.short()}")
             self.vault_changed()
             if after is not None:
                 after(result)

@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from comfyvn_vault import queries, story
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.vault import Vault
@@ -63,13 +61,6 @@ def test_node_update_can_clear_a_speaker_and_choice_edit_changes_one_choice(vaul
         shown = queries.show(vault, "HEAD")
         summaries = [e["summary"] for e in shown["event_list"]]
         assert summaries == ["ChoiceEdited scenes/intro#ask (choice c2; text, condition)"]
-
-
-def test_merge_is_reported_missing_until_the_core_has_it(vault_path: Path) -> None:
-    with Vault.open(vault_path) as vault:
-        if not api_gaps.merge_available(vault):
-            with pytest.raises(NotImplementedError, match="variants issue"):
-                api_gaps.merge(vault, "darker")
 
 
 def test_the_adapter_does_not_import_textual() -> None:

@@ -19,13 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from comfyvn_vault.cli import main as cli_main
+from comfyvn_vault.cli import tui_cmds
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.skipif(
     shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux) so no real terminal to drive"
 )
 
-# Until `tui_cmds` is in VERB_MODULES, register it for this run only (a no-op once it is).
+# The real `comfyvn` entry point; if `tui_cmds` were not in VERB_MODULES, register it for this run only.
 LAUNCHER = (
     "import sys; from comfyvn_vault.cli import main, tui_cmds; "
     "main.VERB_MODULES += () if tui_cmds in main.VERB_MODULES else (tui_cmds,); "
@@ -60,33 +62,24 @@ class Tmux:
     def keys(self, *keys: str, literal: bool = False) -> None:
         self.run("send-keys", "-t", "tui", *(["-l"] if literal else []), *keys)
 
-    def wait_gone(self, text: str, timeout: float = 5) -> bool:
+    def wait_gone(self, text: str, timeout: float = 15) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text not in self.screen():
-                return True
+        while text in self.screen():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never went away; the screen was:\n{self.screen()}")
             time.sleep(0.05)
-        return False
 
-    def replace_field(self, text: str, was: str, shown_as: str, attempts: int = 3) -> None:
-        """Clear the focused field (the screen showed ``was``) and type ``text`` until it shows ``shown_as``.
+    def replace_field(self, text: str, was: str, shown_as: str) -> None:
+        """Clear the focused field (the screen showed ``was``) and type ``text``; wait until it shows ``shown_as``.
 
         Textual inserts typed characters at once but runs key bindings (ctrl+a,
-        ctrl+k) when the key has bubbled up to the app, so characters typed in
+        ctrl+k) when the key has bubbled up to the app, so characters sent in
         the same burst could land before the clear: wait for the clear first.
         """
-        for _ in range(attempts):
-            self.keys("C-a", "C-k")
-            if not self.wait_gone(was):
-                continue
-            self.keys(text, literal=True)
-            try:
-                self.wait_for(shown_as, timeout=3)
-                return
-            except AssertionError:
-                was = shown_as.rstrip()[: len(was)] if shown_as in self.screen() else was
-                continue
-        self.wait_for(shown_as, timeout=1)
+        self.keys("C-a", "C-k")
+        self.wait_gone(was)
+        self.keys(text, literal=True)
+        self.wait_for(shown_as)
 
 
 @pytest.fixture
@@ -96,62 +89,80 @@ def tmux() -> Iterator[Tmux]:
     t.run("kill-server")
 
 
-def test_edit_a_line_in_the_real_tui_then_check_it_with_the_cli(tmux: Tmux, vault_path: Path) -> None:
+def start_tui(tmux: Tmux, vault_path: Path, **extra_env: str) -> None:
+    """Run ``comfyvn -C VAULT tui`` in the tmux window, as a user would, and wait for the first screen."""
     wanted = ("COMFYVN_TIME_MS", "COMFYVN_AUTHOR", "XDG_CONFIG_HOME", "PATH", "HOME")
-    env = {k: os.environ[k] for k in wanted if k in os.environ}
-    env["TERM"] = "xterm-256color"
+    env = {**{k: os.environ[k] for k in wanted if k in os.environ}, "TERM": "xterm-256color", **extra_env}
+    entry = ["-m", "comfyvn_vault"] if tui_cmds in cli_main.VERB_MODULES else ["-c", shlex.quote(LAUNCHER)]
     command = " ".join(
         [
             "env",
-            "-u",
-            "COLUMNS",
-            "-u",
-            "LINES",
+            *("-u", "COLUMNS", "-u", "LINES"),  # a size inherited from the test runner's terminal would win
             *(f"{k}={shlex.quote(v)}" for k, v in env.items()),
             shlex.quote(sys.executable),
-            "-c",
-            shlex.quote(LAUNCHER),
-            "-C",
-            shlex.quote(str(vault_path)),
-            "tui",
+            *entry,
+            *("-C", shlex.quote(str(vault_path)), "tui"),
         ]
     )
     started = tmux.run("new-session", "-d", "-s", "tui", "-x", "120", "-y", "32", "-c", str(vault_path), command)
     assert started.returncode == 0, started.stderr
     tmux.wait_for("Scenes (3)")
     tmux.wait_for("0 uncommitted")
-    tmux.keys("Enter")  # into the outline of intro
-    tmux.keys("j")  # n2: Bob's line
-    tmux.wait_for("intro#n2")
-    tmux.keys("Enter")  # into the editor (the content)
-    tmux.wait_for("^s Save")
-    tmux.replace_field(
-        "Maybe the keeper never left.", "▊ Maybe the keeper came back?", "▊ Maybe the keeper never left. "
-    )
-    tmux.wait_for("● unsaved")
-    tmux.keys("C-s")
-    tmux.wait_for("Commit message")
-    tmux.replace_field(
-        "Bob wonders, from the terminal", "▊  Edit node n2 of intro", "▊  Bob wonders, from the terminal "
-    )
-    tmux.keys("Enter")
-    tmux.wait_for("committed")
-    tmux.keys("Escape")  # back to the outline; wait for it, or ESC + q could read as alt+q
-    tmux.wait_for("Delete node")
+
+
+def quit_tui(tmux: Tmux) -> None:
     tmux.keys("q")
     deadline = time.monotonic() + 10
     while tmux.alive() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not tmux.alive(), "the TUI did not quit on q"
 
+
+def test_edit_a_line_in_the_real_tui_then_check_it_with_the_cli(tmux: Tmux, vault_path: Path) -> None:
+    start_tui(tmux, vault_path)
+    tmux.keys("Enter")  # into the outline of intro
+    tmux.keys("j")  # n2: Bob's line
+    tmux.wait_for("intro#n2")
+    tmux.keys("Enter")  # into the editor (the content)
+    tmux.wait_for("^s Save")
+    line = "Maybe the keeper never left."
+    tmux.replace_field(line, was="▊ Maybe the keeper came back?", shown_as=f"▊ {line} ")
+    tmux.wait_for("● unsaved")
+    tmux.keys("C-s")
+    tmux.wait_for("Commit message")
+    message = "Bob wonders, from the terminal"
+    tmux.replace_field(message, was="▊  Edit node n2 of intro", shown_as=f"▊  {message} ")
+    tmux.keys("Enter")
+    tmux.wait_for("committed")
+    tmux.keys("Escape")  # back to the outline; wait for it, or ESC + q could read as alt+q
+    tmux.wait_for("Delete node")
+    quit_tui(tmux)
+
     log = run_cli("-C", vault_path, "log", "-n", "1", "--json")
     assert log.code == 0, log.err
     newest = log.json()["commits"][0]
-    assert newest["message"] == "Bob wonders, from the terminal"
+    assert newest["message"] == message
     assert newest["author"] == "tester" and newest["events"] == 1
     scene = run_cli("-C", vault_path, "scene", "show", "intro", "--json")
     assert scene.code == 0, scene.err
     bob = scene.json()["nodes"][1]
-    assert bob["id"] == "n2" and bob["speaker"] == "Bob" and bob["content"] == "Maybe the keeper never left."
+    assert bob["id"] == "n2" and bob["speaker"] == "Bob" and bob["content"] == line
     status = run_cli("-C", vault_path, "status", "--json").json()
     assert status["changes"] == []
+
+
+def test_e_suspends_the_tui_for_the_editor_and_commits_the_file(tmux: Tmux, vault_path: Path, tmp_path: Path) -> None:
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nsed -i "s/fifty years/seventy years/" "$1"\n')
+    editor.chmod(0o755)
+    start_tui(tmux, vault_path, EDITOR=str(editor))
+    tmux.keys("e")  # the app suspends, the "editor" rewrites scenes/intro.toml, the app resumes
+    tmux.wait_for("Edit scenes/intro.toml")  # the commit prompt, with its default message
+    tmux.keys("Enter")
+    tmux.wait_for("committed")
+    tmux.wait_gone("Commit message")  # the prompt has closed: q now reaches the app, not its field
+    quit_tui(tmux)
+    newest = run_cli("-C", vault_path, "log", "-n", "1", "--json").json()["commits"][0]
+    assert newest["message"] == "Edit scenes/intro.toml" and newest["events"] == 1
+    scene = run_cli("-C", vault_path, "scene", "show", "intro", "--json").json()
+    assert "seventy years" in scene["nodes"][0]["content"]

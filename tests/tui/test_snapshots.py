@@ -56,7 +56,7 @@ def _steady_cursors(app: Any) -> None:
         ("branches", ()),
         ("conflicts", ()),
     ],
-    ids=["scenes", "characters", "timeline", "history", "branches", "conflicts"],
+    ids=["scenes", "characters", "timeline", "history", "branches", "conflicts-none"],
 )
 def test_view(snap_compare: Compare, vault_path: Path, start: str, keys: tuple[str, ...]) -> None:
     assert snap_compare(VaultApp(vault_path, start_view=start), terminal_size=SIZE, run_before=_run(*keys))
@@ -113,3 +113,15 @@ def test_commit_message_prompt(snap_compare: Compare, vault_path: Path) -> None:
 
     app = VaultApp(vault_path)
     assert snap_compare(app, terminal_size=SIZE, run_before=_run("enter", "enter", then=edit))
+
+
+def test_conflicts_after_a_merge(snap_compare: Compare, vault_path: Path) -> None:
+    from comfyvn_vault import variants
+    from comfyvn_vault.vault import Vault
+    from tests.tui.test_views import _conflicting_variant
+
+    _conflicting_variant(vault_path)
+    with Vault.open(vault_path) as vault:
+        assert variants.merge(vault, "darker").conflicts
+    app = VaultApp(vault_path, start_view="conflicts")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_run())

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from comfyvn_vault import queries, story
+from comfyvn_vault.vault import Vault
 from tests.tui.conftest import SIZE, fill_form, screen_text, settle
-from tui import api_gaps
 from tui.app import VaultApp
 from tui.config import Settings
 from tui.screens.confirm import ConfirmScreen
@@ -114,7 +112,7 @@ async def test_time_travel_browses_the_story_at_any_commit(vault_path: Path) -> 
         assert isinstance(app.screen, type(app.main))
 
 
-async def test_branches_create_switch_delete_and_merge(vault_path: Path) -> None:
+async def test_branches_create_switch_and_delete(vault_path: Path) -> None:
     app = VaultApp(vault_path, start_view="branches")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -136,10 +134,9 @@ async def test_branches_create_switch_delete_and_merge(vault_path: Path) -> None
         await pilot.press("g", "d")  # darker is checked out: refused with a message
         await settle(pilot)
         assert any("cannot delete the checked-out branch" in n.message for n in app._notifications)
-        await pilot.press("m")
+        await pilot.press("m")  # nor can it merge into itself
         await settle(pilot)
-        if not api_gaps.merge_available(app.vault):
-            assert any("merge arrives with the variants issue" in n.message for n in app._notifications)
+        assert any("is the current branch" in n.message for n in app._notifications)
 
 
 async def test_search_finds_dialogue_and_opens_the_node(vault_path: Path) -> None:
@@ -163,23 +160,53 @@ async def test_search_finds_dialogue_and_opens_the_node(vault_path: Path) -> Non
         assert app.focused is view.query_input
 
 
-async def test_conflicts_view_lists_the_status_conflicts(vault_path: Path) -> None:
-    app = VaultApp(vault_path, start_view="conflicts")
+def _conflicting_variant(vault_path: Path) -> None:
+    """On darker, change the same word of intro#n1 that main changed: a merge conflict."""
+    with Vault.open(vault_path) as vault:
+        vault.switch("darker")
+        story.node_edit(vault, "intro", "n1", content="The lamp hasn't turned in sixty years. Tonight it did.")
+        vault.switch("main")
+
+
+async def test_merge_with_a_conflict_then_resolve_it(vault_path: Path) -> None:
+    _conflicting_variant(vault_path)
+    app = VaultApp(vault_path, start_view="branches")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await pilot.press("g", "m")  # darker into main
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await fill_form(pilot)  # the default message: Merge darker into main
+        head = queries.show(app.vault, "HEAD")
+        assert head["message"] == "Merge darker into main" and len(head["parents"]) == 2
         view = app.main.current_view
         assert isinstance(view, ConflictsView)
-        assert "(no unresolved conflicts)" in screen_text(app)
-        conflict = {"id": "c0ffee", "entity": "scenes/intro#n1", "field": "content"}
-        status = {**(app.status_doc or {}), "conflicts": [conflict]}
-        app.main.show_status(status, None)
-        await pilot.pause()
-        assert "c0ffee  scenes/intro#n1  content" in screen_text(app) and "1 conflicts" in screen_text(app)
-        await pilot.press("o")
+        text = screen_text(app)
+        assert "scenes/intro  nodes/n1/content" in text and "1 conflicts" in text
+        assert "fifty years" in text and "sixty years" in text  # ours and theirs, side by side
+        await pilot.press("enter")  # opens the node the conflict is in
         await settle(pilot)
-        assert any("resolving arrives with merge" in n.message for n in app._notifications)
+        scenes = app.main.current_view
+        assert isinstance(scenes, ScenesView) and scenes.outline.current_key == "n1"
+        await pilot.press("7")
+        await pilot.press("t")
+        await fill_form(pilot)
+        assert app.vault.conflicts() == []
+        assert "(no unresolved conflicts)" in screen_text(app) and "0 conflicts" in screen_text(app)
+        intro = story.need(app.vault, "scenes", "intro", story.Scene)
+        assert "sixty years" in intro.nodes[0].content and "I pushed him" in intro.nodes[2].content
+        assert queries.log(app.vault, limit=1)["commits"][0]["message"].startswith("Resolve scenes/intro")
 
 
-@pytest.mark.skip(reason="Vault.merge and resolve arrive with the variants issue; the conflicts view is a placeholder")
-async def test_resolve_a_conflict(vault_path: Path) -> None:
-    """Once merge exists: merge a branch with a conflicting edit, press o on the conflict, check status."""
+async def test_merge_abort_undoes_the_merge(vault_path: Path) -> None:
+    _conflicting_variant(vault_path)
+    app = VaultApp(vault_path, start_view="branches")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = app.vault.history.head()
+        await pilot.press("g", "m", "y")
+        await fill_form(pilot)
+        assert app.main.current == "conflicts" and len(app.vault.conflicts()) == 1
+        await pilot.press("X", "y")
+        await settle(pilot)
+        assert app.vault.history.head() == before and app.vault.conflicts() == []

@@ -1,8 +1,8 @@
 """Branches: the variants of the story; create, switch, delete and merge.
 
 Switching rewrites the working copy (``Vault.switch``), so it asks first when
-a view holds unsaved edits. Merge calls ``Vault.merge`` once the variants
-issue adds it; until then the action explains that.
+a view holds unsaved edits. Merging is ``comfyvn merge`` (``variants.merge``):
+a merge commit, with any conflicts recorded in it for the conflicts view.
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from comfyvn_vault import variants
 from comfyvn_vault.store.ids import ObjectId
-from tui import api_gaps
 from tui.rows import one_line, when
 from tui.screens.form import FormScreen, field
 from tui.views.base import View
 from tui.widgets.virtual_list import StaticSource, VirtualList
-
-MERGE_PENDING = "merge arrives with the variants issue"
 
 
 class BranchesView(View):
@@ -96,8 +94,6 @@ class BranchesView(View):
         if name != self.head:
             text.append("enter: switch to it   m: merge it into ", style="dim")
             text.append(self.head, style="dim bold")
-            if not api_gaps.merge_available(self.vault):
-                text.append(f"\n({MERGE_PENDING})", style="dim italic")
         detail.update(text)
 
     @on(VirtualList.Highlighted, "#branch-list")
@@ -168,30 +164,23 @@ class BranchesView(View):
         name = self.branch_list.current_key
         if name is None:
             return
-        if not api_gaps.merge_available(self.vault):
-            self.notify(MERGE_PENDING, title="merge", severity="warning")
-            return
         if name == self.head:
-            self.notify(f"{name} is the current branch; pick another to merge", severity="warning")
+            self.notify(f"{name} is the current branch; pick another to merge into it", severity="warning")
             return
+
+        def merged(result: Any) -> None:
+            conflicts = len(getattr(result, "conflicts", []) or [])
+            if conflicts:
+                self.notify(f"merged {name}: {conflicts} conflicts to resolve", severity="warning", timeout=8)
+                self.app.call_later(self.vapp.main.show_view, "conflicts")
+            elif getattr(result, "kind", "") == "up-to-date":
+                self.notify(f"{self.head} already contains {name}")
 
         def merge() -> None:
-            ok, result = self.vapp.attempt(lambda: api_gaps.merge(self.vault, name), "merge")
-            if not ok:
-                return
-            conflicts = _conflicts_of(result)
-            self.vapp.vault_changed()
-            if conflicts:
-                self.notify(f"merged {name} with {conflicts} conflicts to resolve", severity="warning")
-                self.vapp.call_later(self.vapp.main.show_view, "conflicts")
-            else:
-                self.notify(f"merged {name} into {self.head}")
+            self.vapp.save_edit(
+                f"Merge {name} into {self.head}",
+                lambda msg: variants.merge(self.vault, name, msg),
+                after=merged,
+            )
 
-        self.vapp.guard_unsaved(
-            lambda: self.vapp.confirm(f"Merge {name} into {self.head}?", merge, "merge"), f"merge {name}"
-        )
-
-
-def _conflicts_of(result: Any) -> int:
-    conflicts = result.get("conflicts") if isinstance(result, dict) else getattr(result, "conflicts", None)
-    return len(conflicts) if conflicts else 0
+        self.vapp.guard_unsaved(lambda: self.vapp.confirm(f"Merge {name} into {self.head}?", merge, "merge"), "merge")

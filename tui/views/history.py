@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.worker import get_current_worker
 
-from comfyvn_vault import queries
+from comfyvn_vault import queries, variants
 from comfyvn_vault.errors import VaultError
 from tui.rows import CommitRows
 from tui.screens.form import FormScreen, field
@@ -35,6 +35,7 @@ class HistoryView(View):
         Binding("t", "time_travel", "Time travel", id="history.time_travel"),
         Binding("s", "toggle_diff", "Side by side", id="history.toggle_diff"),
         Binding("b", "branch_here", "Branch here", show=False, id="history.branch_here"),
+        Binding("p", "pick", "Pick onto HEAD", show=False, id="history.pick"),
     ]
 
     DEFAULT_CSS = """
@@ -120,6 +121,31 @@ class HistoryView(View):
         if self.rows is None or not len(self.rows):
             return
         self.app.push_screen(TimeTravelScreen(self.rows, self.commits.cursor))
+
+    def action_pick(self) -> None:
+        """``comfyvn pick``: apply this commit's change on top of HEAD (conflicts go to the conflicts view)."""
+        commit_id = self.commits.current_key
+        if commit_id is None:
+            return
+        message = self.rows.rows[self.commits.cursor]["message"] if self.rows is not None else ""
+
+        def picked(result: Any) -> None:
+            if getattr(result, "conflicts", None):
+                self.notify(f"picked with {len(result.conflicts)} conflicts to resolve", severity="warning")
+                self.app.call_later(self.vapp.main.show_view, "conflicts")
+
+        self.vapp.guard_unsaved(
+            lambda: self.vapp.confirm(
+                f"Pick {commit_id[:12]} ({message.splitlines()[0] if message else ''}) onto HEAD?",
+                lambda: self.vapp.save_edit(
+                    f"{message} (picked from {commit_id[:12]})",
+                    lambda msg: variants.pick(self.vault, commit_id, msg),
+                    after=picked,
+                ),
+                "pick",
+            ),
+            "pick a commit",
+        )
 
     def action_branch_here(self) -> None:
         commit_id = self.commits.current_key
