@@ -7,8 +7,9 @@ use, so ``import comfyvn_vault.domain`` stays free of IO libraries.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from comfyvn_vault.lazy import exports
 
 __version__ = "0.1.0"
 
@@ -75,10 +76,4 @@ if TYPE_CHECKING:
     from comfyvn_vault.vault import Vault
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'comfyvn_vault' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports(__name__, _EXPORTS)

@@ -12,8 +12,9 @@ does not pay for ``apply`` and ``diff_entities``: the CLI starts faster.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from comfyvn_vault.lazy import exports
 
 _EXPORTS: dict[str, str] = {
     "Cause": "comfyvn_vault.domain.events",
@@ -141,13 +142,7 @@ if TYPE_CHECKING:
     from comfyvn_vault.domain.validate import Lookup
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'comfyvn_vault.domain' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports(__name__, _EXPORTS)
 
 
 __all__ = [

@@ -12,7 +12,13 @@ import comfyvn_vault.domain as domain
 DOMAIN = Path(domain.__file__).parent
 FORBIDDEN = {"lmdb", "textual", "httpx", "watchfiles"}
 IO_MODULES = {"os", "io", "pathlib", "shutil", "subprocess", "socket", "tempfile", "sqlite3", "asyncio", "zstandard"}
-ALLOWED_INTERNAL = {"comfyvn_vault.errors", "comfyvn_vault.store.codec", "comfyvn_vault.store.ids"}
+# comfyvn_vault.lazy is importlib-only: the lazy re-export helper the package roots share.
+ALLOWED_INTERNAL = {
+    "comfyvn_vault.errors",
+    "comfyvn_vault.lazy",
+    "comfyvn_vault.store.codec",
+    "comfyvn_vault.store.ids",
+}
 
 
 def _modules_after(code: str) -> set[str]:

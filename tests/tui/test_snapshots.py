@@ -31,9 +31,21 @@ def _run(*keys: str, then: Callable[[Pilot[Any]], Awaitable[None]] | None = None
             await settle(pilot)
         pilot.app.clear_notifications()
         _steady_cursors(pilot.app)
+        await _footer_drawn(pilot)
         await pilot.pause()
 
     return run_before
+
+
+async def _footer_drawn(pilot: Pilot[Any]) -> None:
+    """Wait (up to 3 s) until the footer has composed its key hints: under load it lags a frame."""
+    from textual.widgets import Footer
+
+    for _ in range(60):
+        footers = pilot.app.screen.query(Footer)
+        if not footers or footers.first().children:
+            return
+        await pilot.pause(0.05)
 
 
 def _steady_cursors(app: Any) -> None:
