@@ -12,6 +12,11 @@ function names where it should live. Nothing here imports Textual.
 * :func:`node_update`  → ``story.node_edit`` that can clear a speaker (None means
   "unchanged" there) and set a node's choices in one edit.
 * :func:`choice_edit`  → ``story.choice_edit`` / ``comfyvn scene choice edit``.
+* :func:`make_store_reads_thread_safe` → ``store/compression.py`` should keep one
+  zstd decompressor per thread. It shares one, and python-zstandard objects
+  must not be used from two threads at once: concurrent reads return
+  "Data corruption detected" or crash the process (reproduced with three
+  threads). The CLI is single-threaded; the TUI reads in worker threads.
 
 Merge, pick and resolve are core verbs now (``comfyvn_vault.variants``) and
 are called directly.
@@ -20,8 +25,11 @@ are called directly.
 from __future__ import annotations
 
 import heapq
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
+
+import zstandard
 
 from comfyvn_vault.domain.entities import Choice, Node, Scene
 from comfyvn_vault.domain.paths import SCENES, entity_path
@@ -214,3 +222,36 @@ def choice_edit(
         message=message or f"Edit choice {choice_id} of {node_id}",
         commit=commit,
     )
+
+
+_per_thread = threading.local()
+_installed = False
+
+
+def _thread_decompressor() -> zstandard.ZstdDecompressor:
+    decompressor: zstandard.ZstdDecompressor | None = getattr(_per_thread, "decompressor", None)
+    if decompressor is None:
+        decompressor = _per_thread.decompressor = zstandard.ZstdDecompressor()
+    return decompressor
+
+
+def _decompress(frame: bytes, raw_len: int) -> bytes:
+    data: bytes = _thread_decompressor().decompress(frame, max_output_size=raw_len)
+    return data
+
+
+def make_store_reads_thread_safe() -> None:
+    """Give each thread its own zstd decompressor for store reads (see the module doc).
+
+    Replaces ``compression.decompress`` and ``compression.stream_decompressor``
+    (looked up at call time by the store) with per-thread versions. Idempotent.
+    Belongs in ``comfyvn_vault.store.compression`` itself.
+    """
+    global _installed
+    if _installed:
+        return
+    from comfyvn_vault.store import compression
+
+    compression.decompress = _decompress
+    compression.stream_decompressor = _thread_decompressor
+    _installed = True

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
@@ -27,6 +28,7 @@ from textual.screen import Screen
 
 from comfyvn_vault.errors import VaultError
 from comfyvn_vault.vault import Vault
+from tui.api_gaps import make_store_reads_thread_safe
 from tui.config import Settings, load_settings
 from tui.targets import Target
 from tui.views.registry import number_key, views
@@ -76,7 +78,11 @@ class VaultApp(App[int], inherit_bindings=False):
         start_view: str = "scenes",
         env: dict[str, str] | None = None,
     ) -> None:
+        make_store_reads_thread_safe()
         self.vault = Vault.open(root)
+        #: Worker-thread reads and main-thread writes never overlap: a write transaction in
+        #: progress is visible to (and flushed by) reads from any thread.
+        self.vault_gate = threading.Lock()
         self.settings = settings if settings is not None else load_settings(self.vault.root, env)
         self.start_view = start_view
         self.status_doc: dict[str, Any] | None = None
@@ -124,9 +130,15 @@ class VaultApp(App[int], inherit_bindings=False):
 
     # ----------------------------------------------------------------- shared helpers
 
-    def attempt(self, fn: Callable[[], T], what: str = "") -> tuple[bool, T | None]:
-        """Run one API call; a :class:`VaultError` becomes an error notification instead of a crash."""
+    def attempt(self, fn: Callable[[], T], what: str = "", *, write: bool = True) -> tuple[bool, T | None]:
+        """Run one API call; a :class:`VaultError` becomes an error notification instead of a crash.
+
+        A ``write`` waits for any worker thread that is reading the vault.
+        """
         try:
+            if write:
+                with self.vault_gate:
+                    return True, fn()
             return True, fn()
         except VaultError as exc:
             self.notify(exc.message, title=what or "refused", severity="error", timeout=8)
@@ -210,7 +222,8 @@ class VaultApp(App[int], inherit_bindings=False):
     def refresh_status(self) -> None:
         """Compute ``comfyvn status`` off the UI thread (a big working copy takes a while to scan)."""
         try:
-            doc, problem = self.vault.status(), None
+            with self.vault_gate:
+                doc, problem = self.vault.status(), None
         except VaultError as exc:
             doc, problem = None, exc.message
         self.call_from_thread(self._show_status, doc, problem)
@@ -248,7 +261,7 @@ class VaultApp(App[int], inherit_bindings=False):
 
     def commit_working_copy(self, default_message: str = "Commit working-copy edits") -> None:
         """``comfyvn commit``: turn every working-copy edit into events in one commit."""
-        ok, changes = self.attempt(self.vault.changes, "working copy")
+        ok, changes = self.attempt(self.vault.changes, "working copy", write=False)
         self.refresh_status()
         if not ok:
             return

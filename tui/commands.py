@@ -59,7 +59,12 @@ class GotoProvider(Provider):
         self.entries = await asyncio.to_thread(self._index)
 
     def _index(self) -> list[tuple[str, Target]]:
-        vault = cast("VaultApp", self.app).vault
+        app = cast("VaultApp", self.app)
+        with app.vault_gate:
+            return self._read_index(app)
+
+    def _read_index(self, app: VaultApp) -> list[tuple[str, Target]]:
+        vault = app.vault
         entries: list[tuple[str, Target]] = []
         for folder in (SCENES, CHARACTERS, TIMELINES):
             names = api_gaps.names(vault, folder)
@@ -95,7 +100,12 @@ class GotoProvider(Provider):
             yield Hit(score, matcher.highlight(text), partial(self._go, target), help=str(target))
 
     def _node_hits(self, query: str) -> list[Hit]:
-        vault = cast("VaultApp", self.app).vault
+        app = cast("VaultApp", self.app)
+        with app.vault_gate:
+            return self._read_node_hits(app, query)
+
+    def _read_node_hits(self, app: VaultApp, query: str) -> list[Hit]:
+        vault = app.vault
         scene_part, _, node_part = query.partition("#")
         scene_pattern = _subsequence(scene_part)
         scenes = [t.id for _, t in self.entries if t.folder == SCENES and scene_pattern.search(t.id.lower())]

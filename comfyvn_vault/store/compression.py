@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Final
 
 import zstandard
@@ -46,15 +47,29 @@ def looks_compressed(head: bytes) -> bool:
     return len(head) >= 8 and head[4:8] == b"ftyp"
 
 
-_compressor = zstandard.ZstdCompressor(level=LEVEL)
-_decompressor = zstandard.ZstdDecompressor()
+# zstd contexts are not thread-safe: each thread gets its own (the TUI reads in worker threads).
+_local = threading.local()
+
+
+def _decompressor() -> zstandard.ZstdDecompressor:
+    d: zstandard.ZstdDecompressor | None = getattr(_local, "decompressor", None)
+    if d is None:
+        d = _local.decompressor = zstandard.ZstdDecompressor()
+    return d
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    c: zstandard.ZstdCompressor | None = getattr(_local, "compressor", None)
+    if c is None:
+        c = _local.compressor = zstandard.ZstdCompressor(level=LEVEL)
+    return c
 
 
 def compress_if_worth(data: bytes) -> bytes | None:
     """The zstd frame of ``data`` if it saves enough, else None (store raw)."""
     if len(data) < TINY or looks_compressed(data[:16]):
         return None
-    packed = _compressor.compress(data)
+    packed = _compressor().compress(data)
     return packed if len(packed) <= len(data) * (1 - MIN_SAVING) else None
 
 
@@ -63,7 +78,7 @@ def sample_pays(sample: bytes) -> bool:
     if looks_compressed(sample[:16]):
         return False
     probe = sample[:SAMPLE_BYTES]
-    return len(_compressor.compress(probe)) <= len(probe) * (1 - MIN_SAVING)
+    return len(_compressor().compress(probe)) <= len(probe) * (1 - MIN_SAVING)
 
 
 #: What a damaged zstd frame raises.
@@ -71,7 +86,7 @@ DecompressError = zstandard.ZstdError
 
 
 def decompress(frame: bytes, raw_len: int) -> bytes:
-    return _decompressor.decompress(frame, max_output_size=raw_len)
+    return _decompressor().decompress(frame, max_output_size=raw_len)
 
 
 _stream_compressor: zstandard.ZstdCompressor | None = None
@@ -86,4 +101,4 @@ def stream_compressor() -> zstandard.ZstdCompressor:
 
 
 def stream_decompressor() -> zstandard.ZstdDecompressor:
-    return _decompressor
+    return _decompressor()

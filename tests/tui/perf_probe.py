@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -67,8 +68,10 @@ async def measure_in_process(root: Path, scenes: int) -> dict[str, float]:
     start = time.perf_counter()
     app = VaultApp(root)
 
-    async def until(text: str, since: float) -> float:
+    async def until(text: str, since: float, timeout: float = 30) -> float:
         while text not in screen_text(app):
+            if time.perf_counter() - since > timeout:
+                raise TimeoutError(f"{text!r} did not appear in {timeout} s; the screen:\n{screen_text(app)}")
             await asyncio.sleep(0.002)
         return time.perf_counter() - since
 
@@ -94,20 +97,21 @@ def measure_process(root: Path, scenes: int, timeout: float = 20) -> float | Non
     """Seconds from spawning ``python -m tui`` in tmux to the scene list on screen (None without tmux)."""
     if shutil.which("tmux") is None:
         return None
-    session = f"perf-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "TERM": "xterm-256color"}
-    command = f"{sys.executable} -m tui {root}"
+    tmux = ["tmux", "-S", str(Path(tempfile.gettempdir()) / f"comfyvn-perf-{uuid.uuid4().hex[:8]}")]
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}  # the window's size must win
+    command = f"env TERM=xterm-256color {sys.executable} -m tui {root}"
     start = time.perf_counter()
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36", command], check=True, env=env)
+    subprocess.run([*tmux, "new-session", "-d", "-s", "perf", "-x", "120", "-y", "36", command], check=True, env=env)
     try:
         while time.perf_counter() - start < timeout:
-            shown = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+            shown = subprocess.run([*tmux, "capture-pane", "-p", "-t", "perf"], capture_output=True, text=True).stdout
             if f"Scenes ({scenes})" in shown:
                 return time.perf_counter() - start
             time.sleep(0.01)
         return None
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+        Path(tmux[2]).unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,3 +68,35 @@ def test_the_adapter_does_not_import_textual() -> None:
     code = "import tui.api_gaps, sys; print('\\n'.join(sys.modules))"
     mods = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
     assert not any(m == "textual" or m.startswith("textual.") for m in mods)
+
+
+def test_store_reads_are_thread_safe_once_patched() -> None:
+    """The shared zstd decompressor corrupts data (or crashes) under concurrent reads; the shim gives one per thread."""
+    import os
+    import threading
+
+    from comfyvn_vault.store import compression
+
+    api_gaps.make_store_reads_thread_safe()
+    api_gaps.make_store_reads_thread_safe()  # idempotent
+    payloads = [os.urandom(200) * 40 + bytes([i]) * 3000 for i in range(4)]
+    frames = [(compression.compress_if_worth(p), p) for p in payloads]
+    assert all(f is not None for f, _ in frames)
+    problems: list[str] = []
+
+    def read() -> None:
+        for _ in range(300):
+            for frame, payload in frames:
+                assert frame is not None
+                try:
+                    if compression.decompress(frame, len(payload)) != payload:
+                        problems.append("mismatch")
+                except compression.DecompressError as exc:
+                    problems.append(str(exc))
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert problems == []

@@ -12,6 +12,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,13 +37,13 @@ LAUNCHER = (
 
 
 class Tmux:
-    """A private tmux server (its own socket) running one command in a 120x32 window."""
+    """A private tmux server (its own socket file) running one command in a 120x32 window."""
 
-    def __init__(self, socket: str) -> None:
+    def __init__(self, socket: Path) -> None:
         self.socket = socket
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10)
+        return subprocess.run(["tmux", "-S", str(self.socket), *args], capture_output=True, text=True, timeout=10)
 
     def screen(self) -> str:
         return self.run("capture-pane", "-p", "-t", "tui").stdout
@@ -84,9 +85,12 @@ class Tmux:
 
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
-    t = Tmux(f"comfyvn-test-{uuid.uuid4().hex[:8]}")
+    # A short path of its own: a socket path may not exceed ~100 bytes.
+    socket = Path(tempfile.gettempdir()) / f"comfyvn-tmux-{uuid.uuid4().hex[:8]}"
+    t = Tmux(socket)
     yield t
     t.run("kill-server")
+    socket.unlink(missing_ok=True)
 
 
 def start_tui(tmux: Tmux, vault_path: Path, **extra_env: str) -> None:

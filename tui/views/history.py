@@ -89,9 +89,10 @@ class HistoryView(View):
     @work(thread=True, exclusive=True, group="commit-details")
     def _details_worker(self, commit_id: str) -> None:
         try:
-            commit = queries.show(self.vault, commit_id)
-            parents = commit["parents"]
-            diff = queries.diff(self.vault, parents[0], commit_id) if parents else None
+            with self.vapp.vault_gate:
+                commit = queries.show(self.vault, commit_id)
+                parents = commit["parents"]
+                diff = queries.diff(self.vault, parents[0], commit_id) if parents else None
         except VaultError as exc:
             self.app.call_from_thread(self.notify, exc.message, severity="error")
             return

@@ -115,7 +115,8 @@ class SearchView(View):
 
     @work(thread=True, exclusive=True, group="search")
     def _search(self, text: str) -> None:
-        doc = queries.search(self.vault, text, limit=LIMIT)
+        with self.vapp.vault_gate:
+            doc = queries.search(self.vault, text, limit=LIMIT)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, text, doc)
 
