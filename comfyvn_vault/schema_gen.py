@@ -39,6 +39,7 @@ def schema_hook(kind: type) -> dict[str, Any]:
     """msgspec schema hook for the types msgspec does not know: object ids."""
     if kind is ObjectId:
         return {"type": "string", "pattern": f"^[0-9a-f]{{{HEX_LEN}}}$", "description": "an object id (BLAKE3-256)"}
+    # msgspec's schema-hook protocol: NotImplementedError means "not a type this hook knows".
     raise NotImplementedError(f"no JSON Schema for {kind!r}")
 
 

@@ -81,6 +81,16 @@ def _when(ms: int) -> str:
     return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC).strftime("%Y-%m-%d %H:%M")
 
 
+def _read(args: argparse.Namespace, ctx: Context, query: Any, *params: Any) -> dict[str, Any] | None:
+    """Run a read query on the vault; with --json print it and return None, else return it for text."""
+    with ctx.vault() as vault:
+        doc: dict[str, Any] = query(vault, *params)
+    if args.json:
+        emit_json(doc)
+        return None
+    return doc
+
+
 def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.vault() as vault:
         doc = vault.status()
@@ -102,10 +112,8 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
     from comfyvn_vault import queries
 
-    with ctx.vault() as vault:
-        doc = queries.log(vault, args.rev, args.limit, args.entity)
-    if args.json:
-        emit_json(doc)
+    doc = _read(args, ctx, queries.log, args.rev, args.limit, args.entity)
+    if doc is None:
         return 0
     prefixes = ["*"] * len(doc["commits"])
     if args.graph:
@@ -181,10 +189,8 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_blame(args: argparse.Namespace, ctx: Context) -> int:
     from comfyvn_vault import queries
 
-    with ctx.vault() as vault:
-        doc = queries.blame(vault, args.scene, args.rev)
-    if args.json:
-        emit_json(doc)
+    doc = _read(args, ctx, queries.blame, args.scene, args.rev)
+    if doc is None:
         return 0
     for n in doc["nodes"]:
         who = f"{n.get('commit', '?' * 12)[:12]} {n.get('author', ''):<10} {_when(n['time']) if 'time' in n else ''}"
@@ -195,10 +201,8 @@ def cmd_blame(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
     from comfyvn_vault import queries
 
-    with ctx.vault() as vault:
-        doc = queries.search(vault, args.text)
-    if args.json:
-        emit_json(doc)
+    doc = _read(args, ctx, queries.search, args.text)
+    if doc is None:
         return 0
     for h in doc["hits"]:
         out(f"{h['scene']}#{h['node']}  {(h['speaker'] + ': ') if h['speaker'] else ''}{h['content']}")
@@ -307,10 +311,8 @@ def cmd_undo_redo(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_op_log(args: argparse.Namespace, ctx: Context) -> int:
     from comfyvn_vault import queries
 
-    with ctx.vault() as vault:
-        doc = queries.op_log(vault, args.limit)
-    if args.json:
-        emit_json(doc)
+    doc = _read(args, ctx, queries.op_log, args.limit)
+    if doc is None:
         return 0
     for op in doc["operations"]:
         out(f"{op['id'][:12]}  {_when(op['time'])}  {op['author']:<10} {op['description']}")
