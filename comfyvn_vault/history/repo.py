@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
+from comfyvn_vault.domain.assets import RECORD_TYPES, Record, is_record_path
 from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity
 from comfyvn_vault.domain.errors import Rejected
@@ -34,7 +35,7 @@ from comfyvn_vault.store.codec import StoredObject, decode, decode_as
 from comfyvn_vault.store.ids import ObjectId, is_hex_prefix
 
 #: What a state tree holds at a path: an entity document or a record such as a merge conflict.
-Document = Entity | Conflict
+Document = Entity | Conflict | Record
 
 HEADS: Final = "heads/"
 OPS_HEAD: Final = "ops/head"
@@ -106,6 +107,7 @@ class History:
         self.trees = TreeReader(store)
         self._docs: dict[ObjectId, Entity] = {}
         self._commits: dict[ObjectId, Commit] = {}
+        self._views: dict[ObjectId, View] = {}
         self.hooks: list[CommitHook] = []
         self.view_hooks: list[Callable[[Any, View, View], None]] = []
 
@@ -130,10 +132,13 @@ class History:
         obj = decode(self.store.get(doc_id))
         if not isinstance(obj, ENTITY_TYPES):
             raise InputRejected(f"{doc_id.short()} is a {type(obj).__name__}, not an entity document")
+        self._remember_doc(doc_id, obj)
+        return obj
+
+    def _remember_doc(self, doc_id: ObjectId, doc: Entity) -> None:
         if len(self._docs) > 100_000:
             self._docs.clear()
-        self._docs[doc_id] = obj
-        return obj
+        self._docs[doc_id] = doc
 
     def any_doc(self, doc_id: ObjectId) -> StoredObject:
         """Any document a tree holds (entities, and records such as merge conflicts)."""
@@ -151,6 +156,10 @@ class History:
                 doc_id = self.trees.get(tree, path)
                 found = self.any_doc(doc_id) if doc_id is not None else None
                 return found if isinstance(found, Conflict) else None
+            if is_record_path(path):
+                doc_id = self.trees.get(tree, path)
+                record = self.any_doc(doc_id) if doc_id is not None else None
+                return record if isinstance(record, RECORD_TYPES) else None
             return self.entity(tree, path)
 
         return lookup
@@ -166,7 +175,7 @@ class History:
         op = self.op_head()
         if op is None:
             return View(branches={}, head=DEFAULT_BRANCH)
-        return decode_as(self.store.get(self.operation(op).view), View)
+        return self.view_of(op)
 
     def head_branch(self) -> str:
         return self.view().head
@@ -273,6 +282,7 @@ class History:
         )
         op_id: ObjectId = w.put_object(op)
         w.set_ref(OPS_HEAD, op_id, parent)
+        self._views[op_id] = new
         if notify and old.checkout != new.checkout:
             for hook in self.view_hooks:
                 w.on_commit(lambda txn, h=hook, o=old, n=new: h(txn, o, n))
@@ -326,7 +336,10 @@ class History:
         lookup = self.lookup_in(old_tree)
         docs: dict[str, tuple[Document | None, Document | None, ObjectId | None]] = {}
         for path, doc in changes.items():
-            docs[path] = (lookup(path), doc, None if doc is None else w.put_object(doc))
+            new_id = None if doc is None else w.put_object(doc)
+            if new_id is not None and not isinstance(doc, Conflict):
+                self._remember_doc(new_id, doc)  # the next commit reads it back: skip the decode
+            docs[path] = (lookup(path), doc, new_id)
         new_tree = tw.update(old_tree, {path: d[2] for path, d in docs.items()})
         event_ids = [w.put_object(e) for e in events]
         touched_paths = [touched(e) for e in events]
@@ -363,7 +376,17 @@ class History:
         op = w.ref(OPS_HEAD)
         if op is None:
             return View(branches={}, head=DEFAULT_BRANCH)
-        return decode_as(self.store.get(self.operation(op).view), View)
+        return self.view_of(op)
+
+    def view_of(self, op_id: ObjectId) -> View:
+        """The view operation ``op_id`` left in force (cached: operations are immutable)."""
+        cached = self._views.get(op_id)
+        if cached is None:
+            cached = decode_as(self.store.get(self.operation(op_id).view), View)
+            if len(self._views) > 1_000:
+                self._views.clear()
+            self._views[op_id] = cached
+        return cached
 
     def set_view(self, w: Any, new: View, description: str, **op_fields: Any) -> ObjectId:
         """Move branches / HEAD / checkout to ``new`` as one operation."""
