@@ -6,6 +6,9 @@ the TUI renders it, so both say the same thing.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 import msgspec
@@ -48,8 +51,17 @@ def entity_path_for(vault: Vault, text: str) -> str:
     raise ObjectNotFound(f"no scene, character, timeline or variable {text!r}")
 
 
-def log(vault: Vault, rev: str = "HEAD", limit: int | None = None, entity: str | None = None) -> dict[str, Any]:
-    """Commits reachable from ``rev``, newest first; with ``entity``, only those touching it."""
+def log(
+    vault: Vault, rev: str = "HEAD", limit: int | None = None, entity: str | None = None, *, every: bool = False
+) -> dict[str, Any]:
+    """Commits reachable from ``rev``, newest first; with ``entity``, only those touching it.
+
+    ``every`` walks from every branch and the checkout instead (``log --all``).
+    """
+    if every:
+        if entity is not None:
+            raise InputRejected("--all and --entity do not combine")
+        return {"schema": "comfyvn.log/1", "commits": list(islice(log_all(vault), limit))}
     start = vault.history.resolve_rev(rev)
     if entity is None:
         commits = [commit_json(oid, c) for oid, c in vault.history.log(start, limit)]
@@ -75,8 +87,63 @@ def log(vault: Vault, rev: str = "HEAD", limit: int | None = None, entity: str |
     return {"schema": "comfyvn.log/1", "entity": path, "commits": out}
 
 
+def log_all(vault: Vault) -> Iterator[dict[str, Any]]:
+    """Commits reachable from any branch or the checkout, newest first, as ``log`` rows.
+
+    Each row also names the branches whose tip it is (``"branches"``); on ties
+    (same generation and time) the checkout comes first, then by id. Lazy: the
+    walk reads commits only as rows are taken, so a long history pages cheaply.
+    """
+    view = vault.history.view()
+    tips: dict[ObjectId, list[str]] = {}
+    for name, tip in sorted(view.branches.items()):
+        tips.setdefault(tip, []).append(name)
+    starts = set(tips)
+    if view.checkout is not None:
+        starts.add(view.checkout)
+    heap: list[tuple[int, int, int, bytes]] = []
+    seen: set[ObjectId] = set()
+
+    def push(oid: ObjectId) -> None:
+        c = vault.history.commit(oid)
+        seen.add(oid)
+        heapq.heappush(heap, (-c.generation, -c.time, 0 if oid == view.checkout else 1, bytes(oid)))
+
+    for oid in starts:
+        push(oid)
+    while heap:
+        oid = ObjectId(heapq.heappop(heap)[3])
+        c = vault.history.commit(oid)
+        row = commit_json(oid, c)
+        row["branches"] = tips.get(oid, [])
+        yield row
+        for p in c.parents:
+            if p not in seen:
+                push(p)
+
+
+def story_at(vault: Vault, rev: str | ObjectId, folder: str = "") -> list[tuple[str, ObjectId]]:
+    """Every (entity path, document id) of the story at ``rev``, sorted by path.
+
+    Reads only that commit's state tree (no replay), so any point of a long
+    history is as cheap as the newest; documents are read by the caller.
+    """
+    commit = rev if isinstance(rev, ObjectId) else vault.history.resolve_rev(rev)
+    tree = vault.history.tree_of(commit)
+    if tree is None:
+        return []
+    prefix = f"{folder.rstrip('/')}/" if folder else ""
+    return sorted(vault.history.trees.items(tree, prefix))
+
+
 def show(vault: Vault, text: str) -> dict[str, Any]:
-    """A commit (with its events), an entity (by path, id or name), or any object by id."""
+    """A commit (with its events), an entity (by path, id or name), or any object by id.
+
+    ``REV:PATH`` shows the story as it was at a revision: ``main~3:scenes/``
+    lists the scenes then, ``main~3:scenes/intro`` is that scene's document then.
+    """
+    if ":" in text:
+        return _show_at(vault, *text.split(":", 1))
     try:
         oid = vault.history.resolve_rev(text)
     except (ObjectNotFound, InputRejected):
@@ -107,6 +174,24 @@ def show(vault: Vault, text: str) -> dict[str, Any]:
             doc["schema"] = "comfyvn.event/1"
             doc["summary"] = describe(obj)  # type: ignore[arg-type]
     return doc
+
+
+def _show_at(vault: Vault, rev: str, path: str) -> dict[str, Any]:
+    commit = vault.history.resolve_rev(rev or "HEAD")
+    if not path or path.endswith("/"):
+        rows = story_at(vault, commit, path)
+        return {
+            "schema": "comfyvn.tree/1",
+            "commit": commit.hex(),
+            "entries": [{"path": p, "document": d.hex()} for p, d in rows],
+        }
+    tree = vault.history.tree_of(commit)
+    doc_id = vault.history.trees.get(tree, path) if tree is not None else None
+    if doc_id is None:
+        raise ObjectNotFound(f"no {path} at {rev or 'HEAD'}")
+    document: dict[str, Any] = msgspec.to_builtins(vault.history.any_doc(doc_id))
+    document.pop("_type", None)
+    return {"schema": "comfyvn.entity/1", "path": path, "commit": commit.hex(), "document": document}
 
 
 def diff(vault: Vault, a: str | None = None, b: str | None = None) -> dict[str, Any]:

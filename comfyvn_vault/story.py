@@ -10,8 +10,8 @@ working-copy file so the change shows in ``status`` until the next ``commit``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, Literal
 
 import msgspec
 from msgspec.structs import replace
@@ -229,12 +229,28 @@ def _edit_node(vault: Vault, scene_ref: str, node_id: str, change: Any, default_
     raise ObjectNotFound(f"scene {sid} has no node {node_id!r}")
 
 
-def node_edit(vault: Vault, scene_ref: str, node_id: str, **fields: Any) -> Saved:
+#: Node fields that may be cleared (set to None / empty) by an edit.
+CLEARABLE_NODE_FIELDS: Final = frozenset({"speaker"})
+CLEARABLE_CHOICE_FIELDS: Final = frozenset({"condition", "weight"})
+
+
+def node_edit(vault: Vault, scene_ref: str, node_id: str, *, clear: Iterable[str] = (), **fields: Any) -> Saved:
+    """Change the given fields of a node (None means "leave as is"); ``clear`` names fields to empty."""
     opts = {k: fields.pop(k) for k in ("commit", "message") if k in fields}
     changes = {k: v for k, v in fields.items() if v is not None}
+    for name in clear:
+        if name not in CLEARABLE_NODE_FIELDS:
+            raise InputRejected(f"a node's {name} cannot be cleared")
+        changes[name] = None
     if not changes:
-        raise InputRejected("nothing to change: give --speaker, --content or --type")
-    return _edit_node(vault, scene_ref, node_id, lambda n: replace(n, **changes), f"Edit node {node_id}", **opts)
+        raise InputRejected("nothing to change: give --speaker, --no-speaker, --content or --type")
+    return node_set(vault, scene_ref, node_id, changes, **opts)
+
+
+def node_set(vault: Vault, scene_ref: str, node_id: str, fields: Mapping[str, Any], **opts: Any) -> Saved:
+    """Set node fields exactly as given, as one edit (``speaker=None`` clears it; ``choices`` replaces them)."""
+    message = opts.pop("message", None) or f"Edit node {node_id}"
+    return _edit_node(vault, scene_ref, node_id, lambda n: replace(n, **fields), message, **opts)
 
 
 def node_rm(vault: Vault, scene_ref: str, node_id: str, **opts: Any) -> Saved:
@@ -263,6 +279,37 @@ def choice_add(
         return replace(node, type=node_type, choices=[*node.choices, choice])
 
     return _edit_node(vault, scene_ref, node_id, add, f"Add a choice to {node_id}", **opts)
+
+
+def choice_edit(
+    vault: Vault,
+    scene_ref: str,
+    node_id: str,
+    choice_id: str,
+    *,
+    text: str | None = None,
+    target: str | None = None,
+    condition: str | None = None,
+    weight: int | None = None,
+    clear: Iterable[str] = (),
+    **opts: Any,
+) -> Saved:
+    """Change one choice's text, target, condition or weight (None: as is; ``clear`` empties condition/weight)."""
+    given = {"text": text, "target": target, "condition": condition, "weight": weight}
+    changes: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    for name in clear:
+        if name not in CLEARABLE_CHOICE_FIELDS:
+            raise InputRejected(f"a choice's {name} cannot be cleared")
+        changes[name] = None
+    if not changes:
+        raise InputRejected("nothing to change: give --text, --target, --condition or --weight")
+
+    def edit(node: Node) -> Node:
+        if choice_id not in {c.id for c in node.choices}:
+            raise ObjectNotFound(f"node {node_id} has no choice {choice_id!r}")
+        return replace(node, choices=[replace(c, **changes) if c.id == choice_id else c for c in node.choices])
+
+    return _edit_node(vault, scene_ref, node_id, edit, f"Edit choice {choice_id} of {node_id}", **opts)
 
 
 def choice_rm(vault: Vault, scene_ref: str, node_id: str, choice_id: str, **opts: Any) -> Saved:

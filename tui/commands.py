@@ -17,7 +17,6 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from comfyvn_vault.domain.entities import Scene
 from comfyvn_vault.domain.paths import CHARACTERS, SCENES, TIMELINES, entity_path
-from tui import api_gaps
 from tui.targets import Target
 
 if TYPE_CHECKING:
@@ -67,7 +66,7 @@ class GotoProvider(Provider):
         vault = app.vault
         entries: list[tuple[str, Target]] = []
         for folder in (SCENES, CHARACTERS, TIMELINES):
-            names = api_gaps.names(vault, folder)
+            names = vault.projections.names(folder)
             for path, _ in vault.projections.paths(folder):
                 eid = path.split("/", 1)[1]
                 entries.append((f"{folder[:-1]} {eid} {names.get(eid, '')}".strip(), Target(folder, eid)))

@@ -13,10 +13,11 @@ from typing import Any
 
 from rich.text import Text
 
+from comfyvn_vault import queries
 from comfyvn_vault.domain.entities import Character, Choice, Entity, Node, Scene, Timeline, Variable
+from comfyvn_vault.history.graph import Lanes
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.vault import Vault
-from tui.api_gaps import Lanes, log_all
 
 
 def when(ms: int) -> str:
@@ -170,8 +171,8 @@ class CommitRows:
         self.rows: list[dict[str, Any]] = []
         self.glyphs: list[str] = []
         self.head_branch = vault.history.view().head
-        self._walk: Iterator[dict[str, Any]] | None = log_all(vault)
-        self._lanes = Lanes()
+        self._walk: Iterator[dict[str, Any]] | None = queries.log_all(vault)
+        self._lanes = Lanes("●", "│", "┘")
         self.extend(self.PAGE)
 
     def extend(self, upto: int) -> bool:

@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("-n", type=int, default=None, dest="limit", help="at most N commits")
     p.add_argument("--entity", help="only commits touching this scene, node (scenes/S#N), character…")
     p.add_argument("--graph", action="store_true", help="draw the commit graph")
+    p.add_argument("--all", action="store_true", dest="every", help="commits of every branch, not only REV's")
     p.set_defaults(run=cmd_log)
 
     p = sub.add_parser("show", parents=[common], help="a commit, an event, an entity or an object")
@@ -81,10 +82,10 @@ def _when(ms: int) -> str:
     return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def _read(args: argparse.Namespace, ctx: Context, query: Any, *params: Any) -> dict[str, Any] | None:
+def _read(args: argparse.Namespace, ctx: Context, query: Any, *params: Any, **options: Any) -> dict[str, Any] | None:
     """Run a read query on the vault; with --json print it and return None, else return it for text."""
     with ctx.vault() as vault:
-        doc: dict[str, Any] = query(vault, *params)
+        doc: dict[str, Any] = query(vault, *params, **options)
     if args.json:
         emit_json(doc)
         return None
@@ -112,7 +113,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
     from comfyvn_vault import queries
 
-    doc = _read(args, ctx, queries.log, args.rev, args.limit, args.entity)
+    doc = _read(args, ctx, queries.log, args.rev, args.limit, args.entity, every=args.every)
     if doc is None:
         return 0
     prefixes = ["*"] * len(doc["commits"])
@@ -126,7 +127,11 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
         width = max((len(p) for p in prefixes), default=1)
         prefixes = [p.ljust(width) for p in prefixes]
     for prefix, c in zip(prefixes, doc["commits"], strict=True):
-        out(f"{prefix} {c['id'][:12]}  {_when(c['time'])}  {c['author']:<12} {c['message']}  [{c['events']} events]")
+        tips = f" ({', '.join(c['branches'])})" if c.get("branches") else ""
+        out(
+            f"{prefix} {c['id'][:12]}{tips}  {_when(c['time'])}  {c['author']:<12} {c['message']}"
+            f"  [{c['events']} events]"
+        )
     return 0
 
 
@@ -145,6 +150,10 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
             out(f"author {doc['author']}  {_when(doc['time'])}\n\n    {doc['message']}\n")
             for e in doc["event_list"]:
                 out(f"  {e['id'][:12]}  {e['summary']}")
+            return 0
+        if doc["schema"] == "comfyvn.tree/1":
+            for entry in doc["entries"]:
+                out(f"{entry['document'][:12]}  {entry['path']}")
             return 0
         if doc.get("kind") == "blob":
             sink = sys.stdout.buffer

@@ -52,12 +52,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("scene")
     p.add_argument("node")
     p.add_argument("--speaker")
+    p.add_argument("--no-speaker", action="store_true", help="make it narration (no speaker)")
     p.add_argument("--content")
     p.add_argument("--type", choices=("text", "choice", "action"))
     p.set_defaults(
         run=_verb(
             "node_edit",
-            lambda a: ((a.scene, a.node), {"speaker": a.speaker, "content": a.content, "type": a.type}),
+            lambda a: (
+                (a.scene, a.node),
+                {
+                    "speaker": a.speaker,
+                    "content": a.content,
+                    "type": a.type,
+                    "clear": ["speaker"] if a.no_speaker else [],
+                },
+            ),
         )
     )
     p = nv.add_parser("rm", parents=[edit], help="remove a node")
@@ -86,6 +95,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
                     "condition": a.condition,
                     "weight": a.weight,
                     "choice_id": a.entity_id,
+                },
+            ),
+        )
+    )
+    p = cv.add_parser("edit", parents=[edit], help="change a choice's text, target, condition or weight")
+    p.add_argument("scene")
+    p.add_argument("node")
+    p.add_argument("choice")
+    p.add_argument("--text")
+    p.add_argument("--target", metavar="NODE", help="node id, SCENE:NODE or SCENE:")
+    p.add_argument("--condition", metavar="EXPR")
+    p.add_argument("--no-condition", action="store_true", help="always offer it")
+    p.add_argument("--weight", type=int, metavar="W")
+    p.add_argument("--no-weight", action="store_true", help="back to the default weight")
+    p.set_defaults(
+        run=_verb(
+            "choice_edit",
+            lambda a: (
+                (a.scene, a.node, a.choice),
+                {
+                    "text": a.text,
+                    "target": a.target,
+                    "condition": a.condition,
+                    "weight": a.weight,
+                    "clear": [f for f, on in (("condition", a.no_condition), ("weight", a.no_weight)) if on],
                 },
             ),
         )

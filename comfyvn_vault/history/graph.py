@@ -10,7 +10,8 @@ ago touches about 20 commits, however deep the history is.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from comfyvn_vault.history.objects import Commit
 from comfyvn_vault.store.ids import ObjectId
@@ -64,45 +65,51 @@ def is_ancestor(commit: Callable[[ObjectId], Commit], a: ObjectId, b: ObjectId) 
     return False
 
 
-def lanes(commits: list[tuple[ObjectId, list[ObjectId]]]) -> list[str]:
-    """ASCII lanes for commits listed newest first (a topological order), one prefix per commit.
+class Lanes:
+    """Assigns each commit of a newest-first walk a column, as ``git log --graph`` does.
 
-    Each commit is drawn as ``*`` in its lane and other open lanes as ``|``; a
-    merge opens a lane for its second parent and lanes that reach the same
-    parent close into one, so ``log --graph`` shows where variants split and join.
+    Feed commits in order with :meth:`place`; each call returns that row's
+    cells: ``commit`` for the commit, ``through`` for lanes passing by, ``end``
+    for a lane that ends here (a second child of this commit). A merge opens a
+    lane for each further parent. Incremental, so a long log is drawn page by
+    page (the TUI) or all at once (``comfyvn log --graph``).
     """
-    columns: list[ObjectId | None] = []
-    out: list[str] = []
-    for oid, parents in commits:
-        if oid in columns:
-            col = columns.index(oid)
+
+    def __init__(self, commit: str = "*", through: str = "|", end: str = "/") -> None:
+        self.glyphs = (commit, through, end)
+        self.expect: list[Any] = []
+
+    def place(self, commit: Any, parents: Sequence[Any]) -> str:
+        cols = [i for i, e in enumerate(self.expect) if e == commit]
+        if cols:
+            col = cols[0]
         else:
-            col = columns.index(None) if None in columns else len(columns)
-            if col == len(columns):
-                columns.append(oid)
-        cells = ["*" if i == col else ("|" if c is not None else " ") for i, c in enumerate(columns)]
-        out.append(" ".join(cells).rstrip())
-        # This lane now waits for the first parent; other parents get lanes of their own.
-        for i, c in enumerate(columns):
-            if c == oid and i != col:
-                columns[i] = None  # another lane reached the same commit: it closes here
-        first = parents[0] if parents else None
-        if first is not None and first in columns:
-            j = columns.index(first)
-            # Two lanes wait for one commit: keep the leftmost, close the other.
-            if j > col:
-                columns[j] = None
-                columns[col] = first
-            else:
-                columns[col] = None
-        else:
-            columns[col] = first
+            col = self.expect.index(None) if None in self.expect else len(self.expect)
+            if col == len(self.expect):
+                self.expect.append(None)
+        ending = set(cols[1:])
+        dot, bar, end = self.glyphs
+        cells = [
+            dot if i == col else end if i in ending else bar if e is not None else " "
+            for i, e in enumerate(self.expect)
+        ]
+        for i in ending:
+            self.expect[i] = None
+        self.expect[col] = parents[0] if parents else None
         for p in parents[1:]:
-            if p not in columns:
-                if None in columns:
-                    columns[columns.index(None)] = p
-                else:
-                    columns.append(p)
-        while columns and columns[-1] is None:
-            columns.pop()
-    return out
+            if p in self.expect:
+                continue
+            free = [i for i, e in enumerate(self.expect) if e is None and i != col]
+            if free:
+                self.expect[free[0]] = p
+            else:
+                self.expect.append(p)
+        while self.expect and self.expect[-1] is None:
+            self.expect.pop()
+        return " ".join(cells).rstrip()
+
+
+def lanes(commits: list[tuple[ObjectId, list[ObjectId]]]) -> list[str]:
+    """ASCII lanes for commits listed newest first (a topological order), one prefix per commit."""
+    walker = Lanes()
+    return [walker.place(oid, parents) for oid, parents in commits]

@@ -194,6 +194,15 @@ class Projections:
         prefix = folder.encode() + SEP + name.lower().encode() + SEP
         return [k[len(prefix) :].decode() for k in self._scan(DB_NAME, prefix)]
 
+    def names(self, folder: str) -> dict[str, str]:
+        """Entity id → lowercased name of every entity of ``folder``, from index keys alone (no documents)."""
+        prefix = folder.encode() + SEP
+        out: dict[str, str] = {}
+        for k in self._scan(DB_NAME, prefix):
+            name, _, eid = k[len(prefix) :].rpartition(SEP)
+            out[eid.decode()] = name.decode()
+        return out
+
     def scenes_with_speaker(self, speaker: str) -> dict[str, int]:
         """Scene id → number of lines ``speaker`` has in it."""
         prefix = speaker.lower().encode() + SEP

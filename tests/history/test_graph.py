@@ -88,4 +88,4 @@ def test_lanes_of_a_merge() -> None:
 
     base, a, b, m = (hash_bytes(x.encode()) for x in ["base", "a", "b", "merge"])
     rows = lanes([(m, [a, b]), (b, [base]), (a, [base]), (base, [])])
-    assert rows == ["*", "| *", "* |", "*"]
+    assert rows == ["*", "| *", "* |", "* /"]

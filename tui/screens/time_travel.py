@@ -19,9 +19,9 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 
+from comfyvn_vault.queries import story_at
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.worktree.format import render
-from tui.api_gaps import story_at
 from tui.rows import CommitRows, EntityRows, one_line, when
 from tui.widgets.virtual_list import VirtualList
 

@@ -18,7 +18,6 @@ from textual.widgets import Label
 from comfyvn_vault import story
 from comfyvn_vault.domain.entities import Character
 from comfyvn_vault.domain.paths import CHARACTERS, SCENES, entity_path
-from tui import api_gaps
 from tui.rows import EntityRows, name_of
 from tui.screens.form import FormScreen, field
 from tui.targets import Target
@@ -73,7 +72,7 @@ class CharactersView(View):
 
     def reload(self) -> None:
         entries = self.vault.projections.paths(CHARACTERS)
-        rows = EntityRows(self.vault, entries, names=lambda: api_gaps.names(self.vault, CHARACTERS))
+        rows = EntityRows(self.vault, entries, names=lambda: self.vault.projections.names(CHARACTERS))
         self.cast_list.set_source(rows, keep_key=self.cast_list.current_key)
         self.cast_list.border_title = f"Characters ({len(rows)})"
         self._show_character()

@@ -19,7 +19,6 @@ from textual.widget import Widget
 from comfyvn_vault import story
 from comfyvn_vault.domain.entities import Node, Scene
 from comfyvn_vault.domain.paths import SCENES
-from tui import api_gaps
 from tui.rows import EntityRows, NodeRows
 from tui.screens.form import FormScreen, field
 from tui.targets import Target
@@ -86,7 +85,7 @@ class ScenesView(View):
 
     def reload(self) -> None:
         entries = self.vault.projections.paths(SCENES)
-        rows = EntityRows(self.vault, entries, names=lambda: api_gaps.names(self.vault, SCENES))
+        rows = EntityRows(self.vault, entries, names=lambda: self.vault.projections.names(SCENES))
         self.scene_list.set_source(rows, keep_key=self.scene_list.current_key)
         self.scene_list.border_title = f"Scenes ({len(rows)})"
         self._show_scene(force=True)
@@ -312,7 +311,7 @@ class ScenesView(View):
         sid, nid = editor.scene_id, editor.node.id
         self.vapp.save_edit(
             f"Edit node {nid} of {sid}",
-            lambda msg: api_gaps.node_update(self.vault, sid, nid, fields=changes, message=msg),
+            lambda msg: story.node_set(self.vault, sid, nid, changes, message=msg),
         )
 
     def action_edit_external(self) -> None:
@@ -366,7 +365,7 @@ class ScenesView(View):
                 return
             self.vapp.save_edit(
                 f"Edit choice {choice.id} of {node.id}",
-                lambda msg: api_gaps.choice_edit(
+                lambda msg: story.choice_edit(
                     self.vault,
                     scene.id,
                     node.id,
@@ -374,6 +373,7 @@ class ScenesView(View):
                     text=values["text"].strip(),
                     target=values["target"].strip(),
                     condition=values["condition"].strip() or None,
+                    clear=() if values["condition"].strip() else ("condition",),
                     message=msg,
                 ),
             )

@@ -18,7 +18,6 @@ from textual.containers import Horizontal
 from comfyvn_vault import story
 from comfyvn_vault.domain.entities import Timeline
 from comfyvn_vault.domain.paths import SCENES, TIMELINES, entity_path
-from tui import api_gaps
 from tui.rows import EntityRows, name_of
 from tui.screens.form import FormScreen, field
 from tui.targets import Target
@@ -73,7 +72,7 @@ class TimelineView(View):
 
     def reload(self) -> None:
         entries = self.vault.projections.paths(TIMELINES)
-        rows = EntityRows(self.vault, entries, names=lambda: api_gaps.names(self.vault, TIMELINES))
+        rows = EntityRows(self.vault, entries, names=lambda: self.vault.projections.names(TIMELINES))
         self.timeline_list.set_source(rows, keep_key=self.timeline_list.current_key)
         self._show_timeline(force=True)
 
