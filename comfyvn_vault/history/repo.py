@@ -205,6 +205,8 @@ class History:
         elif (tip := self.branch_tip(base)) is not None if _branchy(base) else False:
             assert tip is not None
             oid = tip
+        elif (remote := self.view().remotes.get(base)) is not None:
+            oid = remote  # a remote-tracking ref, e.g. origin/main (after local branches)
         elif is_hex_prefix(base):
             oid = self.store.resolve(base)
             self.commit(oid)  # must be a commit

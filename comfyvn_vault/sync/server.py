@@ -1,0 +1,221 @@
+"""``comfyvn serve``: one vault over HTTP (starlette on uvicorn), for fetch, push and clone.
+
+Every route but ``/v1/health`` needs ``Authorization: Bearer <token>``: the
+read-write token (``COMFYVN_SERVE_TOKEN`` or the vault config's, generated once)
+or the read-only one (``COMFYVN_SERVE_READ_TOKEN`` or the config's). No token or
+a wrong one gets 401; a read-only token on a write route gets 403. Tokens are
+compared in constant time and never logged. Request bodies are bounded: id
+lists and JSON by :data:`MAX_BODY`, pushed object streams by
+``COMFYVN_SERVE_MAX_PUSH`` bytes of objects. Binds 127.0.0.1 unless told
+otherwise.
+
+Routes (ids travel as raw 32-byte strings, concatenated)::
+
+    GET  /v1/health             "ok" (no token: lets scripts wait for start-up)
+    GET  /v1/info               {"heads": {branch: hex}, "head", "assets"}
+    POST /v1/has                ids            -> one byte per id (1 = present)
+    POST /v1/offer              {"wants","haves","other"} (hex) -> (id, size u64) records
+    POST /v1/objects            ids            -> object stream (see packstream)
+    POST /v1/push               object stream  -> {"objects": n}            (read-write)
+    POST /v1/ref                {"branch","old","new","force"} -> {}        (read-write)
+    POST /v1/assets             {"old","new"}  -> {}                        (read-write)
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import struct
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, Final
+
+from comfyvn_vault.errors import ConcurrentWork, InputRejected, UsageError, VaultError
+from comfyvn_vault.store.ids import ID_BYTES, ObjectId
+from comfyvn_vault.sync import config
+from comfyvn_vault.sync.endpoint import Endpoint, NonFastForward
+from comfyvn_vault.vault import STORE_DIR, Vault
+
+MAX_BODY: Final = 64 << 20
+MAX_PUSH: Final = int(os.environ.get("COMFYVN_SERVE_MAX_PUSH", str(64 << 30)))
+OFFER = struct.Struct("<32sQ")
+STREAM_TYPE: Final = "application/x-comfyvn-objects"
+
+
+def split_ids(body: bytes) -> list[ObjectId]:
+    if len(body) % ID_BYTES:
+        raise InputRejected("an id list must be a multiple of 32 bytes")
+    return [ObjectId(body[i : i + ID_BYTES]) for i in range(0, len(body), ID_BYTES)]
+
+
+def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
+    """The ASGI app serving ``endpoint``."""
+    import anyio
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+    from starlette.routing import Route
+
+    Handler = Callable[[Request], Awaitable[Response]]
+
+    def error(status: int, kind: str, message: str) -> Response:
+        return JSONResponse({"error": kind, "message": message}, status_code=status)
+
+    def access(request: Request) -> str | None:
+        """'rw', 'ro' or None for the request's bearer token."""
+        header = request.headers.get("authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not given:
+            return None
+        g = given.strip().encode()
+        if hmac.compare_digest(g, rw_token.encode()):
+            return "rw"
+        if hmac.compare_digest(g, ro_token.encode()):
+            return "ro"
+        return None
+
+    def guarded(handler: Handler, write: bool = False) -> Handler:
+        async def wrapped(request: Request) -> Response:
+            level = access(request)
+            if level is None:
+                return error(401, "unauthorized", "a valid bearer token is required")
+            if write and level != "rw":
+                return error(403, "forbidden", "this token is read-only")
+            try:
+                return await handler(request)
+            except NonFastForward as exc:
+                return error(409, "non-fast-forward", exc.message)
+            except ConcurrentWork as exc:
+                return error(409, "ref-moved", exc.message)
+            except VaultError as exc:
+                return error(400, "rejected", exc.message)
+
+        return wrapped
+
+    async def body(request: Request, limit: int = MAX_BODY) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise InputRejected(f"request body over {limit} bytes")
+        parts: list[bytes] = []
+        n = 0
+        async for part in request.stream():
+            n += len(part)
+            if n > limit:
+                raise InputRejected(f"request body over {limit} bytes")
+            parts.append(part)
+        return b"".join(parts)
+
+    async def as_json(request: Request) -> dict[str, Any]:
+        try:
+            doc = json.loads(await body(request, 1 << 20))
+        except ValueError:
+            raise InputRejected("request body is not JSON") from None
+        if not isinstance(doc, dict):
+            raise InputRejected("request body must be a JSON object")
+        return doc
+
+    def hex_ids(doc: dict[str, Any], key: str) -> list[ObjectId]:
+        items = doc.get(key) or []
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise InputRejected(f"{key} must be a list of ids")
+        return [ObjectId.from_hex(i) for i in items]
+
+    def opt_id(doc: dict[str, Any], key: str) -> ObjectId | None:
+        value = doc.get(key)
+        return ObjectId.from_hex(value) if isinstance(value, str) else None
+
+    async def health(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def info(request: Request) -> Response:
+        import msgspec
+
+        doc = await anyio.to_thread.run_sync(endpoint.info)
+        return Response(msgspec.json.encode(doc), media_type="application/json")
+
+    async def has(request: Request) -> Response:
+        ids = split_ids(await body(request))
+        answers = await anyio.to_thread.run_sync(endpoint.has, ids)
+        return Response(bytes(answers), media_type="application/octet-stream")
+
+    async def offer(request: Request) -> Response:
+        doc = await as_json(request)
+        wants, haves, other = hex_ids(doc, "wants"), hex_ids(doc, "haves"), hex_ids(doc, "other")
+        offers = await anyio.to_thread.run_sync(endpoint.offer, wants, haves, other)
+        return Response(b"".join(OFFER.pack(i, s) for i, s in offers), media_type="application/octet-stream")
+
+    async def objects(request: Request) -> Response:
+        ids = split_ids(await body(request))
+        return StreamingResponse(endpoint.stream(ids), media_type=STREAM_TYPE)
+
+    async def push(request: Request) -> Response:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_PUSH:
+            raise InputRejected(f"push over {MAX_PUSH} bytes")
+        agen = request.stream().__aiter__()
+
+        async def next_part() -> bytes | None:
+            try:
+                return await agen.__anext__()
+            except StopAsyncIteration:
+                return None
+
+        def parts() -> Iterator[bytes]:
+            while (part := anyio.from_thread.run(next_part)) is not None:
+                yield part
+
+        n = await anyio.to_thread.run_sync(lambda: endpoint.receive(parts(), max_bytes=MAX_PUSH))
+        return JSONResponse({"objects": n})
+
+    async def ref(request: Request) -> Response:
+        doc = await as_json(request)
+        branch, new = doc.get("branch"), opt_id(doc, "new")
+        if not isinstance(branch, str) or new is None:
+            raise InputRejected("ref update needs a branch and a new id")
+        old, force = opt_id(doc, "old"), bool(doc.get("force"))
+        await anyio.to_thread.run_sync(lambda: endpoint.update_ref(branch, old, new, force))
+        return JSONResponse({})
+
+    async def assets(request: Request) -> Response:
+        doc = await as_json(request)
+        new = opt_id(doc, "new")
+        if new is None:
+            raise InputRejected("asset update needs a new id")
+        old = opt_id(doc, "old")
+        await anyio.to_thread.run_sync(lambda: endpoint.update_assets(old, new))
+        return JSONResponse({})
+
+    routes = [
+        Route("/v1/health", health),
+        Route("/v1/info", guarded(info)),
+        Route("/v1/has", guarded(has), methods=["POST"]),
+        Route("/v1/offer", guarded(offer), methods=["POST"]),
+        Route("/v1/objects", guarded(objects), methods=["POST"]),
+        Route("/v1/push", guarded(push, write=True), methods=["POST"]),
+        Route("/v1/ref", guarded(ref, write=True), methods=["POST"]),
+        Route("/v1/assets", guarded(assets, write=True), methods=["POST"]),
+    ]
+    return Starlette(routes=routes)
+
+
+def serve(vault: Vault, host: str = "127.0.0.1", port: int = 8765, access_log: bool = False) -> None:
+    """Run the server until interrupted."""
+    import uvicorn
+
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port {port}: not a port")
+    rw, ro, generated = config.serve_tokens(vault.root / STORE_DIR)
+    source = "COMFYVN_SERVE_TOKEN" if os.environ.get("COMFYVN_SERVE_TOKEN") else "the vault config"
+    if generated:
+        where = config.path(vault.root / STORE_DIR)
+        print(f"comfyvn: generated serve tokens, kept in {where} (serve.token, serve.read_token)", file=sys.stderr)
+    print(f"comfyvn: serving {vault.root} on http://{host}:{port} (token from {source})", file=sys.stderr)
+    endpoint = Endpoint(vault)
+    app = build_app(endpoint, rw, ro)
+    cfg = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=access_log, lifespan="off")
+    server = uvicorn.Server(cfg)
+    try:
+        server.run()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
