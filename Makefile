@@ -6,13 +6,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEB_PACKAGES := git tmux
+DEB_PACKAGES := git tmux tig
 
 .PHONY: setup bytecode demo test lint typecheck unit bench clean schemas
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml .ci/setup
+$(STAMP): pyproject.toml .ci/setup Makefile
 	@PYTHON="$(PYTHON)" DEB_PACKAGES="$(DEB_PACKAGES)" bash .ci/setup
 	@touch $(STAMP)
 

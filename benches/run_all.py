@@ -26,6 +26,7 @@ from benches.bench_merge import run_merge
 from benches.bench_packs import run_packs
 from benches.bench_rss import run_rss
 from benches.bench_startup import run_startup
+from benches.bench_tui import run_tui
 from benches.common import BenchResult, Sizes, log
 from benches.context import Context
 from benches.peers import PERSISTENT_WORK, RESULTS, Dvc, ensure_dvc, machine_info, warm_up
@@ -44,6 +45,7 @@ BENCHMARKS: dict[str, Bench] = {
     "history-switch": run_history_switch,
     "history-log": run_history_log,
     "merge": run_merge,
+    "tui": run_tui,
 }
 NEEDS_DVC = {"ingest", "reingest", "fsck", "rss"}
 

@@ -1,4 +1,4 @@
-"""On a big vault the TUI reads only what is on screen (the 10,000-scene timing is in perf_probe.py)."""
+"""On a big vault the TUI reads only what is on screen (the 10,000-scene timing is benches/bench_tui.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from benches.bench_tui import generate
 from comfyvn_vault.history.repo import History
 from tests.tui.conftest import screen_text, settle
-from tests.tui.perf_probe import generate
 from tui.app import VaultApp
 from tui.views.scenes import ScenesView
 
