@@ -54,6 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("name", nargs="?")
     p.add_argument("at", nargs="?", help="revision for the new branch (default HEAD)")
     p.add_argument("-d", "--delete", metavar="NAME")
+    p.add_argument("-a", "--all", action="store_true", help="also list remote-tracking refs (origin/main, …)")
     p.set_defaults(run=cmd_branch)
 
     p = sub.add_parser("switch", parents=[common], help="check out a branch")
@@ -113,7 +114,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
     from comfyvn_vault import queries
 
-    doc = _read(args, ctx, queries.log, args.rev, args.limit, args.entity, every=args.every)
+    doc = _read(args, ctx, _with_remote_refs(queries.log), args.rev, args.limit, args.entity, every=args.every)
     if doc is None:
         return 0
     prefixes = ["*"] * len(doc["commits"])
@@ -127,12 +128,29 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
         width = max((len(p) for p in prefixes), default=1)
         prefixes = [p.ljust(width) for p in prefixes]
     for prefix, c in zip(prefixes, doc["commits"], strict=True):
-        tips = f" ({', '.join(c['branches'])})" if c.get("branches") else ""
+        names = [*c.get("branches", []), *c.get("remotes", [])]
+        tips = f" ({', '.join(names)})" if names else ""
         out(
             f"{prefix} {c['id'][:12]}{tips}  {_when(c['time'])}  {c['author']:<12} {c['message']}"
             f"  [{c['events']} events]"
         )
     return 0
+
+
+def _with_remote_refs(query: Any) -> Any:
+    """``query`` (a log) with each commit a remote-tracking ref points at marked ``"remotes": [...]``."""
+
+    def decorated(vault: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        doc: dict[str, Any] = query(vault, *args, **kwargs)
+        by_tip: dict[str, list[str]] = {}
+        for name, tip in sorted(vault.history.view().remotes.items()):
+            by_tip.setdefault(tip.hex(), []).append(name)
+        for c in doc["commits"]:
+            if c["id"] in by_tip:
+                c["remotes"] = by_tip[c["id"]]
+        return doc
+
+    return decorated
 
 
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
@@ -277,11 +295,18 @@ def cmd_branch(args: argparse.Namespace, ctx: Context) -> int:
                 "schema": "comfyvn.branches/1",
                 "current": view.head,
                 "branches": [{"name": k, "head": v.hex()} for k, v in sorted(view.branches.items())],
+                **(
+                    {"remotes": [{"name": k, "head": v.hex()} for k, v in sorted(view.remotes.items())]}
+                    if args.all
+                    else {}
+                ),
             }
         )
     else:
         for name, tip in sorted(view.branches.items()):
             out(f"{'*' if name == view.head else ' '} {name:<24} {tip.short()}")
+        for name, tip in sorted(view.remotes.items()) if args.all else ():
+            out(f"  {'remotes/' + name:<24} {tip.short()}")
     return 0
 
 

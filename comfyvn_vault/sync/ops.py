@@ -10,6 +10,7 @@ operation chain. The remote's asset roll is kept under the store ref
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -245,7 +246,7 @@ def clone(url: str, dest: Path, token: str | None = None, progress: ProgressFact
     resuming = mark.is_file() and mark.read_text() == url
     if not resuming and dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InputRejected(f"{dest}: exists and is not empty")
-    remote = open_remote(url, token, base=Path.cwd())
+    remote = open_remote(url, token or os.environ.get("COMFYVN_TOKEN"), base=Path.cwd())
     try:
         info = _info(remote)  # a wrong url or token fails here, before anything is created
         created = not dest.exists()
