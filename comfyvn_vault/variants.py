@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from comfyvn_vault import hooks
 from comfyvn_vault.domain.conflicts import Conflict, conflict_json
 from comfyvn_vault.domain.diffing import diff_entities
 from comfyvn_vault.domain.entities import Entity
@@ -97,6 +98,13 @@ def merge(vault: Vault, rev: str, message: str | None = None) -> MergeResult:
     ours, theirs = _sides(vault, rev)
     if h.is_ancestor(theirs, ours):
         return MergeResult("up-to-date", ours.hex(), [])
+    result = _merge(vault, rev, ours, theirs, message)
+    hooks.post_merge(vault, {"rev": rev, **msgspec.to_builtins(result)})
+    return result
+
+
+def _merge(vault: Vault, rev: str, ours: ObjectId, theirs: ObjectId, message: str | None) -> MergeResult:
+    h = vault.history
     if h.is_ancestor(ours, theirs):
         # Only the files the fast-forward rewrites must be free of hand edits.
         vault._require_clean(p for p, _, _ in h.trees.diff(h.tree_of(ours), h.tree_of(theirs)))
@@ -128,9 +136,11 @@ def pick(vault: Vault, rev: str, message: str | None = None) -> MergeResult:
     if not events:
         return MergeResult("pick", None, [])
     text = message or f"{picked.message} (picked from {theirs.short()})"
+    hooks.pre_commit(vault, events, text, ours)
     with vault.store.transaction() as w:
         rec = h.record(w, events, text, base=ours, description=f"pick {theirs.short()}")
         _write_files(vault, w, rec)
+    hooks.post_commit(vault, rec)
     return MergeResult("pick", rec.commit_id.hex(), [conflict_json(c) for c in conflicts], len(events))
 
 
@@ -166,9 +176,12 @@ def resolve(
     events: list[Event] = list(diff_entities(conflict.path, current, new, cause=cause))
     events.append(ConflictResolved(conflict_id=conflict.id, how=how or "value", before=conflict, cause=cause))
     text = message or f"Resolve {conflict.path} {conflict.locator or '(entity)'}: {how or 'value'}"
+    base = h.head()
+    hooks.pre_commit(vault, events, text, base)
     with vault.store.transaction() as w:
-        rec = h.record(w, events, text, base=h.head(), description=f"resolve {conflict.id}")
+        rec = h.record(w, events, text, base=base, description=f"resolve {conflict.id}")
         _write_files(vault, w, rec)
+    hooks.post_commit(vault, rec)
     return MergeResult("merge", rec.commit_id.hex(), [conflict_json(conflict)], len(events))
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
+from comfyvn_vault import hooks
 from comfyvn_vault.asset_roll import ROLL_REF, AssetRoll
 from comfyvn_vault.errors import InputRejected, NotAVault
 from comfyvn_vault.history.objects import View
@@ -59,6 +60,9 @@ def find_vault(start: Path) -> Path:
 
 class Vault:
     """An open vault. Use :meth:`open` or :meth:`init`; close it (or use ``with``)."""
+
+    #: Where hook results go (output, failures); None prints them on stderr. The TUI notifies.
+    hook_reporter: hooks.Reporter | None = None
 
     def __init__(self, root: Path, store: DiskObjectStore) -> None:
         self.root = root
@@ -206,27 +210,35 @@ class Vault:
         never overwrites a hand edit.
         """
         base = self.history.head()
+        hooks.pre_commit(self, events, message, base)
         with self.store.transaction() as w:
             rec = self.history.record(w, events, message, base=base, description=description)
             self._require_clean(rec.docs.keys())
             if rec.checkout_from is not False:
                 docs = {p: (new, new_id) for p, (_, new, new_id) in rec.docs.items()}
                 w.on_commit(lambda txn: self.worktree.write(txn, docs))
+        hooks.post_commit(self, rec)
         return rec
 
-    def commit(self, message: str, cause: Cause | None = None) -> CommitRecord | None:
-        """Turn working-copy edits into fine-grained events in one commit; None when nothing changed."""
+    def commit(
+        self, message: str, cause: Cause | None = None, paths: Iterable[str] | None = None
+    ) -> CommitRecord | None:
+        """Turn working-copy edits (of ``paths``, or all) into fine-grained events in one commit.
+
+        None when nothing changed. The files are only read, never rewritten.
+        """
         from comfyvn_vault.domain.diffing import diff_entities
         from comfyvn_vault.domain.events import Cause
 
-        changes = self.changes()
+        changes = self.worktree.changes(self.checkout_tree(), paths)
         if not changes:
             return None
-        cause = cause or Cause(kind="user")
+        cause = cause or hooks.hook_cause() or Cause(kind="user")
         events: list[Event] = []
         for ch in changes:
             events.extend(diff_entities(ch.path, ch.old, ch.new, cause=cause))
         base = self.history.head()
+        hooks.pre_commit(self, events, message, base)
         with self.store.transaction() as w:
             rec = self.history.record(w, events, message, base=base)
 
@@ -238,7 +250,15 @@ class Vault:
                         self.worktree.remember(txn, path, new_id)
 
             w.on_commit(remember)
+        hooks.post_commit(self, rec)
         return rec
+
+    def operation_id(self) -> ObjectId | None:
+        """The current operation's id: it changes whenever any process changes refs or the checkout.
+
+        One index read, so pollers (the TUI's live refresh) can call it often.
+        """
+        return self.history.op_head()
 
     def _write_checkout(self, txn: Any, old: View, new: View) -> None:
         """View hook: rewrite the files that differ between the old and new checkout."""

@@ -30,6 +30,7 @@ from comfyvn_vault.errors import VaultError
 from comfyvn_vault.vault import Vault
 from tui.api_gaps import make_store_reads_thread_safe
 from tui.config import Settings, load_settings
+from tui.live import LiveRefresh
 from tui.targets import Target
 from tui.views.registry import number_key, views
 
@@ -87,6 +88,8 @@ class VaultApp(App[int], inherit_bindings=False):
         self.start_view = start_view
         self.status_doc: dict[str, Any] | None = None
         self.status_problem: str | None = None
+        #: Notices changes made by `comfyvn watch`, the CLI and hooks (see tui/live.py).
+        self.live = LiveRefresh(self)
         super().__init__()
         for i, spec in enumerate(views()):
             key = number_key(i)
@@ -108,6 +111,7 @@ class VaultApp(App[int], inherit_bindings=False):
         for problem in self.settings.problems:
             self.notify(problem, title="settings", severity="warning", timeout=10)
         self.refresh_status()
+        self.live.start()
         if self.settings.keymap:
             self.call_after_refresh(self._check_keymap)
 
@@ -138,7 +142,9 @@ class VaultApp(App[int], inherit_bindings=False):
         try:
             if write:
                 with self.vault_gate:
-                    return True, fn()
+                    result = fn()
+                self.live.mark_seen()
+                return True, result
             return True, fn()
         except VaultError as exc:
             self.notify(exc.message, title=what or "refused", severity="error", timeout=8)

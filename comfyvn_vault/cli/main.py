@@ -12,11 +12,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from comfyvn_vault.cli import asset_cmds, history_cmds, store_cmds, story_cmds, sync_cmds, tui_cmds, variants_cmds
+from comfyvn_vault.cli import (
+    asset_cmds,
+    history_cmds,
+    store_cmds,
+    story_cmds,
+    sync_cmds,
+    tui_cmds,
+    variants_cmds,
+    watch_cmds,
+)
 from comfyvn_vault.cli.context import Context
 from comfyvn_vault.errors import VaultError
 
-VERB_MODULES = (store_cmds, history_cmds, variants_cmds, story_cmds, asset_cmds, sync_cmds, tui_cmds)
+VERB_MODULES = (store_cmds, history_cmds, variants_cmds, story_cmds, asset_cmds, sync_cmds, tui_cmds, watch_cmds)
 EXIT_INTERNAL = 70  # a bug in comfyvn, not bad input: see the message
 
 
