@@ -1,9 +1,14 @@
-"""The roll of added blobs: what ``asset add`` records until assets become
-events in history (the history issue replaces it with ``AssetImported``).
+"""The store-level roll of added blobs, kept beside the asset registry.
 
-Each ``asset add`` appends one :class:`AssetRoll` object linking to the blobs it
-added and to the previous roll; the ref ``assets`` names the newest. The chain
-is what keeps added blobs reachable for ``gc``.
+The asset registry itself is history: ``asset add`` commits ``AssetImported``
+events and :class:`~comfyvn_vault.domain.assets.Asset` records whose ``blob``
+link keeps the bytes reachable from any commit that holds them (see
+:mod:`comfyvn_vault.assets.registry`). This roll is the plumbing underneath:
+each add (in the same transaction) appends one :class:`AssetRoll` linking to
+the blobs it stored and to the previous roll, under the ref ``assets``. Sync
+exchanges it, and it keeps a blob reachable for ``gc`` even when no branch's
+tree names its asset any more (an add that was undone, an asset removed by a
+quick fix), so provenance can still resolve the bytes.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from typing import Any, Final
 import msgspec
 
 from comfyvn_vault.domain import ENTITY_TYPES, EVENT_TYPES
+from comfyvn_vault.domain.assets import RECORD_TYPES
 from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.store.ids import HEX_LEN, ObjectId
 
@@ -31,7 +32,7 @@ DEFAULT_FOLDER: Final = Path(__file__).resolve().parent.parent / "schemas"
 GROUPS: Final[dict[str, tuple[type[Any], ...]]] = {
     "entities": ENTITY_TYPES,
     "events": EVENT_TYPES,
-    "records": (Conflict,),
+    "records": (Conflict, *RECORD_TYPES),
 }
 
 

@@ -16,12 +16,14 @@ from typing import Any, Literal
 import msgspec
 
 from comfyvn_vault import hooks
+from comfyvn_vault.domain.assets import is_record_path
 from comfyvn_vault.domain.conflicts import Conflict, conflict_json
 from comfyvn_vault.domain.diffing import diff_entities
 from comfyvn_vault.domain.entities import Entity
 from comfyvn_vault.domain.events import Cause, ConflictRecorded, ConflictResolved, Event
 from comfyvn_vault.domain.merge import merge_entity
 from comfyvn_vault.domain.paths import CONFLICTS
+from comfyvn_vault.domain.record_merge import merge_record
 from comfyvn_vault.domain.resolve import resolve as resolve_conflict
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.history.objects import View
@@ -68,6 +70,10 @@ def _three_way(
             continue  # their unresolved conflicts are theirs to settle
         b, o, t = (h.trees.get(tree, path) if tree is not None else None for tree in (tb, to, tt))
         if o == t:
+            continue
+        if is_record_path(path):  # assets, findings, policy: no working-copy file, their own rules
+            rb, ro, rt = (h.any_doc(d) if d is not None else None for d in (b, o, t))
+            events.extend(merge_record(path, rb, ro, rt, cause))  # type: ignore[arg-type]
             continue
         if o == b:
             new = h.entity_doc(t) if t is not None else None

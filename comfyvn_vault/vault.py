@@ -12,18 +12,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-import msgspec
-
 from comfyvn_vault import hooks
-from comfyvn_vault.asset_roll import ROLL_REF, AssetRoll
 from comfyvn_vault.errors import InputRejected, NotAVault
 from comfyvn_vault.history.objects import View
 from comfyvn_vault.history.repo import CommitRecord, History, check_branch_name
 from comfyvn_vault.projections.index import Projections
 from comfyvn_vault.projections.maintain import attach, rebuild
 from comfyvn_vault.store import codec
-from comfyvn_vault.store.base import AddResult, Kind, ObjectInfo
-from comfyvn_vault.store.disk import DiskObjectStore, Staged
+from comfyvn_vault.store.base import Kind, ObjectInfo
+from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.fsutil import os_error, write_durably
 from comfyvn_vault.store.ids import ObjectId, new_hasher
 from comfyvn_vault.store.layout import FORMAT_VERSION, Paths
@@ -32,6 +29,8 @@ from comfyvn_vault.worktree.format import file_of
 
 if TYPE_CHECKING:
     # Imported where used: ``comfyvn status`` should not load fsck, gc or the differ.
+    from comfyvn_vault.assets.registry import AddedAsset as AddedFile
+    from comfyvn_vault.assets.registry import Options as AddOptions
     from comfyvn_vault.domain.conflicts import Conflict
     from comfyvn_vault.domain.events import Cause, Event
     from comfyvn_vault.store.fsck import FsckReport
@@ -40,13 +39,6 @@ if TYPE_CHECKING:
 STORE_DIR: Final = ".comfyvn"
 
 Progress = Callable[[int], None]
-
-
-class AddedFile(msgspec.Struct, frozen=True):
-    path: str
-    id: ObjectId
-    bytes: int
-    new: bool
 
 
 def find_vault(start: Path) -> Path:
@@ -147,44 +139,23 @@ class Vault:
 
     # ----------------------------------------------------------------- assets
 
-    def add_files(self, paths: Sequence[str | os.PathLike[str]], progress: Progress | None = None) -> list[AddedFile]:
-        """Store files as blobs and record them in the asset roll, atomically.
+    def add_files(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        progress: Progress | None = None,
+        options: AddOptions | None = None,
+        message: str | None = None,
+    ) -> list[AddedFile]:
+        """Register files as assets (``AssetImported`` events in one commit on HEAD's branch), atomically.
 
-        Every path is checked before anything is written, large files are staged
-        outside the writer lock, and the roll and all blobs land in one
-        transaction: on any error nothing is changed.
+        Every file is checked and probed (kind from its bytes, metadata, a full
+        image decode) before anything is written; large files are staged outside
+        the writer lock; blobs and the commit land in one transaction. On any
+        error nothing is changed. See :mod:`comfyvn_vault.assets.registry`.
         """
-        checked = [_check_input(Path(p)) for p in paths]
-        threshold = self.store.loose_threshold
-        staged: list[Staged | AddResult | bytes | None] = []
-        try:
-            for p, size in checked:
-                if size >= threshold:
-                    staged.append(self.store.stage_file(p))
-                    if progress:
-                        progress(size)
-                else:
-                    staged.append(None)
-            added: list[AddedFile] = []
-            with self.store.transaction() as w:
-                for (p, size), st in zip(checked, staged, strict=True):
-                    result = w.add(st) if st is not None else w.put_file(p)
-                    if st is None and progress:
-                        progress(size)
-                    added.append(AddedFile(str(p), result.id, result.size, result.new))
-                # Every file of the add goes into the roll, new or not: a blob that was
-                # stored but unreachable (about to be collected) is reachable again.
-                unique = {a.id: Path(a.path).name for a in added}
-                if unique:
-                    parent = w.ref(ROLL_REF)
-                    roll = AssetRoll(parent=parent, blobs=list(unique), names=list(unique.values()))
-                    w.set_ref(ROLL_REF, w.put_object(roll), parent)
-            return added
-        except BaseException:
-            for st in staged:
-                if isinstance(st, Staged):
-                    st.discard()
-            raise
+        from comfyvn_vault.assets.registry import add_files
+
+        return add_files(self, paths, progress, options, check=_check_input, message=message)
 
     # ----------------------------------------------------------------- maintenance
 

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from comfyvn_vault.cli import (
+    advisory_cmds,
     asset_cmds,
     history_cmds,
+    provenance_cmds,
     store_cmds,
     story_cmds,
     sync_cmds,
@@ -25,7 +27,18 @@ from comfyvn_vault.cli import (
 from comfyvn_vault.cli.context import Context
 from comfyvn_vault.errors import VaultError
 
-VERB_MODULES = (store_cmds, history_cmds, variants_cmds, story_cmds, asset_cmds, sync_cmds, tui_cmds, watch_cmds)
+VERB_MODULES = (
+    store_cmds,
+    history_cmds,
+    variants_cmds,
+    story_cmds,
+    asset_cmds,
+    provenance_cmds,
+    advisory_cmds,
+    sync_cmds,
+    tui_cmds,
+    watch_cmds,
+)
 EXIT_INTERNAL = 70  # a bug in comfyvn, not bad input: see the message
 
 

@@ -18,7 +18,7 @@ from comfyvn_vault.lazy import exports
 
 _EXPORTS: dict[str, str] = {
     "Cause": "comfyvn_vault.domain.events",
-    "CauseKind": "comfyvn_vault.domain.events",
+    "CauseKind": "comfyvn_vault.domain.cause",
     "Changes": "comfyvn_vault.domain.apply",
     "Character": "comfyvn_vault.domain.entities",
     "CharacterCreated": "comfyvn_vault.domain.events",

@@ -22,6 +22,8 @@ from typing import Any, Final, TypeAlias, TypeVar
 
 from msgspec.structs import replace
 
+from comfyvn_vault.domain.asset_apply import HANDLERS as ASSET_HANDLERS
+from comfyvn_vault.domain.assets import Record
 from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import FOLDER_OF, Character, Entity, Node, Scene, Timeline, Variable
 from comfyvn_vault.domain.errors import Rejected
@@ -72,13 +74,13 @@ from comfyvn_vault.domain.validate import (
     referrers,
 )
 
-Changes: TypeAlias = dict[str, "Entity | Conflict | None"]
+Changes: TypeAlias = dict[str, "Entity | Conflict | Record | None"]
 """Changed documents by entity path; ``None`` means the document was deleted."""
 
 D = TypeVar("D", Scene, Character, Timeline, Variable)
 E = TypeVar("E")
 _Handler: TypeAlias = Callable[[Lookup, Any], Changes]
-_HANDLERS: Final[dict[type, _Handler]] = {}
+_HANDLERS: Final[dict[type, _Handler]] = dict(ASSET_HANDLERS)
 
 
 def apply(lookup: Lookup, event: Event) -> Changes:
@@ -96,7 +98,7 @@ def apply_all(lookup: Lookup, events: Iterable[Event]) -> Changes:
     """
     overlay: Changes = {}
 
-    def view(path: str) -> Entity | Conflict | None:
+    def view(path: str) -> Entity | Conflict | Record | None:
         return overlay[path] if path in overlay else lookup(path)
 
     for position, event in enumerate(events):

@@ -19,11 +19,26 @@ short and positioned by index.
 
 from __future__ import annotations
 
-from typing import Final, Literal, TypeAlias, get_args
+from typing import Final, TypeAlias, get_args
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from comfyvn_vault.domain.asset_events import (
+    AssetDerived,
+    AssetImported,
+    AssetMetaChanged,
+    AssetRemoved,
+    ExportRecorded,
+    FilterModeSet,
+    FindingRecorded,
+    FindingResolved,
+    GenerationRecorded,
+    PolicyAcknowledged,
+    RecordMerged,
+)
+from comfyvn_vault.domain.cause import Cause as Cause
+from comfyvn_vault.domain.cause import CauseKind as CauseKind
 from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import (
     Character,
@@ -48,20 +63,6 @@ from comfyvn_vault.store.codec import StoredObject
 
 START: Final = ""
 """``after=START`` puts a node first (``after=None`` puts it last)."""
-
-CauseKind: TypeAlias = Literal["user", "import", "generation", "hook", "merge", "watch"]
-
-
-class Cause(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
-    """Why an event happened: a user edit, an import job, a generation, a hook, a merge, a watched file.
-
-    ``ref`` names the job, hook, file or commit responsible; ``note`` is free text.
-    """
-
-    kind: CauseKind
-    ref: str | None = None
-    note: str | None = None
-
 
 class _Fields(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True, kw_only=True):
     """Base of the changed-fields structs: every field is optional and ``UNSET`` means unchanged."""
@@ -411,6 +412,17 @@ Event: TypeAlias = (
     | VariableDeleted
     | ConflictRecorded
     | ConflictResolved
+    | AssetImported
+    | AssetMetaChanged
+    | AssetRemoved
+    | AssetDerived
+    | GenerationRecorded
+    | ExportRecorded
+    | FindingRecorded
+    | FindingResolved
+    | PolicyAcknowledged
+    | FilterModeSet
+    | RecordMerged
 )
 EVENT_TYPES: Final[tuple[type[Event], ...]] = get_args(Event)
 

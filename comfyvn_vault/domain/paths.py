@@ -33,7 +33,8 @@ VARIABLES: Final = "variables"
 ASSETS: Final = "assets"
 FINDINGS: Final = "findings"
 CONFLICTS: Final = "conflicts"
-FOLDERS: Final = (SCENES, CHARACTERS, TIMELINES, VARIABLES, ASSETS, FINDINGS, CONFLICTS)
+SETTINGS: Final = "settings"
+FOLDERS: Final = (SCENES, CHARACTERS, TIMELINES, VARIABLES, ASSETS, FINDINGS, CONFLICTS, SETTINGS)
 
 
 def id_problem(value: str) -> str | None:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator
 
+from comfyvn_vault.domain.assets import Record
 from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import Character, Choice, Entity, Node, Scene
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.paths import check_id, local_target, scene_path, split_target
 
-Lookup = Callable[[str], "Entity | Conflict | None"]
-"""Reads a document by path: entities, and merge-conflict records under ``conflicts/``."""
+Lookup = Callable[[str], "Entity | Conflict | Record | None"]
+"""Reads a document by path: entities, merge-conflict records, and asset/finding/policy records."""
 
 
 def node_where(scene_id: str, node_id: str) -> str:

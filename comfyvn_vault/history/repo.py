@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
+from comfyvn_vault.domain.assets import RECORD_TYPES, Record, is_record_path
 from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity
 from comfyvn_vault.domain.errors import Rejected
@@ -34,7 +35,7 @@ from comfyvn_vault.store.codec import StoredObject, decode, decode_as
 from comfyvn_vault.store.ids import ObjectId, is_hex_prefix
 
 #: What a state tree holds at a path: an entity document or a record such as a merge conflict.
-Document = Entity | Conflict
+Document = Entity | Conflict | Record
 
 HEADS: Final = "heads/"
 OPS_HEAD: Final = "ops/head"
@@ -155,6 +156,10 @@ class History:
                 doc_id = self.trees.get(tree, path)
                 found = self.any_doc(doc_id) if doc_id is not None else None
                 return found if isinstance(found, Conflict) else None
+            if is_record_path(path):
+                doc_id = self.trees.get(tree, path)
+                record = self.any_doc(doc_id) if doc_id is not None else None
+                return record if isinstance(record, RECORD_TYPES) else None
             return self.entity(tree, path)
 
         return lookup

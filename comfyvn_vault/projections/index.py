@@ -18,6 +18,8 @@ p.word              token \\0 scene id \\0 node id                 b""
 p.events            entity path \\0 generation(8) commit(32) i(4)  event id
 ==================  ============================================  =================
 
+Asset facets, lineage edges and asset uses are described in :mod:`.assets`.
+
 ``reindex`` rebuilds all of them from history; the result is byte-identical.
 """
 
@@ -29,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 from comfyvn_vault.domain.entities import Character, Node, Scene, Timeline, Variable
+from comfyvn_vault.projections.assets import ASSET_DBS, node_keys, record_keys
 from comfyvn_vault.store.ids import ObjectId
 
 DB_ENTITY: Final = b"p.entity"
@@ -36,7 +39,7 @@ DB_NAME: Final = b"p.name"
 DB_SPEAKER: Final = b"p.speaker"
 DB_WORD: Final = b"p.word"
 DB_EVENTS: Final = b"p.events"
-STATE_DBS: Final = (DB_ENTITY, DB_NAME, DB_SPEAKER, DB_WORD)
+STATE_DBS: Final = (DB_ENTITY, DB_NAME, DB_SPEAKER, DB_WORD, *ASSET_DBS)
 ALL_DBS: Final = (*STATE_DBS, DB_EVENTS)
 
 SEP: Final = b"\0"
@@ -71,6 +74,7 @@ def _node_keys(scene_id: str, node: Node) -> Iterator[tuple[bytes, bytes]]:
         words |= tokens(choice.text)
     for word in words:
         yield DB_WORD, word.encode() + tail
+    yield from node_keys(scene_id, node)
 
 
 def _name_key(path: str, doc: Any) -> set[tuple[bytes, bytes]]:
@@ -83,6 +87,7 @@ def _name_key(path: str, doc: Any) -> set[tuple[bytes, bytes]]:
 def doc_keys(path: str, doc: Any) -> Iterator[tuple[bytes, bytes]]:
     """Every (db, key) a document contributes to the state projections (values are empty)."""
     yield from _name_key(path, doc)
+    yield from record_keys(path, doc)
     if isinstance(doc, Scene):
         for node in doc.nodes:
             yield from _node_keys(doc.id, node)

@@ -36,7 +36,7 @@ def test_one_schema_per_entity_and_event() -> None:
     names = set(schema_gen.generate())
     assert names == {f"entities/{k.__name__}.json" for k in ENTITY_TYPES} | {
         f"events/{k.__name__}.json" for k in EVENT_TYPES
-    } | {"records/Conflict.json"}
+    } | {f"records/{k}.json" for k in ("Conflict", "Asset", "Finding", "Policy")}
 
 
 def test_write_is_deterministic_and_removes_stale_files(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Advisory and policy: license scan, findings and their quick fixes, the liability gate, the content filter."""

@@ -1,0 +1,260 @@
+"""The asset registry: ``asset add`` as events, and the reads over it.
+
+Adding files is three phases, so a bad file changes nothing:
+
+1. *probe* every file (kind from its bytes, metadata, a full decode of images
+   that also yields the thumbnail), two threads at a time since Pillow and
+   hashing release the GIL; any refusal stops here;
+2. *stage* large files into ``objects/tmp`` outside the writer lock;
+3. in *one* transaction: store the blobs, and commit ``AssetImported`` (plus
+   ``AssetMetaChanged`` for re-added assets whose license, tags or flag
+   changed, and the license scan's ``FindingRecorded``) on HEAD's branch.
+
+Thumbnails are derived data: written to a private folder during the add and
+moved into the cache only after the commit, never recorded as events.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from comfyvn_vault import hooks
+from comfyvn_vault.assets import thumbs
+from comfyvn_vault.assets.probe import Probe, probe_file
+from comfyvn_vault.domain.asset_events import AssetImported, AssetMetaChanged
+from comfyvn_vault.domain.assets import Asset, AssetMeta, asset_path
+from comfyvn_vault.domain.cause import Cause
+from comfyvn_vault.errors import InputRejected, ObjectNotFound
+from comfyvn_vault.store.base import AddResult
+from comfyvn_vault.store.disk import Staged
+from comfyvn_vault.store.ids import ObjectId
+
+if TYPE_CHECKING:
+    from comfyvn_vault.domain.events import Event
+    from comfyvn_vault.vault import Vault
+
+Progress = Callable[[int], None]
+
+
+class AddedAsset(msgspec.Struct, frozen=True):
+    """One file of an ``asset add``: ``new`` is true when this add registered the asset."""
+
+    path: str
+    id: ObjectId
+    bytes: int
+    new: bool
+    kind: str
+    mime: str
+    asset: Asset
+
+
+class Options(msgspec.Struct, frozen=True):
+    """What the user says about the files of one add."""
+
+    license: str | None = None
+    tags: list[str] = []
+    nsfw: bool = False
+    origin: str | None = None
+
+
+def _probe_all(paths: Sequence[Path]) -> list[Probe]:
+    workers = min(len(paths), os.cpu_count() or 1, 4)
+    if workers <= 1:
+        return [probe_file(p) for p in paths]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(probe_file, paths))
+
+
+def _meta_for(probe: Probe, opts: Options, name: str) -> AssetMeta:
+    tags = sorted(set(opts.tags))
+    return AssetMeta(
+        license=opts.license or probe.license_hint,
+        nsfw=opts.nsfw or probe.nsfw_hint,
+        origin=opts.origin or f"import:{name}",
+        tags=tags,
+    )
+
+
+def _merged_meta(old: AssetMeta, probe: Probe, opts: Options) -> AssetMeta:
+    """A re-add keeps what was said and adds what is said now (tags unite, a flag only turns on)."""
+    return AssetMeta(
+        license=opts.license or old.license,
+        nsfw=old.nsfw or opts.nsfw or probe.nsfw_hint,
+        origin=old.origin,
+        tags=sorted({*old.tags, *opts.tags}),
+    )
+
+
+def add_files(
+    vault: Vault,
+    paths: Sequence[str | os.PathLike[str]],
+    progress: Progress | None = None,
+    options: Options | None = None,
+    *,
+    check: Callable[[Path], tuple[Path, int]],
+    message: str | None = None,
+) -> list[AddedAsset]:
+    """Register files as assets in one commit; on any error nothing is changed (see the module doc)."""
+    from comfyvn_vault.advisory.scan import scan_events
+
+    opts = options or Options()
+    checked = [check(Path(p)) for p in paths]
+    probes = _probe_all([p for p, _ in checked])
+    store = vault.store
+    threshold = store.loose_threshold
+    staging = thumbs.Staging(vault)
+    staged: list[Staged | AddResult | bytes | None] = []
+    try:
+        for p, size in checked:
+            if size >= threshold:
+                staged.append(store.stage_file(p))
+                if progress:
+                    progress(size)
+            else:
+                staged.append(None)
+        added: list[AddedAsset] = []
+        rec = None
+        with store.transaction() as w:
+            h = vault.history
+            tip = w.ref("heads/" + h.view_in(w).head)
+            lookup = h.lookup_in(h.tree_of(tip))
+            events: list[Event] = []
+            seen: dict[str, Asset] = {}
+            cause = Cause(kind="user", note="asset add")
+            for (p, size), st, probe in zip(checked, staged, probes, strict=True):
+                result = w.add(st) if st is not None else w.put_file(p)
+                if st is None and progress:
+                    progress(size)
+                hex_id = result.id.hex()
+                asset, new = seen.get(hex_id), False
+                if asset is None:
+                    current = lookup(asset_path(hex_id))
+                    if isinstance(current, Asset):
+                        meta = _merged_meta(current.meta, probe, opts)
+                        if meta != current.meta:
+                            events.append(
+                                AssetMetaChanged(asset_id=hex_id, meta=meta, before=current.meta, cause=cause)
+                            )
+                        asset = msgspec.structs.replace(current, meta=meta)
+                    else:
+                        asset = Asset(
+                            id=hex_id,
+                            blob=result.id,
+                            kind=probe.kind,  # type: ignore[arg-type]
+                            mime=probe.mime,
+                            bytes=result.size,
+                            width=probe.width,
+                            height=probe.height,
+                            duration_ms=probe.duration_ms,
+                            name=p.name,
+                            meta=_meta_for(probe, opts, p.name),
+                        )
+                        events.append(AssetImported(asset=asset, source=p.name, cause=cause))
+                        new = True
+                    seen[hex_id] = asset
+                    if probe.thumbnail is not None:
+                        staging.put(hex_id, probe.thumbnail)
+                added.append(AddedAsset(str(p), result.id, result.size, new, asset.kind, asset.mime, asset))
+            _append_roll(w, added)
+            if events:
+                events.extend(scan_events(lookup, list(seen.values()), cause=Cause(kind="import", ref="license-scan")))
+                n = sum(isinstance(e, AssetImported) for e in events)
+                text = message or f"Add {n} asset{'s' if n != 1 else ''}"
+                hooks.pre_commit(vault, events, text, tip)  # a veto aborts the transaction: nothing lands
+                rec = h.record(w, events, text, base=tip, description=f"asset add ({len(seen)} files)")
+        staging.publish()
+        if rec is not None:
+            hooks.post_commit(vault, rec)
+        return added
+    except BaseException:
+        for st in staged:
+            if isinstance(st, Staged):
+                st.discard()
+        staging.discard()
+        raise
+
+
+def _append_roll(w: Any, added: list[AddedAsset]) -> None:
+    """Keep the store-level roll of added blobs (what sync transfers; see :mod:`comfyvn_vault.asset_roll`)."""
+    from comfyvn_vault.asset_roll import ROLL_REF, AssetRoll
+
+    unique = {a.id: Path(a.path).name for a in added}
+    if unique:
+        parent = w.ref(ROLL_REF)
+        roll = AssetRoll(parent=parent, blobs=list(unique), names=list(unique.values()))
+        w.set_ref(ROLL_REF, w.put_object(roll), parent)
+
+
+def assets_at(vault: Vault, tree: ObjectId | None = None) -> list[Asset]:
+    """Every asset registered in ``tree`` (default: the checkout), in id order."""
+    tree = vault.checkout_tree() if tree is None else tree
+    if tree is None:
+        return []
+    out = []
+    for _, doc_id in vault.history.trees.items(tree, "assets/"):
+        doc = vault.history.any_doc(doc_id)
+        if isinstance(doc, Asset):
+            out.append(doc)
+    return out
+
+
+def get_asset(vault: Vault, text: str, tree: ObjectId | None = None) -> Asset:
+    """The asset whose id starts with ``text`` (4+ hex digits) in the checkout."""
+    text = text.strip().lower()
+    if len(text) < 4 or any(c not in "0123456789abcdef" for c in text):
+        raise InputRejected(f"{text[:80]!r} is not an asset id (4 to 64 hex digits)")
+    tree = vault.checkout_tree() if tree is None else tree
+    if tree is None:
+        raise ObjectNotFound(f"no asset {text}")
+    if len(text) == 64:
+        doc_id = vault.history.trees.get(tree, asset_path(text))
+        doc = vault.history.any_doc(doc_id) if doc_id is not None else None
+        if isinstance(doc, Asset):
+            return doc
+        raise ObjectNotFound(f"no asset {text[:16]}")
+    found = _by_prefix(vault, tree, text)
+    if not found:
+        raise ObjectNotFound(f"no asset {text}")
+    if len(found) > 1:
+        raise InputRejected(f"asset id {text} is ambiguous ({len(found)} assets); give more digits")
+    return found[0]
+
+
+def _by_prefix(vault: Vault, tree: ObjectId, prefix: str) -> list[Asset]:
+    from comfyvn_vault.projections.assets import asset_ids_with_prefix
+
+    out = []
+    for asset_id in asset_ids_with_prefix(vault.projections, prefix):
+        doc_id = vault.history.trees.get(tree, asset_path(asset_id))
+        doc = vault.history.any_doc(doc_id) if doc_id is not None else None
+        if isinstance(doc, Asset):
+            out.append(doc)
+    return out
+
+
+def asset_json(asset: Asset, *, hidden: bool = False) -> dict[str, Any]:
+    """An asset as the CLI's ``asset list``/``show`` print it."""
+    doc: dict[str, Any] = {
+        "id": asset.id,
+        "kind": asset.kind,
+        "mime": asset.mime,
+        "bytes": asset.bytes,
+        "width": asset.width,
+        "height": asset.height,
+        "duration_ms": asset.duration_ms,
+        "name": asset.name,
+        "meta": msgspec.to_builtins(asset.meta),
+        "parents": dict(asset.parents),
+    }
+    doc["meta"].setdefault("nsfw", False)
+    doc["meta"].setdefault("tags", [])
+    doc["meta"].setdefault("license", None)
+    if hidden:
+        doc["filtered"] = True
+    return doc

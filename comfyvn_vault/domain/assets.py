@@ -1,0 +1,113 @@
+"""Records that live in the state tree beside the story: assets, advisory findings, the policy.
+
+They are not working-copy files (nobody hand-edits an image's metadata in a
+TOML file): they change only through events (``AssetImported``,
+``FindingRecorded``, ``PolicyAcknowledged``…), like merge conflicts do.
+
+* An :class:`Asset` is the metadata document of one blob. Its id *is* the blob
+  id (64 hex digits), so the same file imported twice is one asset; ``blob`` is
+  the same id as a link, which keeps the bytes reachable for ``gc`` as long as
+  some commit's tree holds the asset. ``parents`` is the lineage: parent asset
+  id → relation (``derived:<operation>`` or ``input`` for a generation input).
+* A :class:`Finding` is an advisory result about one asset (a license that is
+  not known to be open, a scanner that failed) with its quick fixes and, once
+  decided, the decision.
+* The :class:`Policy` is the one settings record: the content-filter mode and
+  the liability acknowledgement.
+
+No floats: durations are integer milliseconds.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, TypeAlias
+
+import msgspec
+
+from comfyvn_vault.domain.paths import ASSETS, FINDINGS, SETTINGS, entity_path
+from comfyvn_vault.store.codec import StoredObject
+from comfyvn_vault.store.ids import ObjectId
+
+AssetKind: TypeAlias = Literal["image", "audio", "video", "text", "other"]
+FilterMode: TypeAlias = Literal["sfw", "warn", "unrestricted"]
+FindingKind: TypeAlias = Literal["license", "content", "scanner"]
+FindingStatus: TypeAlias = Literal["open", "waived", "replaced", "removed"]
+Fix: TypeAlias = Literal["replace", "remove", "waive"]
+
+FIXES: Final[tuple[Fix, ...]] = ("replace", "remove", "waive")
+FILTER_MODES: Final[tuple[FilterMode, ...]] = ("sfw", "warn", "unrestricted")
+DEFAULT_FILTER: Final[FilterMode] = "sfw"
+"""Without a recorded choice the filter hides NSFW content: nothing fails open."""
+
+POLICY_ID: Final = "policy"
+
+
+class AssetMeta(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    """What a studio says about an asset: license (SPDX id or a name), NSFW flag, origin, tags."""
+
+    license: str | None = None
+    nsfw: bool = False
+    origin: str | None = None
+    tags: list[str] = []
+
+
+class Asset(StoredObject, frozen=True, tag="Asset"):
+    """One media file's metadata; ``id`` is the hex id of ``blob``."""
+
+    id: str
+    blob: ObjectId
+    kind: AssetKind
+    mime: str
+    bytes: int
+    width: int | None = None
+    height: int | None = None
+    duration_ms: int | None = None
+    name: str = ""
+    meta: AssetMeta = AssetMeta()
+    parents: dict[str, str] = {}
+
+
+class Finding(StoredObject, frozen=True, tag="Finding"):
+    """An advisory result about one asset; ``status`` is ``open`` until a fix is chosen."""
+
+    id: str
+    asset_id: str
+    kind: FindingKind
+    message: str
+    fixes: list[Fix] = msgspec.field(default_factory=lambda: list(FIXES))
+    status: FindingStatus = "open"
+    replacement: str | None = None
+    note: str | None = None
+
+
+class Policy(StoredObject, frozen=True, tag="Policy"):
+    """The vault's content policy: filter mode and who acknowledged the liability notice, when."""
+
+    id: str = POLICY_ID
+    filter_mode: FilterMode = DEFAULT_FILTER
+    acknowledged_by: str | None = None
+    acknowledged_ms: int | None = None
+    notice: str | None = None
+
+
+Record: TypeAlias = Asset | Finding | Policy
+RECORD_TYPES: Final[tuple[type[Record], ...]] = (Asset, Finding, Policy)
+RECORD_FOLDERS: Final[dict[str, type[Record]]] = {ASSETS: Asset, FINDINGS: Finding, SETTINGS: Policy}
+POLICY_PATH: Final = f"{SETTINGS}/{POLICY_ID}"
+
+
+def asset_path(asset_id: str) -> str:
+    return entity_path(ASSETS, asset_id)
+
+
+def finding_path(finding_id: str) -> str:
+    return entity_path(FINDINGS, finding_id)
+
+
+def finding_id(kind: FindingKind, asset_id: str) -> str:
+    """Findings are keyed by kind and asset, so scanning twice never files the same finding twice."""
+    return f"{kind}-{asset_id}"[:64]
+
+
+def is_record_path(path: str) -> bool:
+    return path.split("/", 1)[0] in RECORD_FOLDERS

@@ -1,0 +1,1 @@
+"""Provenance: lineage graphs read back from history, C2PA signing and verification, export stamps."""
