@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benches import report
+from benches.bench_assets import run_assets
 from benches.bench_fsck import run_fsck
 from benches.bench_history import run_history_commits
 from benches.bench_history_ops import run_history_log, run_history_reindex, run_history_switch
@@ -26,6 +27,7 @@ from benches.bench_merge import run_merge
 from benches.bench_packs import run_packs
 from benches.bench_rss import run_rss
 from benches.bench_startup import run_startup
+from benches.bench_sync import run_sync
 from benches.bench_tui import run_tui
 from benches.common import BenchResult, Sizes, log
 from benches.context import Context
@@ -46,6 +48,7 @@ BENCHMARKS: dict[str, Bench] = {
     "history-log": run_history_log,
     "merge": run_merge,
     "tui": run_tui,
+    "assets": run_assets,
 }
 NEEDS_DVC = {"ingest", "reingest", "fsck", "rss"}
 

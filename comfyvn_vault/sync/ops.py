@@ -135,9 +135,15 @@ def fetch(
         if not g.is_commit(tip):
             raise InputRejected(f"remote branch {branch} names {tip.hex()[:12]}, which is not a commit")
     h = vault.history
+    prefix = name + "/"
+    seen = h.view()
+    tracked = {k: v for k, v in seen.remotes.items() if k.startswith(prefix)}
+    if tracked == {prefix + b: t for b, t in tips.items()} and (
+        roll is None or vault.store.ref(f"remotes/{name}/assets") == roll
+    ):
+        return result  # nothing moved: no transaction, no operation (a no-op fetch stays cheap)
     with vault.store.transaction() as w:
         view = h.view_in(w)
-        prefix = name + "/"
         remotes = {k: v for k, v in view.remotes.items() if not k.startswith(prefix)}
         remotes.update({prefix + b: t for b, t in tips.items()})
         if remotes != view.remotes:

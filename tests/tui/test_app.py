@@ -31,6 +31,8 @@ async def test_number_keys_switch_views_and_esc_goes_back(vault_path: Path) -> N
             if spec.key == "search":
                 await pilot.press("escape")  # leave the query box so digits switch views again
         await pilot.press("escape")
+        assert app.main.current == "conflicts"  # back from the Sync view, shown last
+        await pilot.press("escape")
         assert app.main.current == "search"
         await pilot.press("escape", "escape")
         assert app.main.current == "branches"

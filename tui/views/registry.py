@@ -40,6 +40,7 @@ BUILTIN: tuple[ViewSpec, ...] = (
     ViewSpec("branches", "Branches", "tui.views.branches:BranchesView", "variants: create, switch, merge"),
     ViewSpec("search", "Search", "tui.views.search:SearchView", "full-text search over dialogue"),
     ViewSpec("conflicts", "Conflicts", "tui.views.conflicts:ConflictsView", "unresolved merge conflicts"),
+    ViewSpec("sync", "Sync", "tui.views.sync:SyncView", "remotes, ahead/behind, fetch/pull/push"),
 )
 
 _views: list[ViewSpec] = list(BUILTIN)
