@@ -3,7 +3,10 @@
 A hook is named for its event (:data:`HOOK_NAMES`). It gets a JSON description
 of the event on stdin (``{"schema": "comfyvn.hook/1", "hook", "vault", …}``),
 the vault's folder as its working directory and in ``COMFYVN_VAULT``, and its
-own name in ``COMFYVN_HOOK``. Its output (stdout and stderr, in order) is
+own name in ``COMFYVN_HOOK``, and a ``PATH`` that starts with the folder of
+the Python running comfyvn (so ``comfyvn`` and ``python3`` there are the ones
+of this installation; samples use :func:`read_payload` and :func:`comfyvn`).
+Its output (stdout and stderr, in order) is
 handed to the vault's reporter, which prints it on stderr: a hook talks to the
 user, never to a script reading ``--json`` on stdout.
 
@@ -28,19 +31,21 @@ hook will actually read it.
 from __future__ import annotations
 
 import os
-import signal
 import stat
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+import msgspec
+
 from comfyvn_vault.errors import InputRejected
 
+# subprocess and signal are imported where a hook runs: every `comfyvn` start imports this module.
 if TYPE_CHECKING:
+    import subprocess
+
     from comfyvn_vault.domain.events import Cause, Event
     from comfyvn_vault.history.repo import CommitRecord
     from comfyvn_vault.vault import Vault
@@ -65,8 +70,7 @@ class HookVetoed(InputRejected):
         self.result = result
 
 
-@dataclass(frozen=True)
-class HookResult:
+class HookResult(msgspec.Struct, frozen=True):
     """What one hook run did. ``code`` is None when it could not start or was killed."""
 
     name: str
@@ -80,6 +84,18 @@ class HookResult:
     @property
     def ok(self) -> bool:
         return self.code == 0 and not self.timed_out
+
+    @property
+    def vetoes(self) -> bool:
+        """A failed ``pre-commit``: the :class:`HookVetoed` error carries the reason, not the report."""
+        return self.name == "pre-commit" and not self.ok
+
+    def details(self) -> list[str]:
+        """The output lines a report shows (the last one goes into :meth:`reason` when it failed)."""
+        lines = self.output.splitlines()
+        if not self.ok and not self.timed_out and self.error is None and lines:
+            return lines[:-1]
+        return lines
 
     def reason(self) -> str:
         """One line: why the hook failed (its last line of output, or how it ended)."""
@@ -100,12 +116,9 @@ Reporter = Callable[[HookResult], None]
 
 def print_report(result: HookResult) -> None:
     """The default reporter: the hook's output, then one line when it failed, on stderr."""
-    lines = result.output.splitlines()
-    if not result.ok and not result.timed_out and result.error is None and lines:
-        lines = lines[:-1]  # the last line is in the summary
-    for line in lines:
+    for line in result.details():
         print(line, file=sys.stderr)
-    if not result.ok:
+    if not result.ok and not result.vetoes:
         print(f"comfyvn: {result.summary()}", file=sys.stderr)
     sys.stderr.flush()
 
@@ -179,13 +192,14 @@ def run_hook(
 
 def execute(path: Path, name: str, root: Path, doc: dict[str, Any], timeout: float | None = None) -> HookResult:
     """Run one hook executable with ``doc`` as JSON on stdin, under a time limit."""
-    import msgspec
+    import subprocess
 
     from comfyvn_vault.store.codec import json_enc_hook
 
     limit = hook_timeout() if timeout is None else timeout
     data = msgspec.json.encode(doc, enc_hook=json_enc_hook)
-    env = {**os.environ, ENV_HOOK: name, ENV_VAULT: str(root)}
+    path_var = os.pathsep.join(p for p in (os.path.dirname(sys.executable), os.environ.get("PATH")) if p)
+    env = {**os.environ, ENV_HOOK: name, ENV_VAULT: str(root), "PATH": path_var}
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -209,13 +223,15 @@ def execute(path: Path, name: str, root: Path, doc: dict[str, Any], timeout: flo
         _kill_group(proc)  # Ctrl-C while a hook runs: take it down with us
         raise
     text = out.decode("utf-8", errors="replace")[-OUTPUT_LIMIT:]
-    return HookResult(
-        name, str(path), None if timed_out else proc.returncode, text, time.monotonic() - start, timed_out
-    )
+    code = None if timed_out else proc.returncode
+    return HookResult(name, str(path), code, text, time.monotonic() - start, timed_out)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> bytes:
     """SIGTERM the hook's process group, SIGKILL it after a grace period; the output so far."""
+    import signal
+    import subprocess
+
     for sig, wait in ((signal.SIGTERM, KILL_GRACE), (signal.SIGKILL, KILL_GRACE)):
         try:
             os.killpg(proc.pid, sig)
@@ -239,15 +255,18 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> bytes:
 
 def describe_events(events: Sequence[Event]) -> dict[str, Any]:
     """The ``events`` part of a payload: a summary line and the event itself, for each."""
-    import msgspec
-
     from comfyvn_vault.history.describe import describe
     from comfyvn_vault.store.codec import json_enc_hook
 
     return {
         "event_count": len(events),
         "events": [
-            {"type": type(e).__name__, "summary": describe(e), "event": msgspec.to_builtins(e, enc_hook=json_enc_hook)}
+            {
+                "type": type(e).__name__,
+                "summary": describe(e),
+                "touched": e.touched(),
+                "event": msgspec.to_builtins(e, enc_hook=json_enc_hook),
+            }
             for e in events[:EVENTS_LIMIT]
         ],
     }
@@ -305,3 +324,45 @@ def post_export(vault: Vault, doc: dict[str, Any]) -> None:
     The call point for the exporters (``comfyvn export …``).
     """
     run_hook(vault, "post-export", doc)
+
+
+# ----------------------------------------------------------------- for hook scripts
+
+
+def read_payload() -> dict[str, Any]:
+    """Inside a hook: the event description on stdin ({} when there is none)."""
+    import json
+
+    data = sys.stdin.read()
+    doc: dict[str, Any] = json.loads(data) if data.strip() else {}
+    return doc
+
+
+def comfyvn(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Inside a hook: run this installation's ``comfyvn`` on the hook's vault, capturing its output."""
+    import subprocess
+
+    root = os.environ.get(ENV_VAULT) or os.getcwd()
+    return subprocess.run(
+        [sys.executable, "-m", "comfyvn_vault", "-C", root, *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def has_verb(*words: str) -> bool:
+    """Inside a hook: whether this comfyvn has the verb ``words`` (samples skip verbs of later versions)."""
+    return comfyvn(*words, "--help").returncode == 0
+
+
+def scenes_touched(doc: dict[str, Any]) -> list[str]:
+    """Inside a hook: the scene ids a commit payload's events touched, in order."""
+    seen: dict[str, None] = {}
+    for e in doc.get("events", []):
+        for path in e.get("touched", []):
+            folder, _, rest = path.partition("/")
+            if folder == "scenes" and rest:
+                seen[rest.split("#", 1)[0]] = None
+    return list(seen)

@@ -28,7 +28,6 @@ from textual.screen import Screen
 
 from comfyvn_vault.errors import VaultError
 from comfyvn_vault.vault import Vault
-from tui.api_gaps import make_store_reads_thread_safe
 from tui.config import Settings, load_settings
 from tui.live import LiveRefresh
 from tui.targets import Target
@@ -79,7 +78,6 @@ class VaultApp(App[int], inherit_bindings=False):
         start_view: str = "scenes",
         env: dict[str, str] | None = None,
     ) -> None:
-        make_store_reads_thread_safe()
         self.vault = Vault.open(root)
         #: Worker-thread reads and main-thread writes never overlap: a write transaction in
         #: progress is visible to (and flushed by) reads from any thread.

@@ -65,11 +65,11 @@ class LiveRefresh:
 
     def hook_report(self, result: HookResult) -> None:
         """A hook of the app's own commit finished: its output (and failure) as a notification."""
-        lines = [ln for ln in result.output.splitlines() if ln.strip()]
-        if not lines and result.ok:
-            return
+        lines = [ln for ln in result.details() if ln.strip()]
+        if not lines and (result.ok or result.vetoes):
+            return  # a veto's reason arrives as the refused edit's error
         body = "\n".join(lines[-NOTE_LINES:])
-        if result.ok:
+        if result.ok or result.vetoes:
             self.app.notify(body, title=f"{result.name} hook")
         else:
             self.app.notify(

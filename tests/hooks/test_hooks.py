@@ -32,6 +32,7 @@ def test_pre_commit_veto_refuses_an_edit_verb_with_exit_3_and_changes_nothing(ro
     last = r.err.strip().splitlines()[-1]
     assert last == "comfyvn: pre-commit hook vetoed the commit: no TODOs in dialogue (exit 1); nothing was committed"
     assert "checking…" in r.err  # the hook's other output is shown above
+    assert r.err.count("no TODOs in dialogue") == 1
     assert head(root) == before_head and op_count(root) == before_ops
     assert (root / "scenes" / "intro.toml").read_text() == scene_file
 
