@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benches import report
+from benches.bench_assets import run_assets
 from benches.bench_fsck import run_fsck
 from benches.bench_history import run_history_commits
 from benches.bench_history_ops import run_history_log, run_history_reindex, run_history_switch
@@ -47,6 +48,7 @@ BENCHMARKS: dict[str, Bench] = {
     "history-log": run_history_log,
     "merge": run_merge,
     "tui": run_tui,
+    "assets": run_assets,
     "sync": run_sync,
 }
 NEEDS_DVC = {"ingest", "reingest", "fsck", "rss"}

@@ -286,12 +286,15 @@ def blame(vault: Vault, scene_ref: str, rev: str = "HEAD") -> dict[str, Any]:
 
 
 def search(vault: Vault, text: str, limit: int = 200) -> dict[str, Any]:
+    from comfyvn_vault.advisory.policy import content_filter
+
+    shown = content_filter(vault)  # sfw hides nodes flagged NSFW or using NSFW assets
     hits = []
     for sid, nid in vault.projections.search(text)[:limit]:
         scene = vault.history.entity_doc(vault.projections.entity_id(entity_path(SCENES, sid)))  # type: ignore[arg-type]
         assert isinstance(scene, Scene)
         node = next((n for n in scene.nodes if n.id == nid), None)
-        if node is not None:
+        if node is not None and not shown.hides_node(node):
             hits.append({"scene": sid, "node": nid, "speaker": node.speaker, "content": node.content})
     return {"schema": "comfyvn.search/1", "query": text, "hits": hits}
 

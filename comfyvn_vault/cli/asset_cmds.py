@@ -29,6 +29,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p = verbs.add_parser("show", parents=[common], help="one asset's metadata")
     p.add_argument("asset", metavar="ID")
     p.set_defaults(run=cmd_show)
+    p = verbs.add_parser("derive", parents=[common], help="record that an asset was made from others")
+    p.add_argument("child", metavar="ID")
+    p.add_argument("--from", dest="parents", action="append", required=True, metavar="PARENT")
+    p.add_argument("--op", required=True, metavar="OPERATION", help="crop, upscale, mix…")
+    p.set_defaults(run=cmd_derive)
+    p = verbs.add_parser("generated", parents=[common], help="record how an asset was generated")
+    p.add_argument("asset", metavar="ID")
+    p.add_argument("--workflow-hash", required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--input", dest="inputs", action="append", default=[], metavar="ASSET")
+    p.add_argument("--device", default="")
+    p.add_argument("--prompt")
+    p.set_defaults(run=cmd_generated)
     p = verbs.add_parser("export", parents=[common], help="write an asset with its provenance stamp (C2PA)")
     p.add_argument("asset", metavar="ID")
     p.add_argument("file", metavar="FILE")
@@ -157,4 +171,37 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
         emit_json(result | {"schema": "comfyvn.asset-export/1"})
     else:
         out(f"{args.file}  {result['stamp']}  asset {result['asset'][:12]}  export {result['export_event'][:12]}")
+    return 0
+
+
+def cmd_derive(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault.provenance.record import record_derivation
+
+    with ctx.vault() as vault:
+        rec = record_derivation(vault, args.child, args.parents, args.op)
+    return _committed(args, rec)
+
+
+def cmd_generated(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault.provenance.record import record_generation
+
+    with ctx.vault() as vault:
+        rec = record_generation(
+            vault,
+            args.asset,
+            workflow_hash=args.workflow_hash,
+            seed=args.seed,
+            model=args.model,
+            inputs=args.inputs,
+            device=args.device,
+            prompt=args.prompt,
+        )
+    return _committed(args, rec)
+
+
+def _committed(args: argparse.Namespace, rec: Any) -> int:
+    if args.json:
+        emit_json({"schema": "comfyvn.commit/1", "commit": rec.commit_id.hex()})
+    else:
+        say(f"committed {rec.commit_id.short()}")
     return 0

@@ -34,9 +34,10 @@ from comfyvn_vault.domain.assets import (
     Policy,
     asset_path,
     finding_path,
+    same_record,
 )
 from comfyvn_vault.domain.errors import Rejected
-from comfyvn_vault.domain.patch import check_before, same, show
+from comfyvn_vault.domain.patch import show
 from comfyvn_vault.domain.paths import check_id
 from comfyvn_vault.domain.validate import Lookup
 
@@ -102,7 +103,7 @@ def _with_parents(lookup: Lookup, child_id: str, parents: list[str], relation: s
         if child_id in ancestors(lookup, parent):
             raise Rejected(f"asset {child_id[:16]!r} is an ancestor of {parent[:16]!r}: lineage cannot loop")
         added[parent] = relation
-    if same(added, child.parents):
+    if same_record(added, child.parents):
         raise Rejected(f"asset {child_id[:16]!r} already has that lineage")
     return {asset_path(child_id): replace(child, parents=added)}
 
@@ -126,9 +127,9 @@ def _imported(lookup: Lookup, event: AssetImported) -> Changes:
 @_handles(AssetMetaChanged)
 def _meta_changed(lookup: Lookup, event: AssetMetaChanged) -> Changes:
     asset = need_asset(lookup, event.asset_id)
-    if not same(asset.meta, event.before):
+    if not same_record(asset.meta, event.before):
         raise Rejected(f"stale edit of asset {event.asset_id[:16]!r}: its metadata changed since the event was made")
-    if same(asset.meta, event.meta):
+    if same_record(asset.meta, event.meta):
         raise Rejected(f"the edit of asset {event.asset_id[:16]!r} changes nothing")
     return {asset_path(asset.id): replace(asset, meta=event.meta)}
 
@@ -136,7 +137,8 @@ def _meta_changed(lookup: Lookup, event: AssetMetaChanged) -> Changes:
 @_handles(AssetRemoved)
 def _removed(lookup: Lookup, event: AssetRemoved) -> Changes:
     asset = need_asset(lookup, event.asset_id)
-    check_before(asset, event.before, f"asset {event.asset_id[:16]!r}")
+    if not same_record(asset, event.before):
+        raise Rejected(f"stale removal of asset {event.asset_id[:16]!r}: it changed since the event was made")
     return {asset_path(asset.id): None}
 
 
@@ -180,7 +182,7 @@ def _finding_recorded(lookup: Lookup, event: FindingRecorded) -> Changes:
 @_handles(FindingResolved)
 def _finding_resolved(lookup: Lookup, event: FindingResolved) -> Changes:
     finding = _need_finding(lookup, event.finding_id)
-    if not same(finding, event.before):
+    if not same_record(finding, event.before):
         raise Rejected(f"finding {event.finding_id!r} changed since it was read")
     if finding.status != "open":
         raise Rejected(f"finding {event.finding_id!r} is already decided ({finding.status})")
@@ -229,8 +231,8 @@ def _record_merged(lookup: Lookup, event: RecordMerged) -> Changes:
     if event.record is not None and (type(event.record) is not kind or event.record.id != rid):
         raise Rejected(f"{event.path} cannot hold {type(event.record).__name__} {event.record.id!r}")
     current = lookup(event.path)
-    if not same(current, event.before):
+    if not same_record(current, event.before):
         raise Rejected(f"stale merge of {event.path}: it is {show(current)}")
-    if same(current, event.record):
+    if same_record(current, event.record):
         raise Rejected(f"the merge of {event.path} changes nothing")
     return {event.path: event.record}

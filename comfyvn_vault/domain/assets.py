@@ -109,5 +109,23 @@ def finding_id(kind: FindingKind, asset_id: str) -> str:
     return f"{kind}-{asset_id}"[:64]
 
 
+def _link_bytes(obj: object) -> bytes:
+    if isinstance(obj, ObjectId):
+        return bytes(obj)
+    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
+
+
+_encoder: Final = msgspec.msgpack.Encoder(order="deterministic", enc_hook=_link_bytes)
+
+
+def same_record(a: object, b: object) -> bool:
+    """Equal as stored (equal canonical bytes), for values that may hold links (``Asset.blob``)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    return a == b and _encoder.encode(a) == _encoder.encode(b)
+
+
 def is_record_path(path: str) -> bool:
     return path.split("/", 1)[0] in RECORD_FOLDERS

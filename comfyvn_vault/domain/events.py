@@ -64,6 +64,7 @@ from comfyvn_vault.store.codec import StoredObject
 START: Final = ""
 """``after=START`` puts a node first (``after=None`` puts it last)."""
 
+
 class _Fields(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True, kw_only=True):
     """Base of the changed-fields structs: every field is optional and ``UNSET`` means unchanged."""
 

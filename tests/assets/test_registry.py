@@ -1,0 +1,127 @@
+"""``asset add``: kinds and metadata from real files, events in history, projections, thumbnails, re-adds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from comfyvn_vault.assets import thumbs
+from comfyvn_vault.assets.registry import Options, assets_at, get_asset
+from comfyvn_vault.domain.asset_events import AssetImported, FindingRecorded
+from comfyvn_vault.projections.assets import assets_with, facet_values
+from comfyvn_vault.store.codec import decode
+from comfyvn_vault.vault import Vault
+from tests.assets import media
+
+
+def test_add_reads_kind_and_metadata_and_commits_events(vault: Vault, tmp_path: Path) -> None:
+    p = media.png(tmp_path / "red.png", (96, 64))
+    j = media.jpeg(tmp_path / "green.jpg", (80, 60))
+    w = media.wav(tmp_path / "tone.wav", seconds=0.5)
+    t = tmp_path / "notes.txt"
+    t.write_text("Alice: hello\n")
+    added = vault.add_files([p, j, w, t], options=Options(license="CC-BY-4.0", tags=["hero"]))
+    assert [(a.kind, a.mime, a.new) for a in added] == [
+        ("image", "image/png", True),
+        ("image", "image/jpeg", True),
+        ("audio", "audio/wav", True),
+        ("text", "text/plain", True),
+    ]
+    by_id = {a.blob: a for a in assets_at(vault)}
+    png_asset = by_id[added[0].id]
+    assert (png_asset.width, png_asset.height, png_asset.bytes) == (96, 64, p.stat().st_size)
+    assert by_id[added[1].id].width == 80
+    assert by_id[added[2].id].duration_ms == 500
+    assert png_asset.meta.license == "CC-BY-4.0" and png_asset.meta.tags == ["hero"]
+    assert png_asset.blob == added[0].id  # the asset id is the blob id
+    # one commit holding the imports (the license is open: no findings)
+    head = vault.history.head()
+    assert head is not None
+    events = [e for _, e in vault.history.events_of(vault.history.commit(head))]
+    assert [type(e) for e in events] == [AssetImported] * 4
+
+
+def test_readding_is_one_asset_and_merges_tags(vault: Vault, tmp_path: Path) -> None:
+    p = media.png(tmp_path / "a.png")
+    (first,) = vault.add_files([p], options=Options(tags=["x"]))
+    copy = tmp_path / "again.png"
+    copy.write_bytes(p.read_bytes())
+    (second,) = vault.add_files([copy], options=Options(tags=["y"], license="MIT"))
+    assert first.new and not second.new and first.id == second.id
+    (asset,) = assets_at(vault)
+    assert asset.meta.tags == ["x", "y"] and asset.meta.license == "MIT"
+    head = vault.history.head()
+    before = vault.history.head()
+    vault.add_files([copy])  # nothing new to say: no commit
+    assert vault.history.head() == before == head
+
+
+def test_projections_by_kind_tag_license_nsfw(vault: Vault, tmp_path: Path) -> None:
+    a = vault.add_files([media.png(tmp_path / "a.png")], options=Options(tags=["Bg"], license="CC0-1.0"))[0]
+    b = vault.add_files([media.wav(tmp_path / "b.wav")], options=Options(nsfw=True))[0]
+    pr = vault.projections
+    assert assets_with(pr, "kind", "image") == [a.id.hex()]
+    assert assets_with(pr, "kind", "audio") == [b.id.hex()]
+    assert assets_with(pr, "tag", "bg") == [a.id.hex()]
+    assert assets_with(pr, "license", "cc0-1.0") == [a.id.hex()]
+    assert assets_with(pr, "license", "(none)") == [b.id.hex()]
+    assert assets_with(pr, "nsfw", "yes") == [b.id.hex()]
+    assert facet_values(pr, "kind") == {"audio": 1, "image": 1}
+    assert vault.reindex(verify=True)["identical"] is True
+
+
+def test_nsfw_and_license_from_embedded_metadata(vault: Vault, tmp_path: Path) -> None:
+    p = media.png(tmp_path / "gen.png", parameters="masterpiece, nsfw, 1girl", License="CC-BY-SA-4.0")
+    (added,) = vault.add_files([p])
+    asset = get_asset(vault, added.id.hex()[:10])
+    assert asset.meta.nsfw is True
+    assert asset.meta.license == "CC-BY-SA-4.0"
+
+
+def test_thumbnails_are_cached_derived_files(vault: Vault, tmp_path: Path) -> None:
+    (added,) = vault.add_files([media.png(tmp_path / "big.png", (640, 320))])
+    asset = get_asset(vault, added.id.hex())
+    path = thumbs.thumb_path(vault, asset.id)
+    assert path.is_file()
+    with Image.open(path) as img:
+        assert max(img.size) <= 160 and img.size[0] == 2 * img.size[1]
+    path.unlink()  # a cache: rebuilt from the blob on a miss
+    assert thumbs.thumbnail(vault, asset) == path and path.is_file()
+    head = vault.history.head()
+    assert head is not None
+    assert not any("thumb" in type(e).__name__.lower() for _, e in vault.history.events_of(vault.history.commit(head)))
+
+
+def test_unlicensed_import_files_a_finding(vault: Vault, tmp_path: Path) -> None:
+    (added,) = vault.add_files([media.png(tmp_path / "x.png")])
+    head = vault.history.head()
+    assert head is not None
+    events = [e for _, e in vault.history.events_of(vault.history.commit(head))]
+    findings = [e.finding for e in events if isinstance(e, FindingRecorded)]
+    assert [(f.asset_id, f.kind, f.status) for f in findings] == [(added.id.hex(), "license", "open")]
+    assert "no license" in findings[0].message
+
+
+def test_asset_add_and_list_json_through_the_cli(vault_dir: Path, tmp_path: Path, cli: Any) -> None:
+    p = media.png(tmp_path / "a.png")
+    r = cli("-C", vault_dir, "asset", "add", p, "--license", "MIT", "--tag", "t1", "--json")
+    assert r.code == 0, r.err
+    (row,) = r.json()["assets"]
+    assert {k: row[k] for k in ("kind", "mime", "new")} == {"kind": "image", "mime": "image/png", "new": True}
+    doc = cli("-C", vault_dir, "asset", "list", "--json").json()
+    assert doc["schema"].startswith("comfyvn.asset-list/")
+    (listed,) = doc["assets"]
+    assert {"id", "kind", "mime", "bytes", "meta"} <= set(listed)
+    assert listed["meta"]["license"] == "MIT" and listed["meta"]["tags"] == ["t1"]
+    shown = cli("-C", vault_dir, "asset", "show", row["id"][:8], "--json").json()
+    assert shown["id"] == row["id"] and shown["thumbnail"]
+
+
+def test_decoded_events_name_the_asset(vault: Vault, tmp_path: Path) -> None:
+    (added,) = vault.add_files([media.jpeg(tmp_path / "j.jpg")], options=Options(license="MIT"))
+    hits = vault.projections.events_for(f"assets/{added.id.hex()}")
+    assert len(hits) == 1
+    event = decode(vault.store.get(hits[0][3]))
+    assert isinstance(event, AssetImported) and event.source == "j.jpg"
