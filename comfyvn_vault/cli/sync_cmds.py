@@ -112,28 +112,30 @@ def cmd_remote_rm(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def cmd_fetch(args: argparse.Namespace, ctx: Context) -> int:
+def _run_verb(args: argparse.Namespace, ctx: Context, verb: str) -> int:
+    """fetch, pull and push: open the vault, run the verb with a progress bar, report."""
     from comfyvn_vault import sync
 
     with ctx.vault() as vault:
-        result = sync.fetch(vault, args.remote, _progress)
-    return _report(args, "fetch", result)
+        if verb == "fetch":
+            result = sync.fetch(vault, args.remote, _progress)
+        elif verb == "pull":
+            result = sync.pull(vault, args.remote, args.branch, _progress)
+        else:
+            result = sync.push(vault, args.remote, args.branch, args.force, _progress)
+    return _report(args, verb, result)
+
+
+def cmd_fetch(args: argparse.Namespace, ctx: Context) -> int:
+    return _run_verb(args, ctx, "fetch")
 
 
 def cmd_pull(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault import sync
-
-    with ctx.vault() as vault:
-        result = sync.pull(vault, args.remote, args.branch, _progress)
-    return _report(args, "pull", result)
+    return _run_verb(args, ctx, "pull")
 
 
 def cmd_push(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault import sync
-
-    with ctx.vault() as vault:
-        result = sync.push(vault, args.remote, args.branch, args.force, _progress)
-    return _report(args, "push", result)
+    return _run_verb(args, ctx, "push")
 
 
 def cmd_clone(args: argparse.Namespace, ctx: Context) -> int:
