@@ -23,7 +23,7 @@ from comfyvn_vault.store.base import Kind, ObjectInfo
 from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.fsutil import os_error, write_durably
 from comfyvn_vault.store.ids import ObjectId, new_hasher
-from comfyvn_vault.store.layout import FORMAT_VERSION, Paths
+from comfyvn_vault.store.layout import FORMAT_VERSION, READABLE_FORMATS, Paths
 from comfyvn_vault.worktree.checkout import Change, WorkingCopy
 from comfyvn_vault.worktree.format import file_of
 
@@ -94,9 +94,17 @@ class Vault:
         root = find_vault(Path(start) if start is not None else Path.cwd())
         meta = root / STORE_DIR
         version = (meta / "format").read_text().strip()
-        if version != str(FORMAT_VERSION):
-            raise InputRejected(f"vault format {version!r} is not supported (this comfyvn reads {FORMAT_VERSION})")
-        return cls(root, DiskObjectStore(meta))
+        number = int(version) if version.isdigit() else None
+        if number not in READABLE_FORMATS:
+            readable = ", ".join(map(str, READABLE_FORMATS))
+            raise InputRejected(f"vault format {version!r} is not supported (this comfyvn reads {readable})")
+        vault = cls(root, DiskObjectStore(meta, journal=number >= 2))
+        if vault.store.projections_stale():
+            # The index was rebuilt from the packs after a crash of the machine: the
+            # projections come back from history (store/journal.py).
+            vault.reindex()
+            vault.store.projections_rebuilt()
+        return vault
 
     def close(self) -> None:
         self.store.close()

@@ -26,8 +26,9 @@ from typing import Any, BinaryIO, Final
 
 import lmdb
 
-from comfyvn_vault.errors import CorruptObject, InputRejected, ObjectNotFound, RefMoved
+from comfyvn_vault.errors import CorruptObject, InputRejected, LockHeld, ObjectNotFound, RefMoved
 from comfyvn_vault.store import compression
+from comfyvn_vault.store import journal as journal_mod
 from comfyvn_vault.store.base import CHUNK, AddResult, Kind, ObjectInfo, check_ref_name
 from comfyvn_vault.store.codec import StoredObject, encode
 from comfyvn_vault.store.fsutil import WriterLock, fsync_dir, os_error
@@ -56,7 +57,7 @@ DEFAULT_LOCK_TIMEOUT: Final = float(os.environ.get("COMFYVN_LOCK_TIMEOUT", "30")
 CommitHook = Callable[[Any], None]
 
 
-def open_env(paths: Paths, readonly: bool = False) -> lmdb.Environment:
+def open_env(paths: Paths, readonly: bool = False, sync: bool = True) -> lmdb.Environment:
     try:
         return lmdb.open(
             str(paths.index),
@@ -66,6 +67,7 @@ def open_env(paths: Paths, readonly: bool = False) -> lmdb.Environment:
             readahead=False,
             readonly=readonly,
             lock=True,
+            sync=sync,
         )
     except lmdb.Error as exc:
         raise InputRejected(f"cannot open the vault index at {paths.index}: {exc}") from None
@@ -92,13 +94,20 @@ class DiskObjectStore:
         *,
         loose_threshold: int = LOOSE_THRESHOLD,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        journal: bool = True,
     ) -> None:
         self.paths = Paths(root)
-        if not self.paths.index.is_dir():
+        rebuildable = journal and ((root / "index.old").is_dir() or journal_mod.index_untrusted(self.paths))
+        if not self.paths.index.is_dir() and not rebuildable:
             raise InputRejected(f"not a vault store: {root}")
         self.loose_threshold = loose_threshold
         self.lock_timeout = lock_timeout
-        self.env = open_env(self.paths)
+        #: Packs end transactions with commit records and the index is synced lazily (store/journal.py).
+        self.journal = journal
+        self._wrote = False
+        if journal and (journal_mod.index_untrusted(self.paths) or not self.paths.index.is_dir()):
+            self._rebuild_index()
+        self.env = open_env(self.paths, sync=not journal)
         # Free reader slots left by processes that died (SIGKILL) while reading.
         self.env.reader_check()
         self.objects_db = self.env.open_db(DB_OBJECTS)
@@ -108,6 +117,40 @@ class DiskObjectStore:
         # The open transaction of this process, whose objects its own reads
         # (tree writers, commit hooks) must see before the index commits.
         self._pending: DiskWriter | None = None
+
+    def _rebuild_index(self) -> None:
+        """The index may have lost unsynced writes (another boot): rebuild it from the packs."""
+        lock = WriterLock(self.paths.lock, self.lock_timeout)
+        lock.acquire()
+        try:
+            if journal_mod.index_untrusted(self.paths) or not self.paths.index.is_dir():
+                journal_mod.rebuild(self.paths, open_env, (DB_OBJECTS, DB_PACKS, DB_REFS))
+        except OSError as exc:
+            raise os_error(exc, "rebuild the vault index from its packs") from None
+        finally:
+            lock.release()
+
+    def projections_stale(self) -> bool:
+        """True after the index was rebuilt from the packs, until the projections are rebuilt too."""
+        return journal_mod.rebuilt_path(self.paths).exists()
+
+    def projections_rebuilt(self) -> None:
+        journal_mod.rebuilt_path(self.paths).unlink(missing_ok=True)
+
+    def sync_index(self) -> None:
+        """Make every index write so far durable and drop the dirty marker (needs no lock held by us)."""
+        lock = WriterLock(self.paths.lock, 0)
+        try:
+            lock.acquire()
+        except LockHeld:
+            return  # a writer is busy: it syncs when it closes
+        try:
+            self.env.sync(True)
+            journal_mod.dirty_path(self.paths).unlink(missing_ok=True)
+        except (OSError, lmdb.Error):
+            pass  # the marker stays: the next boot rebuilds, which is always safe
+        finally:
+            lock.release()
 
     @classmethod
     def create(cls, root: Path, **kwargs: Any) -> DiskObjectStore:
@@ -127,6 +170,9 @@ class DiskObjectStore:
         for fd in self._pack_fds.values():
             os.close(fd)
         self._pack_fds.clear()
+        if self.journal and self._wrote:
+            self.sync_index()
+            self._wrote = False
         self.env.close()
 
     def __enter__(self) -> DiskObjectStore:
@@ -522,11 +568,7 @@ class DiskWriter:
         store = self.store
         paths = store.paths
         try:
-            if self._pack_fd is not None:
-                self._drain()
-                os.fsync(self._pack_fd)
-                if self._pack_new:
-                    fsync_dir(paths.packs)
+            # Loose blobs first: the commit record in the pack names them.
             dirs: set[Path] = set()
             for oid, st in self.staged.items():
                 final = paths.loose_file(oid, st.zstd)
@@ -541,6 +583,20 @@ class DiskWriter:
                 self.entries[oid] = Entry(LOC_LOOSE, FLAG_ZSTD if st.zstd else 0, 0, 0, st.stored, st.size)
             for d in sorted(dirs):
                 fsync_dir(d)
+            if store.journal and (self.entries or self.ref_updates):
+                loose = [(oid, self.entries[oid]) for oid in self.staged]
+                self._open_pack()
+                record = journal_mod.encode_commit(self.ref_updates, loose)
+                self._buf += record
+                self._pack_len += len(record)
+            if self._pack_fd is not None:
+                self._drain()
+                os.fsync(self._pack_fd)
+                if self._pack_new:
+                    fsync_dir(paths.packs)
+            if store.journal:
+                journal_mod.mark_dirty(paths)
+                store._wrote = True
         except OSError as exc:
             raise os_error(exc, "write objects") from None
         try:

@@ -21,6 +21,7 @@ from comfyvn_vault.store import codec
 from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.fsutil import WriterLock, fsync_dir, os_error
 from comfyvn_vault.store.ids import ObjectId
+from comfyvn_vault.store.journal import encode_commit, mark_dirty
 from comfyvn_vault.store.layout import FLAG_OBJECT, FLAG_ZSTD, LOC_LOOSE, LOC_PACK, RECORD, Entry, pack_number
 
 #: Staging files younger than this may belong to a writer that has not taken the lock yet.
@@ -87,6 +88,13 @@ def _collect(store: DiskObjectStore, roots: list[ObjectId]) -> GcReport:
                     out.write(store.read_stored(oid, e))
                     moved[oid] = e._replace(pack=new_pack, offset=new_len + RECORD.size)
                     new_len += RECORD.size + e.stored
+                if store.journal:
+                    # The rewritten packs' commit records go away: one snapshot of
+                    # every ref and live loose blob takes their place (store/journal.py).
+                    loose = sorted((o, e) for o, e in entries.items() if e.location == LOC_LOOSE and o not in dead)
+                    record = encode_commit(dict(store.refs()), loose, snapshot=True)
+                    out.write(record)
+                    new_len += len(record)
                 out.flush()
                 os.fsync(out.fileno())
             fsync_dir(store.paths.packs)
@@ -95,6 +103,8 @@ def _collect(store: DiskObjectStore, roots: list[ObjectId]) -> GcReport:
             raise os_error(exc, "rewrite packs") from None
         report.packs_rewritten = len(dirty_packs)
 
+    if store.journal:
+        mark_dirty(store.paths)
     with store.env.begin(write=True) as txn:
         for oid in dead:
             txn.delete(oid, db=store.objects_db)

@@ -12,7 +12,9 @@
       objects/tmp/        blobs being staged; never pointed at
 
 A pack record is a 56-byte header (magic, flags, raw length, stored length, id)
-followed by the stored bytes, so a pack can be re-indexed from its own contents.
+followed by the stored bytes, so a pack can be re-indexed from its own contents;
+each transaction's records end with a commit record (its ref updates and loose
+blobs), so the whole index can be rebuilt from the packs (store/journal.py).
 """
 
 from __future__ import annotations
@@ -23,13 +25,17 @@ from typing import Final, NamedTuple
 
 from comfyvn_vault.store.ids import ObjectId
 
-FORMAT_VERSION: Final = 1
+#: 2: packs end each transaction with a commit record and the index is their cache (store/journal.py).
+FORMAT_VERSION: Final = 2
+#: Formats this version opens (1: no commit records; its index is synced on every commit).
+READABLE_FORMATS: Final = (1, 2)
 PACK_MAGIC: Final = b"CVO1"
 RECORD = struct.Struct("<4sBxxxQQ32s")
 ENTRY = struct.Struct("<BBIQQQ")
 
 FLAG_ZSTD: Final = 1
 FLAG_OBJECT: Final = 2  # structured (canonical msgpack); otherwise a blob
+FLAG_COMMIT: Final = 4  # not an object: the commit record ending a transaction (store/journal.py)
 
 LOC_PACK: Final = 0
 LOC_LOOSE: Final = 1
