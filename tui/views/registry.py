@@ -41,6 +41,9 @@ BUILTIN: tuple[ViewSpec, ...] = (
     ViewSpec("search", "Search", "tui.views.search:SearchView", "full-text search over dialogue"),
     ViewSpec("conflicts", "Conflicts", "tui.views.conflicts:ConflictsView", "unresolved merge conflicts"),
     ViewSpec("sync", "Sync", "tui.views.sync:SyncView", "remotes, ahead/behind, fetch/pull/push"),
+    ViewSpec("assets", "Assets", "tui.views.assets:AssetsView", "the asset registry, thumbnails, filters"),
+    ViewSpec("lineage", "Lineage", "tui.views.lineage:LineageView", "an asset's lineage graph and its events"),
+    ViewSpec("advisory", "Advisory", "tui.views.advisory:AdvisoryView", "license findings, policy, quick fixes"),
 )
 
 _views: list[ViewSpec] = list(BUILTIN)
