@@ -25,15 +25,9 @@ if TYPE_CHECKING:
 
 def findings_at(vault: Vault, tree: ObjectId | None = None, status: str | None = None) -> list[Finding]:
     """The findings of ``tree`` (default: the checkout), optionally only those with ``status``."""
-    tree = vault.checkout_tree() if tree is None else tree
-    if tree is None:
-        return []
-    out = []
-    for _, doc_id in vault.history.trees.items(tree, "findings/"):
-        doc = vault.history.any_doc(doc_id)
-        if isinstance(doc, Finding) and (status is None or doc.status == status):
-            out.append(doc)
-    return out
+    from comfyvn_vault.assets.registry import records_at
+
+    return [f for f in records_at(vault, Finding, tree) if status is None or f.status == status]
 
 
 def open_findings_of(vault: Vault, asset_ids: set[str]) -> list[Finding]:

@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
@@ -28,8 +28,9 @@ from comfyvn_vault import hooks
 from comfyvn_vault.assets import thumbs
 from comfyvn_vault.assets.probe import Probe, probe_file
 from comfyvn_vault.domain.asset_events import AssetImported, AssetMetaChanged
-from comfyvn_vault.domain.assets import Asset, AssetMeta, asset_path
+from comfyvn_vault.domain.assets import Asset, AssetMeta, Finding, asset_path
 from comfyvn_vault.domain.cause import Cause
+from comfyvn_vault.domain.paths import ASSETS, FINDINGS
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.store.base import AddResult
 from comfyvn_vault.store.disk import Staged
@@ -191,17 +192,26 @@ def _append_roll(w: Any, added: list[AddedAsset]) -> None:
         w.set_ref(ROLL_REF, w.put_object(roll), parent)
 
 
-def assets_at(vault: Vault, tree: ObjectId | None = None) -> list[Asset]:
-    """Every asset registered in ``tree`` (default: the checkout), in id order."""
+R = TypeVar("R", Asset, Finding)
+
+
+def records_at(vault: Vault, kind: type[R], tree: ObjectId | None = None) -> list[R]:
+    """Every record of ``kind`` (assets, findings) in ``tree`` (default: the checkout), in id order."""
     tree = vault.checkout_tree() if tree is None else tree
     if tree is None:
         return []
+    folder = ASSETS if kind is Asset else FINDINGS
     out = []
-    for _, doc_id in vault.history.trees.items(tree, "assets/"):
+    for _, doc_id in vault.history.trees.items(tree, folder + "/"):
         doc = vault.history.any_doc(doc_id)
-        if isinstance(doc, Asset):
+        if isinstance(doc, kind):
             out.append(doc)
     return out
+
+
+def assets_at(vault: Vault, tree: ObjectId | None = None) -> list[Asset]:
+    """Every asset registered in ``tree`` (default: the checkout), in id order."""
+    return records_at(vault, Asset, tree)
 
 
 def get_asset(vault: Vault, text: str, tree: ObjectId | None = None) -> Asset:

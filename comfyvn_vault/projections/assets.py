@@ -122,19 +122,8 @@ def users(projections: Any, asset_id: str) -> list[str]:
 
 
 def asset_ids_with_prefix(projections: Any, prefix: str) -> list[str]:
-    """Registered asset ids (in the checkout) starting with ``prefix``."""
-    return [path.split("/", 1)[1] for path, _ in _paths_with_prefix(projections, "assets/" + prefix)]
-
-
-def _paths_with_prefix(projections: Any, text: str) -> Iterator[tuple[str, bytes]]:
+    """Registered asset ids (in the checkout) starting with ``prefix``, from the entity index's keys."""
     from comfyvn_vault.projections.index import DB_ENTITY
 
-    prefix = text.encode()
-    with projections.env.begin(db=projections.dbs[DB_ENTITY]) as txn:
-        cur = txn.cursor()
-        if cur.set_range(prefix):
-            for k, v in cur:
-                k = bytes(k)
-                if not k.startswith(prefix):
-                    break
-                yield k.decode(), bytes(v)
+    start = len("assets/")
+    return [k[start:].decode() for k in _scan(projections, DB_ENTITY, ("assets/" + prefix).encode())]
