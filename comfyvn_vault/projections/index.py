@@ -69,10 +69,7 @@ def _node_keys(scene_id: str, node: Node) -> Iterator[tuple[bytes, bytes]]:
     tail = SEP + scene_id.encode() + SEP + node.id.encode()
     if node.speaker:
         yield DB_SPEAKER, node.speaker.lower().encode() + tail
-    words = tokens(node.content)
-    for choice in node.choices:
-        words |= tokens(choice.text)
-    for word in words:
+    for word in _words(node):
         yield DB_WORD, word.encode() + tail
     yield from node_keys(scene_id, node)
 
@@ -93,22 +90,49 @@ def doc_keys(path: str, doc: Any) -> Iterator[tuple[bytes, bytes]]:
             yield from _node_keys(doc.id, node)
 
 
+def _words(node: Node) -> set[str]:
+    words = tokens(node.content)
+    for choice in node.choices:
+        words |= tokens(choice.text)
+    return words
+
+
 def scene_delta(old: Scene | None, new: Scene | None) -> tuple[set[tuple[bytes, bytes]], set[tuple[bytes, bytes]]]:
-    """Keys to delete and to add between two versions of a scene, node by node."""
+    """Keys to delete and to add between two versions of a scene, node by node.
+
+    The same keys :func:`_node_keys` gives, compared term by term: only the
+    words, speaker and asset uses that differ are turned into keys, so a
+    batch that rewrites many lines does little work for what stayed.
+    """
     old_nodes = {n.id: n for n in old.nodes} if old else {}
     new_nodes = {n.id: n for n in new.nodes} if new else {}
     gone: set[tuple[bytes, bytes]] = set()
     added: set[tuple[bytes, bytes]] = set()
     either = new if new is not None else old
     sid = either.id if either is not None else ""
+    sid_key = SEP + sid.encode() + SEP
     for nid in old_nodes.keys() | new_nodes.keys():
         a, b = old_nodes.get(nid), new_nodes.get(nid)
         if a == b:
             continue
-        ka = set(_node_keys(sid, a)) if a else set()
-        kb = set(_node_keys(sid, b)) if b else set()
-        gone |= ka - kb
-        added |= kb - ka
+        tail = sid_key + nid.encode()
+        was = a.speaker.lower() if a is not None and a.speaker else ""
+        now = b.speaker.lower() if b is not None and b.speaker else ""
+        if was != now:
+            if was:
+                gone.add((DB_SPEAKER, was.encode() + tail))
+            if now:
+                added.add((DB_SPEAKER, now.encode() + tail))
+        if a is None or b is None or a.content != b.content or a.choices != b.choices:
+            wa = _words(a) if a is not None else set()
+            wb = _words(b) if b is not None else set()
+            gone.update((DB_WORD, w.encode() + tail) for w in wa - wb)
+            added.update((DB_WORD, w.encode() + tail) for w in wb - wa)
+        if a is None or b is None or a.directives != b.directives or a.meta != b.meta:
+            ua = set(node_keys(sid, a)) if a is not None else set()
+            ub = set(node_keys(sid, b)) if b is not None else set()
+            gone |= ua - ub
+            added |= ub - ua
     return gone, added
 
 
