@@ -219,6 +219,7 @@ class VaultApp(App[int], inherit_bindings=False):
 
     def vault_changed(self) -> None:
         """Something changed history or the working copy: reload every view and the status bar."""
+        self.live.mark_seen()
         self.main.reload_views()
         self.refresh_status()
 

@@ -39,12 +39,14 @@ class LiveRefresh:
         self.timer = self.app.set_interval(interval, self.poll, name="live-refresh")
 
     def mark_seen(self) -> None:
-        """The app itself just wrote: what it sees now is no news."""
+        """The app itself just wrote (or reloaded everything): what it sees now is no news."""
         self.seen = self.app.vault.operation_id()
 
     def poll(self) -> bool:
         """Check once; True when the vault had moved (and the app was told)."""
         app = self.app
+        if not app.is_running:
+            return False  # shutting down: the views are being taken apart
         current = app.vault.operation_id()
         if current == self.seen:
             return False
