@@ -18,6 +18,7 @@ from comfyvn_vault.errors import VaultError
 from comfyvn_vault.store import codec, compression
 from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.ids import ObjectId, hash_bytes, hash_file
+from comfyvn_vault.store.journal import journal_refs
 from comfyvn_vault.store.layout import FLAG_OBJECT, FLAG_ZSTD, LOC_PACK, PACK_MAGIC, RECORD, Entry, pack_number
 
 
@@ -65,8 +66,33 @@ def fsck(store: DiskObjectStore, progress: Progress | None = None) -> FsckReport
     for name, target in store.refs().items():
         if not store.has(target):
             report.problems.append(Problem(name, "bad-ref", f"ref {name} points at missing object {target.hex()}"))
+    if store.journal:
+        _check_journal(store, report)
     _note_strays(store, report)
     return report
+
+
+def _check_journal(store: DiskObjectStore, report: FsckReport) -> None:
+    """The refs in the index must be what the packs' commit records say (store/journal.py)."""
+    with store.env.begin() as txn:
+        committed = {int.from_bytes(k, "big"): int.from_bytes(v, "big") for k, v in txn.cursor(db=store.packs_db)}
+        indexed = {bytes(k).decode(): ObjectId(bytes(v)) for k, v in txn.cursor(db=store.refs_db)}
+    journaled = journal_refs(store.paths, committed)
+    if journaled is None:
+        report.problems.append(Problem("journal", "corrupt", "a commit record in the packs is damaged"))
+        return
+    for name in sorted(indexed.keys() | journaled.keys()):
+        if indexed.get(name) != journaled.get(name):
+            was = indexed.get(name)
+            says = journaled.get(name)
+            report.problems.append(
+                Problem(
+                    name,
+                    "bad-ref",
+                    f"ref {name} is {was.hex() if was else 'absent'} in the index but "
+                    f"{says.hex() if says else 'absent'} in the packs' commit records",
+                )
+            )
 
 
 def _check_packs(store: DiskObjectStore, report: FsckReport) -> None:

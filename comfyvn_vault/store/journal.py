@@ -214,6 +214,45 @@ def replay(paths: Paths) -> Replay:
     return out
 
 
+def journal_refs(paths: Paths, committed: dict[int, int]) -> dict[str, ObjectId] | None:
+    """The refs the commit records of the packs' committed parts say, reading record headers only.
+
+    None when a commit record there is damaged (fsck reports it). ``committed``
+    is pack number → committed length, read in the same snapshot as the refs
+    they are compared with.
+    """
+    refs: dict[str, ObjectId] = {}
+    for number, length in sorted(committed.items()):
+        try:
+            f = open(paths.pack(number), "rb")
+        except FileNotFoundError:
+            return None
+        with f:
+            offset = 0
+            while offset < length:
+                header = f.read(RECORD.size)
+                if len(header) < RECORD.size:
+                    return None
+                # An object's damaged header is fsck's object check to report; its
+                # length still steps over it. Commit records carry their own checksum.
+                _, flags, _, stored, _ = RECORD.unpack(header)
+                if flags & FLAG_COMMIT:
+                    rec = decode_commit(f.read(stored))
+                    if rec is None:
+                        return None
+                    if rec.snapshot:
+                        refs.clear()
+                    for name, value in rec.refs:
+                        if value is None:
+                            refs.pop(name, None)
+                        else:
+                            refs[name] = ObjectId(value)
+                else:
+                    f.seek(stored, os.SEEK_CUR)
+                offset += RECORD.size + stored
+    return refs
+
+
 def rebuild(paths: Paths, open_env: Any, db_names: tuple[bytes, bytes, bytes]) -> Replay:
     """Replace the index with one rebuilt from the packs; the caller holds the writer lock.
 

@@ -191,3 +191,17 @@ def test_rebuilding_after_any_sequence_of_writes_gives_the_same_vault(tmp_path_f
     before = state(root)
     crash_machine(root)
     assert state(root) == before
+
+
+def test_fsck_finds_an_index_ref_the_journal_does_not_say(tmp_path: Path) -> None:
+    root = tmp_path / "vault"
+    v, _ = Vault.init(root)
+    with v:
+        story.scene_new(v, "The Lighthouse", scene_id="intro")
+        assert not v.fsck().problems
+        head = v.store.ref("heads/main")
+        assert head is not None
+        with v.store.env.begin(write=True) as txn:  # a write that bypassed the journal
+            txn.put(b"heads/stray", bytes(head), db=v.store.refs_db)
+        problems = v.fsck().problems
+        assert [(p.id, p.kind) for p in problems] == [("heads/stray", "bad-ref")]
