@@ -64,12 +64,22 @@ class Options(msgspec.Struct, frozen=True):
     origin: str | None = None
 
 
-def _probe_all(paths: Sequence[Path]) -> list[Probe]:
+def _probe_all(paths: Sequence[Path], staging: thumbs.Staging) -> list[Probe]:
+    """Probe every file; thumbnails go straight to the staging folder so memory stays flat."""
+
+    def one(item: tuple[int, Path]) -> Probe:
+        index, path = item
+        probe = probe_file(path)
+        if probe.thumbnail is None:
+            return probe
+        staging.put(str(index), probe.thumbnail)
+        return probe._replace(thumbnail=None)
+
     workers = min(len(paths), os.cpu_count() or 1, 4)
     if workers <= 1:
-        return [probe_file(p) for p in paths]
+        return [one(item) for item in enumerate(paths)]
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(probe_file, paths))
+        return list(pool.map(one, enumerate(paths)))
 
 
 def _meta_for(probe: Probe, opts: Options, name: str) -> AssetMeta:
@@ -106,12 +116,12 @@ def add_files(
 
     opts = options or Options()
     checked = [check(Path(p)) for p in paths]
-    probes = _probe_all([p for p, _ in checked])
     store = vault.store
     threshold = store.loose_threshold
     staging = thumbs.Staging(vault)
     staged: list[Staged | AddResult | bytes | None] = []
     try:
+        probes = _probe_all([p for p, _ in checked], staging)
         for p, size in checked:
             if size >= threshold:
                 staged.append(store.stage_file(p))
@@ -128,7 +138,7 @@ def add_files(
             events: list[Event] = []
             seen: dict[str, Asset] = {}
             cause = Cause(kind="user", note="asset add")
-            for (p, size), st, probe in zip(checked, staged, probes, strict=True):
+            for index, ((p, size), st, probe) in enumerate(zip(checked, staged, probes, strict=True)):
                 result = w.add(st) if st is not None else w.put_file(p)
                 if st is None and progress:
                     progress(size)
@@ -159,8 +169,7 @@ def add_files(
                         events.append(AssetImported(asset=asset, source=p.name, cause=cause))
                         new = True
                     seen[hex_id] = asset
-                    if probe.thumbnail is not None:
-                        staging.put(hex_id, probe.thumbnail)
+                    staging.assign(str(index), hex_id)
                 added.append(AddedAsset(str(p), result.id, result.size, new, asset.kind, asset.mime, asset))
             _append_roll(w, added)
             if events:

@@ -64,23 +64,27 @@ class Staging:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
         self.folder = cache_root(vault) / f"staging-{uuid.uuid4().hex}"
-        self.names: list[str] = []
+        self.owners: dict[str, str] = {}
 
-    def put(self, asset_id: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes) -> None:
+        """Hold a thumbnail under ``key`` (a file's position in the add) until its asset id is known."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            (self.folder / asset_id).write_bytes(data)
+            (self.folder / key).write_bytes(data)
         except OSError as exc:
             raise os_error(exc, "stage a thumbnail") from None
-        self.names.append(asset_id)
+
+    def assign(self, key: str, asset_id: str) -> None:
+        if (self.folder / key).is_file():
+            self.owners[key] = asset_id
 
     def publish(self) -> None:
-        """Move every staged thumbnail into the cache (a cache: a failure here loses nothing)."""
-        for asset_id in self.names:
+        """Move every assigned thumbnail into the cache (a cache: a failure here loses nothing)."""
+        for key, asset_id in self.owners.items():
             target = thumb_path(self.vault, asset_id)
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self.folder / asset_id, target)
+                os.replace(self.folder / key, target)
             except OSError:
                 pass  # rebuilt from the blob on the next read
         self.discard()
