@@ -114,6 +114,11 @@ class DiskObjectStore:
         self.packs_db = self.env.open_db(DB_PACKS)
         self.refs_db = self.env.open_db(DB_REFS)
         self._pack_fds: dict[int, int] = {}
+        #: The writer lock's file stays open between transactions (flock is taken per transaction).
+        self._lock = WriterLock(self.paths.lock, lock_timeout, keep_open=True)
+        #: The pack this process last appended to: (number, fd, committed length), kept open
+        #: between transactions while nobody else has appended to it.
+        self._append: tuple[int, int, int] | None = None
         # The open transaction of this process, whose objects its own reads
         # (tree writers, commit hooks) must see before the index commits.
         self._pending: DiskWriter | None = None
@@ -170,6 +175,8 @@ class DiskObjectStore:
         for fd in self._pack_fds.values():
             os.close(fd)
         self._pack_fds.clear()
+        self.forget_append_pack()
+        self._lock.close()
         if self.journal and self._wrote:
             self.sync_index()
             self._wrote = False
@@ -321,7 +328,7 @@ class DiskObjectStore:
     @contextmanager
     def transaction(self) -> Iterator[DiskWriter]:
         """One atomic, durable write: objects, refs and commit hooks land together or not at all."""
-        lock = WriterLock(self.paths.lock, self.lock_timeout)
+        lock = self._lock
         lock.acquire()
         writer = DiskWriter(self)
         self._pending = writer
@@ -334,6 +341,12 @@ class DiskObjectStore:
         finally:
             self._pending = None
             lock.release()
+
+    def forget_append_pack(self) -> None:
+        """Close the pack kept open for appends (gc rewrites packs; close ends the store)."""
+        if self._append is not None:
+            os.close(self._append[1])
+            self._append = None
 
     def stage_stream(self, src: Any, first: bytes) -> Staged:
         """Copy a large stream into ``objects/tmp``, hashing as it goes; no lock needed."""
@@ -494,14 +507,28 @@ class DiskWriter:
         committed = packs.get(number, 0)
         if committed >= PACK_ROLL:
             number, committed = number + 1, 0
-        path = self.store.paths.pack(number)
-        self._pack_new = not path.exists()
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-            # Drop any tail a crashed writer appended but never committed.
-            os.ftruncate(fd, committed)
-        except OSError as exc:
-            raise os_error(exc, "open a pack") from None
+        cached = self.store._append
+        if cached is not None and cached[0] == number and cached[2] == committed:
+            # Ours since our last commit: no one else committed to it. A writer that
+            # crashed after appending may still have left a tail: drop it.
+            fd = cached[1]
+            self._pack_new = False
+            try:
+                if os.fstat(fd).st_size != committed:
+                    os.ftruncate(fd, committed)
+            except OSError as exc:
+                raise os_error(exc, "open a pack") from None
+        else:
+            self.store.forget_append_pack()
+            path = self.store.paths.pack(number)
+            self._pack_new = not path.exists()
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+                # Drop any tail a crashed writer appended but never committed.
+                os.ftruncate(fd, committed)
+            except OSError as exc:
+                raise os_error(exc, "open a pack") from None
+            self.store._append = (number, fd, committed)
         self._pack, self._pack_fd, self._pack_base, self._pack_len = number, fd, committed, committed
         return fd
 
@@ -617,7 +644,9 @@ class DiskWriter:
         except lmdb.Error as exc:
             code = 28 if "No space left" in str(exc) else 5
             raise os_error(OSError(code, str(exc)), "update the index") from None
-        self._close_pack()
+        if self._pack is not None and self._pack_fd is not None:
+            self.store._append = (self._pack, self._pack_fd, self._pack_len)
+        self._pack_fd = None
 
     def abort(self) -> None:
         """Undo everything this transaction wrote; the store is as it was."""
@@ -627,19 +656,15 @@ class DiskWriter:
             try:
                 os.ftruncate(self._pack_fd, self._pack_base)
             except OSError:
-                pass  # the next writer truncates to the committed length anyway
-            self._close_pack()
+                self.store.forget_append_pack()  # the next writer truncates to the committed length
+            self._pack_fd = None
             if self._pack_new and self._pack_base == 0 and self._pack is not None:
+                self.store.forget_append_pack()
                 self.store.paths.pack(self._pack).unlink(missing_ok=True)
         for st in self.staged.values():
             st.discard()
         for placed in self._placed:
             placed.unlink(missing_ok=True)
-
-    def _close_pack(self) -> None:
-        if self._pack_fd is not None:
-            os.close(self._pack_fd)
-            self._pack_fd = None
 
 
 def _short(oid: ObjectId | None) -> str:

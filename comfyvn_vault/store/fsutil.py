@@ -50,13 +50,17 @@ class WriterLock:
     writer never leaves the vault locked.
     """
 
-    def __init__(self, path: Path, timeout: float) -> None:
+    def __init__(self, path: Path, timeout: float, keep_open: bool = False) -> None:
         self.path = path
         self.timeout = timeout
         self.fd: int | None = None
+        #: Keep the file open after release, for the next acquire (a store's own lock).
+        self.keep_open = keep_open
+        self._open_fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._open_fd if self._open_fd is not None else os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        self._open_fd = fd if self.keep_open else None
         deadline = time.monotonic() + self.timeout
         delay = 0.002
         while True:
@@ -66,7 +70,8 @@ class WriterLock:
                 return
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    os.close(fd)
+                    if not self.keep_open:
+                        os.close(fd)
                     raise LockHeld(
                         f"another comfyvn process is writing to this vault (waited {self.timeout:g}s); retry"
                     ) from None
@@ -76,5 +81,13 @@ class WriterLock:
     def release(self) -> None:
         if self.fd is not None:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
+            if not self.keep_open:
+                os.close(self.fd)
             self.fd = None
+
+    def close(self) -> None:
+        """Release, and close a kept-open file."""
+        self.release()
+        if self._open_fd is not None:
+            os.close(self._open_fd)
+            self._open_fd = None

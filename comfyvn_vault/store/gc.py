@@ -119,6 +119,7 @@ def _collect(store: DiskObjectStore, roots: list[ObjectId]) -> GcReport:
     for fd in store._pack_fds.values():
         os.close(fd)
     store._pack_fds.clear()
+    store.forget_append_pack()
     for number in dirty_packs:
         store.paths.pack(number).unlink(missing_ok=True)
     for oid, e in dead.items():

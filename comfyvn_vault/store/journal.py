@@ -118,13 +118,10 @@ def rebuilt_path(paths: Paths) -> Path:
 def mark_dirty(paths: Paths) -> None:
     """Durably note that the index has writes not yet synced, in this boot."""
     marker = dirty_path(paths)
-    here = boot_id() or "unknown"
-    try:
-        if marker.read_text().strip() == here:
-            return
-    except OSError:
-        pass
-    write_durably(marker, f"{here}\n".encode())
+    if marker.exists():
+        # Only this boot's writers make it: a marker of another boot was dealt with at open.
+        return
+    write_durably(marker, f"{boot_id() or 'unknown'}\n".encode())
 
 
 def index_untrusted(paths: Paths) -> bool:
