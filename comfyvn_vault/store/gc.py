@@ -105,6 +105,7 @@ def _collect(store: DiskObjectStore, roots: list[ObjectId]) -> GcReport:
 
     if store.journal:
         mark_dirty(store.paths)
+        store._wrote = True  # close() syncs the index and clears the marker
     with store.env.begin(write=True) as txn:
         for oid in dead:
             txn.delete(oid, db=store.objects_db)
