@@ -8,7 +8,12 @@
   against ``git fetch`` (target < 300 ms);
 * fetch of one new commit over HTTP: bytes on the wire (every request and
   response body counted) against the new objects' stored size (target
-  <= 1.05x plus a small constant), and the time against ``git fetch``.
+  <= 1.05x plus a small constant), and the time against ``git fetch``;
+* the asset-heavy case against DVC: the same asset files pushed to a local
+  target (``comfyvn push`` from a clone of an empty vault to that vault, against
+  ``dvc add`` + ``dvc push`` to a ``dvc remote add -d`` folder), then a fresh
+  checkout pulling them (``comfyvn clone`` of that vault, against ``git clone``
+  of the DVC repository + ``dvc pull``). Without DVC these rows say why.
 
 Sizes: ``COMFYVN_BENCH_SYNC_COMMITS`` / ``COMFYVN_BENCH_SYNC_ASSET_MB``
 (defaults 12,500 commits and 500 MB; ``--quick`` a tenth).
@@ -26,9 +31,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from benches.common import MB, BenchError, BenchResult, Row, log, run_timed
+from benches.common import MB, BenchError, BenchResult, Row, disk_usage, log, mb_per_s, run_timed
 from benches.context import Context
-from benches.peers import comfyvn_bin
+from benches.peers import comfyvn_bin, dvc_init
 
 SCENES = 100
 TOKEN = "bench-token"
@@ -163,6 +168,110 @@ class _CountingHttp:
         self.remote.stream = stream  # type: ignore[method-assign]
 
 
+def _link_assets(assets: list[Path], folder: Path) -> list[str]:
+    """Hard links to the asset files in ``folder``: every tool reads the same inodes (already cached)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for a in assets:
+        os.link(a, folder / a.name)
+    return [f"{folder.name}/{a.name}" for a in assets]
+
+
+def _dvc_rows(ctx: Context, work: Path, assets: list[Path], asset_mb: int) -> tuple[list[Row], dict[str, Any]]:
+    """The asset-heavy case against DVC: push the assets to a local target, then a fresh checkout pulls them.
+
+    comfyvn: ``comfyvn init`` an empty target vault, ``comfyvn clone`` it, ``comfyvn asset add`` the
+    assets in the clone and ``comfyvn push`` them back (only the asset bytes and one commit are new to
+    the target); the pull is ``comfyvn clone`` of the target from its path. DVC: a fresh git + DVC
+    repository with ``dvc remote add -d store DIR`` (an empty folder), ``dvc add assets`` +
+    ``dvc push``, the ``.dvc`` file committed; the pull is ``git clone`` of that repository +
+    ``dvc pull`` (timed as ``dvc fetch`` into the cache, then ``dvc checkout`` into the workspace).
+    """
+    env = ctx.env.comfyvn()
+    size = sum(a.stat().st_size for a in assets)
+    details: dict[str, Any] = {"asset_bytes": size, "files": len(assets)}
+    base = work / "vs-dvc"
+    base.mkdir()
+
+    log(f"sync vs DVC: comfyvn asset add + push of {asset_mb} MB to a path vault")
+    target = base / "c-target"
+    run_timed([comfyvn_bin(), "init", target], base, env)
+    src = base / "c-src"
+    run_timed([comfyvn_bin(), "clone", target, src], base, env)
+    names = _link_assets(assets, src / "assets")
+    c_add = run_timed([comfyvn_bin(), "asset", "add", *names], src, env).seconds
+    c_push = run_timed([comfyvn_bin(), "push", "origin"], src, env).seconds
+    log("sync vs DVC: comfyvn clone of the pushed vault")
+    c_clone = run_timed([comfyvn_bin(), "clone", target, base / "c-pull"], base, env).seconds
+    pulled = disk_usage(base / "c-pull" / ".comfyvn").apparent_bytes
+    if pulled < size:
+        raise BenchError(f"comfyvn clone of the pushed assets holds {pulled} B, fewer than the {size} B pushed")
+    details["comfyvn_s"] = {"asset_add": c_add, "push": c_push, "clone": c_clone}
+    details["comfyvn_target_store_bytes"] = disk_usage(target / ".comfyvn").apparent_bytes
+
+    d_add = d_push = d_clone = d_fetch = d_checkout = None
+    dvc = ctx.dvc.bin
+    note = "" if dvc is not None else f"DVC unavailable: {ctx.dvc.error}"
+    if dvc is not None:
+        denv = ctx.env.dvc()
+        repo = base / "dvc"
+        dvc_init(dvc, repo, denv)
+        store = base / "dvc-remote"
+        store.mkdir()
+        run_timed([dvc, "remote", "add", "-q", "-d", "store", store], repo, denv)
+        _link_assets(assets, repo / "assets")
+        log(f"sync vs DVC: dvc add + dvc push of {asset_mb} MB to a local remote")
+        d_add = run_timed([dvc, "add", "-q", "assets"], repo, denv).seconds
+        d_push = run_timed([dvc, "push", "-q"], repo, denv).seconds
+        run_timed(["git", "add", "-A"], repo, denv)
+        run_timed(["git", "commit", "-q", "-m", "assets"], repo, denv)
+        log("sync vs DVC: git clone + dvc pull (fetch, checkout)")
+        pull = base / "dvc-pull"
+        d_clone = run_timed(["git", "clone", "-q", "--no-local", f"file://{repo}", pull], base, denv).seconds
+        d_fetch = run_timed([dvc, "fetch", "-q"], pull, denv).seconds
+        d_checkout = run_timed([dvc, "checkout", "-q"], pull, denv).seconds
+        got = disk_usage(pull / "assets").apparent_bytes if (pull / "assets").is_dir() else 0
+        if got != size:
+            raise BenchError(f"dvc pull checked out {got} B of assets, not {size} B")
+        details["dvc_s"] = {
+            "add": d_add,
+            "push": d_push,
+            "git_clone": d_clone,
+            "fetch": d_fetch,
+            "checkout": d_checkout,
+        }
+        details["dvc_remote_bytes"] = disk_usage(store).apparent_bytes
+        cache_type = run_timed([dvc, "config", "cache.type"], repo, denv, ok=(0, 1, 251)).stdout.strip()
+        details["dvc_cache_type"] = cache_type or "unset (DVC's default: reflink, else copy)"
+
+    def speed(*parts: float | None) -> float | None:
+        return None if any(p is None for p in parts) else mb_per_s(size, sum(p for p in parts if p is not None))
+
+    label = f"{asset_mb} MB of assets ({len(assets)} incompressible files)"
+    specs = [
+        (f"push {label} to a local path: push only", speed(c_push), "DVC push (local remote)", speed(d_push)),
+        (
+            f"add + push {label} to a local path (comfyvn asset add + push)",
+            speed(c_add, c_push),
+            "DVC add + push (local remote)",
+            speed(d_add, d_push),
+        ),
+        (
+            f"fresh checkout pulling {label} from a path: comfyvn clone (into the store)",
+            speed(c_clone),
+            "git clone + dvc pull (fetch + checkout; local remote)",
+            speed(d_clone, d_fetch, d_checkout),
+        ),
+        (
+            f"fresh checkout pulling {label} from a path: comfyvn clone vs cache only",
+            speed(c_clone),
+            "git clone + dvc fetch (cache only; local remote)",
+            speed(d_clone, d_fetch),
+        ),
+    ]
+    rows = [Row(b, "MB/s", c, peer_name, p, "(reported)", None, True, note) for b, c, peer_name, p in specs]
+    return rows, details
+
+
 def run_sync(ctx: Context) -> BenchResult:
     from comfyvn_vault import story, sync
     from comfyvn_vault.vault import Vault
@@ -277,6 +386,9 @@ def run_sync(ctx: Context) -> BenchResult:
                 False,
             )
         )
+    rows, details = _dvc_rows(ctx, work, assets, asset_mb)
+    result.rows += rows
+    result.details["vs_dvc"] = details
     return result
 
 
@@ -284,7 +396,7 @@ if __name__ == "__main__":
     import argparse
     import shutil
 
-    from benches.peers import PERSISTENT_WORK, Dvc
+    from benches.peers import PERSISTENT_WORK, ensure_dvc
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -298,7 +410,7 @@ if __name__ == "__main__":
         sizes=Sizes.quick() if args.quick else Sizes.full(),
         quick=args.quick,
         scratch=scratch,
-        dvc=Dvc(None, None, "not used"),
+        dvc=ensure_dvc(),
     )
     try:
         r = run_sync(c)

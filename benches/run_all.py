@@ -51,7 +51,7 @@ BENCHMARKS: dict[str, Bench] = {
     "assets": run_assets,
     "sync": run_sync,
 }
-NEEDS_DVC = {"ingest", "reingest", "fsck", "rss"}
+NEEDS_DVC = {"ingest", "reingest", "fsck", "rss", "sync"}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
