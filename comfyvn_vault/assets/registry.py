@@ -171,7 +171,6 @@ def add_files(
                     seen[hex_id] = asset
                     staging.assign(str(index), hex_id)
                 added.append(AddedAsset(str(p), result.id, result.size, new, asset.kind, asset.mime, asset))
-            _append_roll(w, added)
             if events:
                 events.extend(scan_events(lookup, list(seen.values()), cause=Cause(kind="import", ref="license-scan")))
                 n = sum(isinstance(e, AssetImported) for e in events)
@@ -188,17 +187,6 @@ def add_files(
                 st.discard()
         staging.discard()
         raise
-
-
-def _append_roll(w: Any, added: list[AddedAsset]) -> None:
-    """Keep the store-level roll of added blobs (what sync transfers; see :mod:`comfyvn_vault.asset_roll`)."""
-    from comfyvn_vault.asset_roll import ROLL_REF, AssetRoll
-
-    unique = {a.id: Path(a.path).name for a in added}
-    if unique:
-        parent = w.ref(ROLL_REF)
-        roll = AssetRoll(parent=parent, blobs=list(unique), names=list(unique.values()))
-        w.set_ref(ROLL_REF, w.put_object(roll), parent)
 
 
 R = TypeVar("R", Asset, Finding)

@@ -18,7 +18,6 @@ from typing import Any
 
 import msgspec
 
-from comfyvn_vault.asset_roll import ROLL_REF, AssetRoll
 from comfyvn_vault.errors import ConcurrentWork, InputRejected, RefMoved
 from comfyvn_vault.history.objects import Commit, EventList, View
 from comfyvn_vault.history.repo import check_branch_name
@@ -34,11 +33,10 @@ class NonFastForward(ConcurrentWork):
 
 
 class RemoteInfo(msgspec.Struct, frozen=True):
-    """What a remote advertises: its branches, the branch its HEAD names, its asset roll."""
+    """What a remote advertises: its branches and the branch its HEAD names."""
 
     heads: dict[str, str]
     head: str | None = None
-    assets: str | None = None
 
     def tips(self) -> dict[str, ObjectId]:
         """Branch tips, every name and id checked: a hostile remote's ``../x`` stops here."""
@@ -47,9 +45,6 @@ class RemoteInfo(msgspec.Struct, frozen=True):
             check_branch_name(name)
             out[name] = ObjectId.from_hex(hex_id)
         return out
-
-    def roll(self) -> ObjectId | None:
-        return ObjectId.from_hex(self.assets) if self.assets else None
 
 
 class RWLock:
@@ -140,26 +135,21 @@ class Endpoint:
     def info(self) -> RemoteInfo:
         with self.lock.read():
             view = self.vault.history.view()
-            roll = self.vault.store.ref(ROLL_REF)
         return RemoteInfo(
             heads={k: v.hex() for k, v in sorted(view.branches.items())},
             head=view.head if view.head in view.branches else None,
-            assets=roll.hex() if roll is not None else None,
         )
 
     def has(self, ids: list[ObjectId]) -> list[bool]:
         with self.lock.read():
             return [self.vault.store.has(i) for i in ids]
 
-    def offer(self, wants: list[ObjectId], haves: list[ObjectId], other: list[ObjectId]) -> list[Offer]:
+    def offer(self, wants: list[ObjectId], haves: list[ObjectId]) -> list[Offer]:
         g = Graph(self.reader)
         for w in wants:
             if not g.is_commit(w):
                 raise InputRejected(f"{w.hex()[:12]} is not a commit here")
-        for o in other:
-            if not g.has(o):
-                raise InputRejected(f"no object {o.hex()[:12]} here")
-        return missing(g, wants, haves, other_wants=other)
+        return missing(g, wants, haves)
 
     def stream(self, ids: Iterable[ObjectId]) -> Iterator[bytes]:
         return packstream.encode_stream(self.reader, ids)
@@ -204,13 +194,6 @@ class Endpoint:
                     View(branches=branches, head=view.head, checkout=checkout, remotes=view.remotes),
                     f"push {branch}",
                 )
-
-    def update_assets(self, old: ObjectId | None, new: ObjectId) -> None:
-        """Compare-and-swap the asset roll to ``new`` (a roll whose history includes ``old``)."""
-        with self.lock.write():
-            decode_as(self.vault.store.get(new), AssetRoll)
-            with self.vault.store.transaction() as w:
-                w.set_ref(ROLL_REF, new, old)
 
 
 class _LockedIngest(packstream.Ingest):

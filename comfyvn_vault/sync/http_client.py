@@ -81,8 +81,8 @@ class HttpRemote:
             out.extend(b == 1 for b in raw)
         return out
 
-    def offer(self, wants: list[ObjectId], haves: list[ObjectId], other: list[ObjectId]) -> list[Offer]:
-        doc = {"wants": [w.hex() for w in wants], "haves": [h.hex() for h in haves], "other": [o.hex() for o in other]}
+    def offer(self, wants: list[ObjectId], haves: list[ObjectId]) -> list[Offer]:
+        doc = {"wants": [w.hex() for w in wants], "haves": [h.hex() for h in haves]}
         raw = self._request("POST", "/v1/offer", json=doc)
         if len(raw) % OFFER.size:
             raise InputRejected(f"{self.url}: malformed offer")
@@ -105,9 +105,6 @@ class HttpRemote:
     def update_ref(self, branch: str, old: ObjectId | None, new: ObjectId, force: bool) -> None:
         doc = {"branch": branch, "old": old.hex() if old else None, "new": new.hex(), "force": force}
         self._request("POST", "/v1/ref", json=doc)
-
-    def update_assets(self, old: ObjectId | None, new: ObjectId) -> None:
-        self._request("POST", "/v1/assets", json={"old": old.hex() if old else None, "new": new.hex()})
 
 
 def _why(exc: httpx.HTTPError) -> str:

@@ -4,8 +4,8 @@ Remote-tracking refs live in the operation log's :class:`View` under
 ``remotes`` as ``<remote>/<branch>``: never in ``branches`` (so ``branch``,
 ``switch`` and merges never mistake them for local branches), undone by
 ``undo`` like any other ref move, and kept alive for ``gc`` through the
-operation chain. The remote's asset roll is kept under the store ref
-``remotes/<remote>/assets`` and its blobs are added to the local roll.
+operation chain. Assets need no channel of their own: their records live in
+the state tree and link their blobs, so the commit walk carries them.
 """
 
 from __future__ import annotations
@@ -18,10 +18,8 @@ from typing import Any
 
 import msgspec
 
-from comfyvn_vault.asset_roll import ROLL_REF, AssetRoll
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.history.objects import View
-from comfyvn_vault.store.codec import decode_as
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.sync import config, packstream
 from comfyvn_vault.sync.endpoint import NonFastForward, RemoteInfo, index_new_commits
@@ -70,21 +68,19 @@ def _transfer(
     vault: Vault,
     remote: Remote,
     wants: list[ObjectId],
-    other: list[ObjectId],
     progress: ProgressFactory,
     result: SyncResult,
 ) -> None:
-    """Bring the objects of ``wants`` (commits) and ``other`` (asset rolls) that are missing here."""
+    """Bring the commits ``wants`` and everything they reach that is missing here."""
     store = vault.store
     wants = [w for w in wants if not store.has(w)]
-    other = [o for o in other if not store.has(o)]
-    if not wants and not other:
+    if not wants:
         return
     g = Graph(store)
     view = vault.history.view()
     tips = [*view.branches.values(), *view.remotes.values()]
     acked = negotiate(g, tips, remote.has)
-    offers = remote.offer(wants, acked, other)
+    offers = remote.offer(wants, acked)
     need = {oid: size for oid, size in offers if not store.has(oid)}
     if not need:
         return
@@ -96,31 +92,10 @@ def _transfer(
     result.bytes += ingest.bytes
 
 
-def _roll_blobs(vault: Vault, roll: ObjectId | None) -> dict[ObjectId, str]:
-    out: dict[ObjectId, str] = {}
-    while roll is not None:
-        r = decode_as(vault.store.get(roll), AssetRoll)
-        for blob, name in zip(r.blobs, r.names, strict=False):
-            out.setdefault(blob, name)
-        roll = r.parent
-    return out
-
-
-def _roll_on_top(vault: Vault, base: ObjectId | None, other: ObjectId | None) -> AssetRoll | None:
-    """A roll on top of ``base`` adding the blobs ``other``'s chain has and ``base``'s lacks (None if none)."""
-    if other is None or other == base:
-        return None
-    have = _roll_blobs(vault, base)
-    extra = {b: n for b, n in _roll_blobs(vault, other).items() if b not in have}
-    if not extra:
-        return None
-    return AssetRoll(parent=base, blobs=list(extra), names=list(extra.values()))
-
-
 def fetch(
     vault: Vault, name: str, progress: ProgressFactory = _no_progress, remote: Remote | None = None
 ) -> SyncResult:
-    """Bring a remote's branches (as ``<name>/<branch>``) and assets here; no local branch moves."""
+    """Bring a remote's branches (as ``<name>/<branch>``, assets and all) here; no local branch moves."""
     config.check_remote_name(name)
     if remote is None:
         with connect(vault, name) as r:
@@ -128,8 +103,7 @@ def fetch(
     result = SyncResult(remote=name)
     info = _info(remote)
     tips = info.tips()
-    roll = info.roll()
-    _transfer(vault, remote, list(tips.values()), [roll] if roll else [], progress, result)
+    _transfer(vault, remote, list(tips.values()), progress, result)
     g = Graph(vault.store)
     for branch, tip in tips.items():
         if not g.is_commit(tip):
@@ -138,9 +112,7 @@ def fetch(
     prefix = name + "/"
     seen = h.view()
     tracked = {k: v for k, v in seen.remotes.items() if k.startswith(prefix)}
-    if tracked == {prefix + b: t for b, t in tips.items()} and (
-        roll is None or vault.store.ref(f"remotes/{name}/assets") == roll
-    ):
+    if tracked == {prefix + b: t for b, t in tips.items()}:
         return result  # nothing moved: no transaction, no operation (a no-op fetch stays cheap)
     with vault.store.transaction() as w:
         view = h.view_in(w)
@@ -151,13 +123,6 @@ def fetch(
             new = View(branches=view.branches, head=view.head, checkout=view.checkout, remotes=remotes)
             h.set_view(w, new, f"fetch {name}")
             result.updated = {prefix + b: t.hex() for b, t in tips.items() if view.remotes.get(prefix + b) != t}
-        if roll is not None:
-            tracking = f"remotes/{name}/assets"
-            w.set_ref(tracking, roll, w.ref(tracking))
-            local = w.ref(ROLL_REF)
-            merged = _roll_on_top(vault, local, roll)
-            if merged is not None:
-                w.set_ref(ROLL_REF, w.put_object(merged), local)
     return result
 
 
@@ -169,7 +134,7 @@ def push(
     progress: ProgressFactory = _no_progress,
     remote: Remote | None = None,
 ) -> SyncResult:
-    """Send ``branch`` (default HEAD's) and the asset roll; move the remote branch by compare-and-swap."""
+    """Send ``branch`` (default HEAD's, assets and all); move the remote branch by compare-and-swap."""
     config.check_remote_name(name)
     if remote is None:
         with connect(vault, name) as r:
@@ -189,17 +154,8 @@ def push(
             raise NonFastForward(f"the remote's {branch} has commits you do not have; pull first or use --force")
         if not h.is_ancestor(old, tip):
             raise NonFastForward(f"pushing {branch} would drop remote commits; pull first or use --force")
-    remote_roll = info.roll()
-    known_roll = remote_roll if remote_roll is not None and g.has(remote_roll) else None
-    if remote_roll is not None and known_roll is None:
-        raise NonFastForward("the remote has assets you do not have; fetch first")
-    new_roll = _roll_on_top(vault, known_roll, vault.store.ref(ROLL_REF))
-    roll_id: ObjectId | None = None
-    if new_roll is not None:
-        with vault.store.transaction() as w:
-            roll_id = w.put_object(new_roll)  # referenced by remotes/<name>/assets once the push lands
-    haves = [t for t in tips.values() if g.has(t)] + ([known_roll] if known_roll else [])
-    offers = missing(g, [tip] if old != tip else [], haves, other_wants=[roll_id] if roll_id else [])
+    haves = [t for t in tips.values() if g.has(t)]
+    offers = missing(g, [tip] if old != tip else [], haves)
     ids = [oid for oid, _ in offers]
     present = remote.has(ids) if ids else []
     send = [oid for oid, yes in zip(ids, present, strict=True) if not yes]
@@ -213,10 +169,6 @@ def push(
         remote.update_ref(branch, old, tip, force)
         result.updated[f"{name}/{branch}"] = tip.hex()
     with vault.store.transaction() as w:
-        if roll_id is not None:
-            remote.update_assets(remote_roll, roll_id)
-            tracking = f"remotes/{name}/assets"
-            w.set_ref(tracking, roll_id, w.ref(tracking))
         view = h.view_in(w)
         key = f"{name}/{branch}"
         if view.remotes.get(key) != tip:
@@ -332,9 +284,6 @@ def remote_remove(vault: Vault, name: str) -> None:
                 View(branches=view.branches, head=view.head, checkout=view.checkout, remotes=remotes),
                 f"remote rm {name}",
             )
-        tracking = f"remotes/{name}/assets"
-        if w.ref(tracking) is not None:
-            w.set_ref(tracking, None, w.ref(tracking))
 
 
 def ahead_behind(vault: Vault, local: ObjectId | None, remote: ObjectId | None) -> tuple[int, int]:

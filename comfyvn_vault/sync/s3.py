@@ -4,7 +4,6 @@ A bucket runs no code, so the layout does the work (``s3://bucket/prefix``)::
 
     <prefix>/refs/heads/<branch>   a commit id (hex); moved only by conditional writes
     <prefix>/refs/HEAD             the default branch's name
-    <prefix>/refs/assets           the asset roll's id
     <prefix>/packs/<ms>-<h>.pack   concatenated object streams ("frames" of ~8 MiB of objects)
     <prefix>/packs/<ms>-<h>.idx    JSON: [[offset, length, [[id hex, size], ...]], ...] per frame
 
@@ -122,12 +121,7 @@ class S3Remote:
             if got is not None:
                 heads[branch] = got[0].decode(errors="replace").strip()
         head = self._get("refs/HEAD")
-        roll = self._get("refs/assets")
-        return RemoteInfo(
-            heads=heads,
-            head=head[0].decode(errors="replace").strip() if head else None,
-            assets=roll[0].decode(errors="replace").strip() if roll else None,
-        )
+        return RemoteInfo(heads=heads, head=head[0].decode(errors="replace").strip() if head else None)
 
     def _packs(self) -> list[tuple[str, list[tuple[int, int, list[Offer]]]]]:
         if self._index is None:
@@ -153,7 +147,7 @@ class S3Remote:
         present = {oid for _, frames in self._packs() for _, _, offers in frames for oid, _ in offers}
         return [i in present for i in ids]
 
-    def offer(self, wants: list[ObjectId], haves: list[ObjectId], other: list[ObjectId]) -> list[Offer]:
+    def offer(self, wants: list[ObjectId], haves: list[ObjectId]) -> list[Offer]:
         # A bucket cannot walk: offer everything in it, in pack order; the receiver keeps what it lacks.
         seen: set[ObjectId] = set()
         out: list[Offer] = []
@@ -228,6 +222,3 @@ class S3Remote:
                 self._cas("refs/HEAD", None, branch.encode())
             except RefMoved:
                 pass  # another pusher named the default branch first
-
-    def update_assets(self, old: ObjectId | None, new: ObjectId) -> None:
-        self._cas("refs/assets", old.hex().encode() if old else None, new.hex().encode())

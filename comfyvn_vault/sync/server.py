@@ -12,13 +12,12 @@ otherwise.
 Routes (ids travel as raw 32-byte strings, concatenated)::
 
     GET  /v1/health             "ok" (no token: lets scripts wait for start-up)
-    GET  /v1/info               {"heads": {branch: hex}, "head", "assets"}
+    GET  /v1/info               {"heads": {branch: hex}, "head"}
     POST /v1/has                ids            -> one byte per id (1 = present)
-    POST /v1/offer              {"wants","haves","other"} (hex) -> (id, size u64) records
+    POST /v1/offer              {"wants","haves"} (hex) -> (id, size u64) records
     POST /v1/objects            ids            -> object stream (see packstream)
     POST /v1/push               object stream  -> {"objects": n}            (read-write)
     POST /v1/ref                {"branch","old","new","force"} -> {}        (read-write)
-    POST /v1/assets             {"old","new"}  -> {}                        (read-write)
 """
 
 from __future__ import annotations
@@ -141,8 +140,8 @@ def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
 
     async def offer(request: Request) -> Response:
         doc = await as_json(request)
-        wants, haves, other = hex_ids(doc, "wants"), hex_ids(doc, "haves"), hex_ids(doc, "other")
-        offers = await anyio.to_thread.run_sync(endpoint.offer, wants, haves, other)
+        wants, haves = hex_ids(doc, "wants"), hex_ids(doc, "haves")
+        offers = await anyio.to_thread.run_sync(endpoint.offer, wants, haves)
         return Response(b"".join(OFFER.pack(i, s) for i, s in offers), media_type="application/octet-stream")
 
     async def objects(request: Request) -> Response:
@@ -177,15 +176,6 @@ def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
         await anyio.to_thread.run_sync(lambda: endpoint.update_ref(branch, old, new, force))
         return JSONResponse({})
 
-    async def assets(request: Request) -> Response:
-        doc = await as_json(request)
-        new = opt_id(doc, "new")
-        if new is None:
-            raise InputRejected("asset update needs a new id")
-        old = opt_id(doc, "old")
-        await anyio.to_thread.run_sync(lambda: endpoint.update_assets(old, new))
-        return JSONResponse({})
-
     routes = [
         Route("/v1/health", health),
         Route("/v1/info", guarded(info)),
@@ -194,7 +184,6 @@ def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
         Route("/v1/objects", guarded(objects), methods=["POST"]),
         Route("/v1/push", guarded(push, write=True), methods=["POST"]),
         Route("/v1/ref", guarded(ref, write=True), methods=["POST"]),
-        Route("/v1/assets", guarded(assets, write=True), methods=["POST"]),
     ]
     return Starlette(routes=routes)
 

@@ -32,15 +32,13 @@ class Remote(Protocol):
 
     def has(self, ids: list[ObjectId]) -> list[bool]: ...
 
-    def offer(self, wants: list[ObjectId], haves: list[ObjectId], other: list[ObjectId]) -> list[Offer]: ...
+    def offer(self, wants: list[ObjectId], haves: list[ObjectId]) -> list[Offer]: ...
 
     def stream(self, ids: list[ObjectId]) -> Iterator[bytes]: ...
 
     def send(self, store: Any, ids: list[ObjectId], progress: Progress | None) -> None: ...
 
     def update_ref(self, branch: str, old: ObjectId | None, new: ObjectId, force: bool) -> None: ...
-
-    def update_assets(self, old: ObjectId | None, new: ObjectId) -> None: ...
 
     def close(self) -> None: ...
 
@@ -60,8 +58,8 @@ class LocalRemote:
     def has(self, ids: list[ObjectId]) -> list[bool]:
         return self.endpoint.has(ids)
 
-    def offer(self, wants: list[ObjectId], haves: list[ObjectId], other: list[ObjectId]) -> list[Offer]:
-        return self.endpoint.offer(wants, haves, other)
+    def offer(self, wants: list[ObjectId], haves: list[ObjectId]) -> list[Offer]:
+        return self.endpoint.offer(wants, haves)
 
     def stream(self, ids: list[ObjectId]) -> Iterator[bytes]:
         return self.endpoint.stream(ids)
@@ -71,9 +69,6 @@ class LocalRemote:
 
     def update_ref(self, branch: str, old: ObjectId | None, new: ObjectId, force: bool) -> None:
         self.endpoint.update_ref(branch, old, new, force)
-
-    def update_assets(self, old: ObjectId | None, new: ObjectId) -> None:
-        self.endpoint.update_assets(old, new)
 
     def close(self) -> None:
         self.endpoint.close()

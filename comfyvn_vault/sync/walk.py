@@ -122,23 +122,16 @@ def new_commits(g: Graph, wants: Iterable[ObjectId], haves: Iterable[ObjectId]) 
     return out
 
 
-def missing(
-    g: Graph,
-    wants: Sequence[ObjectId],
-    haves: Sequence[ObjectId],
-    *,
-    other_wants: Sequence[ObjectId] = (),
-) -> list[Offer]:
-    """Objects reachable from the wanted commits (and ``other_wants``) that the receiver lacks.
+def missing(g: Graph, wants: Sequence[ObjectId], haves: Sequence[ObjectId]) -> list[Offer]:
+    """Objects reachable from the wanted commits that the receiver lacks.
 
-    The receiver is taken to hold the closure of every commit in ``haves`` (and
-    of any non-commit in ``haves``). The list is in a *children-first* order:
-    every object comes after each object it links to that is also listed, so
-    storing any prefix of it keeps the receiver's store closed.
+    The receiver is taken to hold the closure of every commit in ``haves``.
+    The list is in a *children-first* order: every object comes after each
+    object it links to that is also listed, so storing any prefix of it keeps
+    the receiver's store closed.
     """
     sent: set[ObjectId] = set()
     out: list[Offer] = []
-    known_other = {h for h in haves if g.has(h)}
 
     def walk(root: ObjectId, olds: frozenset[ObjectId]) -> None:
         # Iterative post-order: (object, counterparts one level up, children done?).
@@ -150,7 +143,7 @@ def missing(
                     sent.add(oid)
                     out.append((oid, g.size(oid)))
                 continue
-            if oid in sent or oid in counterparts or oid in known_other:
+            if oid in sent or oid in counterparts:
                 continue
             children = g.links(oid)
             stack.append((oid, counterparts, True))
@@ -168,8 +161,6 @@ def missing(
                 walk(link, olds)
         sent.add(cid)
         out.append((cid, g.size(cid)))
-    for other in other_wants:
-        walk(other, frozenset())
     return out
 
 

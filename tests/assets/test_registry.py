@@ -125,3 +125,15 @@ def test_decoded_events_name_the_asset(vault: Vault, tmp_path: Path) -> None:
     assert len(hits) == 1
     event = decode(vault.store.get(hits[0][3]))
     assert isinstance(event, AssetImported) and event.source == "j.jpg"
+
+
+def test_undone_add_keeps_its_bytes_through_gc(vault: Vault, tmp_path: Path) -> None:
+    """The asset record links its blob and the operation log keeps the undone commit: gc keeps the bytes."""
+    t = tmp_path / "line.txt"
+    t.write_bytes(b"Bob: the tide is out.\n" * 100)
+    (added,) = vault.add_files([t])
+    vault.undo()
+    assert assets_at(vault) == []
+    vault.gc()
+    assert b"".join(vault.iter_object(added.id)) == t.read_bytes()
+    assert "assets" not in vault.store.refs()  # no store-level roll beside history any more

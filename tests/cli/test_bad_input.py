@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from comfyvn_vault.asset_roll import ROLL_REF
+from comfyvn_vault.assets.registry import assets_at
 from comfyvn_vault.store.ids import hash_bytes
 from comfyvn_vault.vault import Vault
 from tests.conftest import Result, run_cli
@@ -61,7 +61,7 @@ def snapshot(root: Path) -> dict[str, Any]:
 
 
 def seed(root: Path, scratch: Path) -> dict[str, bytes]:
-    """A vault with a packed raw blob, a packed zstd blob, a loose blob and a roll."""
+    """A vault with a packed raw blob, a packed zstd blob, a loose blob and their asset records."""
     scratch.mkdir(parents=True, exist_ok=True)
     files = {
         "raw.bin": os.urandom(100_000),
@@ -400,13 +400,16 @@ def test_unsupported_vault_format(seeded: Path, cli: Any) -> None:
     assert_refused(cli("-C", seeded, "status"), 3, "not supported")
 
 
-def test_roll_ref_survives_refusals(seeded: Path, tmp_path: Path, cli: Any) -> None:
-    """A run of different refusals in a row leaves the roll where it was."""
-    with Vault.open(seeded) as vault:
-        roll = vault.store.ref(ROLL_REF)
-    assert roll is not None
+def test_refs_and_assets_survive_refusals(seeded: Path, tmp_path: Path, cli: Any) -> None:
+    """A run of different refusals in a row leaves refs, operation log and asset list where they were."""
+
+    def state() -> tuple[Any, ...]:
+        with Vault.open(seeded) as vault:
+            return vault.store.refs(), vault.history.op_head(), [a.id for a in assets_at(vault)]
+
+    before = state()
+    assert len(before[2]) == 3
     (tmp_path / "d").mkdir()
     for args in (["asset", "add", tmp_path / "nope"], ["asset", "add", tmp_path / "d"], ["show", "qq"]):
         assert cli("-C", seeded, *args).code == 3
-    with Vault.open(seeded) as vault:
-        assert vault.store.ref(ROLL_REF) == roll
+    assert state() == before

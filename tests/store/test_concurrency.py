@@ -6,6 +6,7 @@ against a real LMDB vault in a temp dir.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -19,23 +20,25 @@ from typing import Any
 
 import pytest
 
-from comfyvn_vault.asset_roll import ROLL_REF, AssetRoll
+from comfyvn_vault.assets.registry import assets_at
 from comfyvn_vault.store.base import get_object
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
 from comfyvn_vault.vault import Vault
+from tests.store.objects import ROLL_REF, AssetRoll
 
 pytestmark = pytest.mark.timeout(120)
 
 MiB = 1 << 20
+REPO = Path(__file__).resolve().parents[2]  # the holder imports tests.store.objects
 
 # Holds the writer lock: opens a transaction, writes a small and a large blob and
-# moves the asset roll, reports, then waits for a line on stdin before committing.
+# moves a roll linking them, reports, then waits for a line on stdin before committing.
 HOLDER = textwrap.dedent(
     """
     import json, sys
     from pathlib import Path
-    from comfyvn_vault.asset_roll import ROLL_REF, AssetRoll
     from comfyvn_vault.vault import Vault
+    from tests.store.objects import ROLL_REF, AssetRoll
 
     root, tag = Path(sys.argv[1]), sys.argv[2]
     small = f"held small {tag}".encode() * 10
@@ -75,6 +78,7 @@ def holding_lock(root: Path, tag: str = "h") -> Iterator[tuple[list[ObjectId], s
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])},
     )
     assert proc.stdout is not None and proc.stdin is not None
     try:
@@ -107,7 +111,7 @@ def make_files(folder: Path, tag: str, n_small: int, n_large: int) -> dict[Path,
 
 
 def roll_chain(vault: Vault) -> list[AssetRoll]:
-    """Every roll from the ``assets`` ref back to the first."""
+    """Every roll from the holder's ref back to the first."""
     chain = []
     oid = vault.store.ref(ROLL_REF)
     while oid is not None:
@@ -117,8 +121,14 @@ def roll_chain(vault: Vault) -> list[AssetRoll]:
     return chain
 
 
-def rolled_blobs(vault: Vault) -> list[ObjectId]:
-    return [b for roll in roll_chain(vault) for b in roll.blobs]
+def add_commits(vault: Vault) -> list[ObjectId]:
+    """The ``asset add`` commits on HEAD's line, newest first, checked to form one chain."""
+    head = vault.history.head()
+    assert head is not None
+    adds = [(cid, c) for cid, c in vault.history.log(head) if c.message.startswith("Add ")]
+    for (_, newer), (older, _) in itertools.pairwise(adds):
+        assert newer.parents == [older]  # each add built on the one before: no update dropped
+    return [cid for cid, _ in adds]
 
 
 def assert_clean(root: Path) -> None:
@@ -127,8 +137,8 @@ def assert_clean(root: Path) -> None:
     assert report.problems == [], report.problems
 
 
-def test_parallel_adds_all_land_and_the_roll_loses_no_update(vault_dir: Path, tmp_path: Path) -> None:
-    """Three CLI processes and one API process add at once; every blob ends up in the roll chain."""
+def test_parallel_adds_all_land_and_no_commit_is_lost(vault_dir: Path, tmp_path: Path) -> None:
+    """Three CLI processes and one API process add at once; every blob ends up registered on the branch."""
     batches = {tag: make_files(tmp_path / tag, tag, n_small=5, n_large=2) for tag in ("a", "b", "c", "d")}
     api_script = "import sys\nfrom pathlib import Path\nfrom comfyvn_vault.vault import Vault\n"
     api_script += "with Vault.open(Path(sys.argv[1])) as v:\n    v.add_files(sys.argv[2:])\n"
@@ -146,9 +156,9 @@ def test_parallel_adds_all_land_and_the_roll_loses_no_update(vault_dir: Path, tm
 
     expected = {hash_bytes(data): data for files in batches.values() for data in files.values()}
     with Vault.open(vault_dir) as vault:
-        rolled = rolled_blobs(vault)
-        assert len(roll_chain(vault)) == 4  # one roll per process, none overwritten
-        assert sorted(rolled) == sorted(expected)  # every blob exactly once
+        assert len(add_commits(vault)) == 4  # one commit per process, none overwritten
+        registered = [a.blob for a in assets_at(vault)]
+        assert sorted(registered) == sorted(expected)  # every blob exactly once
         for oid, data in expected.items():
             assert b"".join(vault.iter_object(oid)) == data
         forms = {(vault.info(oid).location, vault.info(oid).compression) for oid in expected}
@@ -169,11 +179,11 @@ def test_second_writer_waits_for_the_lock_then_succeeds(vault_dir: Path, tmp_pat
     assert added == {hash_bytes(d) for d in files.values()}
 
     with Vault.open(vault_dir) as vault:
+        # Both writes landed: the holder's roll is intact, the waiter's add is a commit.
         chain = roll_chain(vault)
-        assert len(chain) == 2
-        assert set(chain[0].blobs) == added  # the waiter's roll is on top...
-        assert chain[1].blobs == held  # ...of the holder's, which it saw after waiting
-        assert chain[1].parent is None
+        assert len(chain) == 1 and chain[0].blobs == held and chain[0].parent is None
+        assert len(add_commits(vault)) == 1
+        assert {a.blob for a in assets_at(vault)} == added
     assert_clean(vault_dir)
 
 

@@ -1,7 +1,7 @@
 """Damage to every stored form is detected, never served, and never spread by gc.
 
 Forms: a packed raw blob, a packed zstd blob, a loose raw blob, a loose zstd
-blob and a structured object (an ``AssetRoll``). Damage: one flipped byte, a
+blob and a structured object (an ``AssetRoll`` linking a blob). Damage: one flipped byte, a
 truncation, a deleted file (for packed objects: the pack). Each must show up in
 ``fsck`` (API and ``comfyvn fsck --json``, exit 1) under the object's id with a
 fitting kind, make reads raise :class:`CorruptObject` and ``comfyvn show`` exit 3.
@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from comfyvn_vault.asset_roll import ROLL_REF, AssetRoll
 from comfyvn_vault.errors import CorruptObject
 from comfyvn_vault.store.gc import reachable
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
 from comfyvn_vault.store.layout import LOC_PACK, RECORD
 from comfyvn_vault.vault import Vault
 from tests.conftest import Result, run_cli
+from tests.store.objects import ROLL_REF, AssetRoll
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -54,8 +54,9 @@ def make_vault(tmp_path: Path, form: str) -> tuple[Path, ObjectId, bytes]:
     with vault:
         (added,) = vault.add_files([src])
         if form == "structured":
-            oid = vault.store.ref(ROLL_REF)
-            assert oid is not None
+            with vault.store.transaction() as w:
+                oid = w.put_object(AssetRoll(parent=None, blobs=[added.id], names=[src.name]))
+                w.set_ref(ROLL_REF, oid, None)
             info = vault.info(oid)
             assert info.kind.name == "OBJECT" and info.location == "pack"
             data = vault.store.get(oid)
@@ -150,7 +151,7 @@ def test_damaged_pack_is_reported_itself(tmp_path: Path, how: str) -> None:
         assert e is not None
         pack = vault.store.paths.pack(e.pack)
         neighbours = [i for i, en in vault.store.entries() if en.location == LOC_PACK and en.pack == e.pack]
-    assert oid in neighbours and len(neighbours) >= 2  # the blob, the roll that records it, maybe more
+    assert oid in neighbours and len(neighbours) >= 2  # the blob, the asset record and commit of its add, …
     if how == "truncate":
         os.truncate(pack, pack.stat().st_size // 3)
     else:
@@ -218,8 +219,6 @@ def test_link_to_a_never_stored_object_is_dangling(vault: Vault, cli: Any) -> No
 def test_link_to_a_deleted_object_is_dangling(tmp_path: Path, form: str) -> None:
     root, blob, _ = make_vault(tmp_path, form)
     with Vault.open(root) as vault:
-        roll = vault.store.ref(ROLL_REF)
-        assert roll is not None
         e = vault.store.entry(blob)
         assert e is not None
         # Lose the blob entirely: its index entry and, when loose, its file.
@@ -229,11 +228,11 @@ def test_link_to_a_deleted_object_is_dangling(tmp_path: Path, form: str) -> None
             vault.store.paths.loose_file(blob, False).unlink()
     with Vault.open(root) as vault:
         report = vault.fsck()
-        # The roll, the asset record and its AssetImported event each link the lost blob.
+        # The asset record and its AssetImported event each link the lost blob.
         path = f"assets/{blob.hex()}"
         asset_doc = vault.history.trees.get(vault.checkout_tree(), path)  # type: ignore[arg-type]
         import_event = vault.projections.events_for(path)[0][3]  # AssetImported comes first
-    linking = sorted([(roll.hex(), "dangling"), (asset_doc.hex(), "dangling"), (import_event.hex(), "dangling")])
+    linking = sorted([(asset_doc.hex(), "dangling"), (import_event.hex(), "dangling")])
     assert sorted((p.id, p.kind) for p in report.problems) == linking
     code, doc = fsck_cli(root)
     assert code == 1 and sorted((p["id"], p["kind"]) for p in doc["problems"]) == linking
@@ -300,13 +299,12 @@ def test_gc_keeps_reachable_and_removes_unreachable(tmp_path: Path, cli: Any) ->
             if vault.info(g).location == "loose"
         ]
         assert len(loose_garbage) == 2 and all(p.exists() for p in loose_garbage)
-        structure = {vault.store.ref(ROLL_REF), holder}
         live = reachable(vault.store, vault.store.refs().values())
-        # The adds' commits (asset records, events) keep the added blobs reachable through history too.
+        # The adds' commits (asset records, events) keep the added blobs reachable through history.
         refs = vault.store.refs()
-        history = reachable(vault.store, [oid for name, oid in refs.items() if name not in (ROLL_REF, "keep/this")])
+        history = reachable(vault.store, [oid for name, oid in refs.items() if name != "keep/this"])
         assert set(kept) - {only_ref, linked} <= history
-        assert live == initial | history | set(kept) | structure | {roll_parent(vault)}
+        assert live == initial | history | set(kept) | {holder}
         old_packs = set(vault.store.packs())
 
     r = cli("-C", root, "gc", "--json")
@@ -327,16 +325,6 @@ def test_gc_keeps_reachable_and_removes_unreachable(tmp_path: Path, cli: Any) ->
         assert vault.gc().removed == 0  # nothing left to collect
     code, doc = fsck_cli(root)
     assert code == 0 and doc["objects"] == len(live)
-
-
-def roll_parent(vault: Vault) -> ObjectId:
-    from comfyvn_vault.store.base import get_object
-
-    top = vault.store.ref(ROLL_REF)
-    assert top is not None
-    parent = get_object(vault.store, top, AssetRoll).parent
-    assert parent is not None
-    return parent
 
 
 def test_reader_opened_before_gc_reads_moved_objects(tmp_path: Path, cli: Any) -> None:
@@ -366,8 +354,9 @@ def test_gc_refuses_to_walk_a_damaged_structured_object(tmp_path: Path, cli: Any
 
 
 def test_adding_an_already_stored_unreachable_blob_protects_it_from_gc(tmp_path: Path, cli: Any) -> None:
-    """``asset add`` of content some other writer stored without a ref: the roll must record it
-    (it once recorded only new blobs, so gc deleted an asset the user had just added)."""
+    """``asset add`` of content some other writer stored without a ref: the add's asset record
+    must link it (a store-level roll once recorded only new blobs, so gc deleted an asset the
+    user had just added)."""
     root = tmp_path / "vault"
     data = os.urandom(5000)
     (tmp_path / "pic.bin").write_bytes(data)

@@ -31,6 +31,7 @@ from comfyvn_vault.store.ids import ObjectId, hash_bytes
 from comfyvn_vault.vault import Vault
 
 KILLS = 24
+REPO = Path(__file__).resolve().parents[2]  # the child imports tests.store.objects
 MiB = 1 << 20
 
 # The content of every object is a pure function of its key, so the parent can
@@ -63,8 +64,8 @@ CHILD_SOURCE = textwrap.dedent(
     from pathlib import Path
 
     from blobgen import blob
-    from comfyvn_vault.asset_roll import AssetRoll
     from comfyvn_vault.vault import Vault
+    from tests.store.objects import AssetRoll
 
     root, run, scratch = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
     vault = Vault.open(root)
@@ -135,7 +136,7 @@ def test_sigkill_during_ingest_loses_nothing_acknowledged(tmp_path: Path) -> Non
     (tmp_path / "blobgen.py").write_text(BLOB_SOURCE)
     (tmp_path / "child.py").write_text(CHILD_SOURCE)
     blob = _blob_fn(tmp_path)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO), os.environ.get("PYTHONPATH", "")])}
     rng = random.Random(20240607)
 
     acks: dict[str, tuple[str, str]] = {}  # key → (tag, hex id)

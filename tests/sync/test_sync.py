@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from comfyvn_vault import sync
+from comfyvn_vault.assets.registry import assets_at
 from comfyvn_vault.store.fsck import fsck
+from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.sync.endpoint import NonFastForward
 from comfyvn_vault.vault import Vault
 from tests.sync.conftest import TOKEN, Server, edit, heads, make_story
@@ -38,6 +41,24 @@ def _clean(root: Path) -> None:
         assert report.clean, report.problems
 
 
+def add_asset(root: Path, path: Path, data: bytes) -> ObjectId:
+    """Register ``data`` (written to ``path``) as an asset of the vault at ``root``; its blob id."""
+    path.write_bytes(data)
+    with Vault.open(root) as v:
+        (added,) = v.add_files([path])
+        assert added.new
+        return added.id
+
+
+def assert_has_asset(root: Path, blob: ObjectId, data: bytes) -> None:
+    """The checkout registers ``blob`` as an asset and the store serves its bytes."""
+    with Vault.open(root) as v:
+        records = {a.blob: a for a in assets_at(v)}
+        assert blob in records, f"{root.name} lacks asset {blob.hex()[:12]}"
+        assert records[blob].bytes == len(data)
+        assert b"".join(v.iter_object(blob)) == data
+
+
 def test_three_vaults_clone_push_pull(origin_url: tuple[Path, str], tmp_path: Path) -> None:
     origin, url = origin_url
     b, c = tmp_path / "b", tmp_path / "c"
@@ -50,11 +71,17 @@ def test_three_vaults_clone_push_pull(origin_url: tuple[Path, str], tmp_path: Pa
     assert (b / "scenes" / "s0.toml").read_text() == (origin / "scenes" / "s0.toml").read_text()
 
     edit(b, "s0", "from b")
+    # Assets travel as records in history: a loose blob from b, a packed one from c.
+    big = os.urandom((1 << 20) + 4321)
+    from_b = add_asset(b, tmp_path / "from_b.bin", big)
     with Vault.open(b) as v:
         pushed = sync.push(v, "origin")
     assert pushed.objects > 0 and pushed.updated == {"origin/main": heads(b)["branches"]["main"].hex()}
+    assert pushed.bytes >= len(big)
 
     edit(c, "s1", "from c")
+    small = b"Alice: the lamp turned tonight.\n" * 300
+    from_c = add_asset(c, tmp_path / "from_c.txt", small)
     before = heads(c)
     with Vault.open(c) as v, pytest.raises(NonFastForward):
         sync.push(v, "origin")
@@ -65,19 +92,30 @@ def test_three_vaults_clone_push_pull(origin_url: tuple[Path, str], tmp_path: Pa
         assert pulled.merge is not None and pulled.merge["kind"] == "merge" and not pulled.merge["conflicts"]
         sync.push(v, "origin")
     assert "from b" in (c / "scenes" / "s0.toml").read_text()
+    assert_has_asset(c, from_b, big)  # fetched and merged by the pull
 
     with Vault.open(b) as v:
         again = sync.pull(v, "origin")
     assert again.merge is not None and again.merge["kind"] == "fast-forward"
     assert heads(b)["branches"] == heads(c)["branches"]
     assert "from c" in (b / "scenes" / "s1.toml").read_text()
+    assert_has_asset(b, from_c, small)  # pushed by c, fast-forwarded here
+
+    # A fresh clone gets every asset of the branch, record and bytes.
+    d = tmp_path / "d"
+    sync.clone(url, d)
+    for blob, data in ((from_b, big), (from_c, small)):
+        assert_has_asset(d, blob, data)
+    for root in (b, d):  # no side channel beside history (the store-level roll of old)
+        with Vault.open(root) as v:
+            assert v.store.ref("assets") is None
 
     # A fetch with nothing new moves nothing and writes no operation.
     op = heads(b)["op"]
     with Vault.open(b) as v:
         noop = sync.fetch(v, "origin")
     assert noop.objects == 0 and heads(b)["op"] == op
-    for root in (b, c):
+    for root in (b, c, d):
         _clean(root)
 
 
