@@ -42,4 +42,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benches.run_all
 
 clean:
-	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) demo demo-laptop .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -13,15 +13,53 @@ from pathlib import Path
 SAMPLES = Path(__file__).parent / "samples"
 
 
-def run(*args: str, cwd: Path) -> str:
-    print(f"$ comfyvn {' '.join(shlex.quote(a) for a in args)}", flush=True)
+def run(*args: str, cwd: Path, expect: int = 0, quiet: bool = False) -> str:
+    if not quiet:
+        print(f"$ comfyvn {' '.join(shlex.quote(a) for a in args)}", flush=True)
     proc = subprocess.run([sys.executable, "-m", "comfyvn_vault", *args], cwd=cwd, text=True, capture_output=True)
-    for stream in (proc.stdout, proc.stderr):
+    for stream in (proc.stdout, proc.stderr) if not quiet else ():
         if stream.strip():
             print("  " + stream.strip().replace("\n", "\n  "), flush=True)
-    if proc.returncode != 0:
-        sys.exit(f"demo: 'comfyvn {args[0]}' failed with exit code {proc.returncode}")
+    if proc.returncode != expect:
+        sys.exit(f"demo: 'comfyvn {args[0]}' exited {proc.returncode}, expected {expect}")
     return proc.stdout
+
+
+def show_assets(target: Path) -> None:
+    """Assets are records in history: list them, follow one's lineage, export it signed, verify it."""
+    import json
+
+    run("asset", "list", cwd=target)
+    listing = json.loads(run("asset", "list", "--json", cwd=target, quiet=True))
+    image = next(a for a in listing["assets"] if a["kind"] == "image")
+    run("lineage", image["id"][:12], cwd=target)
+    run("asset", "export", image["id"][:12], "exported.png", cwd=target)
+    run("verify", "exported.png", cwd=target)
+    run("policy", "status", cwd=target)
+
+
+def show_hooks(target: Path) -> None:
+    """A sample pre-commit hook vetoes a line that still says TODO; nothing is written."""
+    hooks = target / ".comfyvn" / "hooks"
+    hooks.mkdir(exist_ok=True)
+    sample = Path(__file__).resolve().parents[2] / "hooks" / "pre-commit-no-todo"
+    if not sample.exists():
+        return
+    shutil.copy2(sample, hooks / "pre-commit")
+    run("scene", "node", "add", "morning", "--speaker", "Bob", "--content", "TODO: write this", cwd=target, expect=3)
+    (hooks / "pre-commit").unlink()
+
+
+def show_sync(target: Path) -> Path:
+    """A second machine: clone the vault, edit there, push back, and pull here."""
+    laptop = target.parent / "demo-laptop"
+    if laptop.exists():
+        shutil.rmtree(laptop)
+    run("clone", str(target), str(laptop), cwd=target.parent)
+    run("scene", "node", "add", "morning", "--speaker", "Bob", "--content", "Written on the laptop.", cwd=laptop)
+    run("push", cwd=laptop)
+    run("log", "-n", "2", cwd=target)
+    return laptop
 
 
 def write_story(target: Path) -> None:
@@ -108,12 +146,16 @@ def main() -> None:
     sources = target / "sources"
     shutil.copytree(SAMPLES, sources)
     samples = sorted(str(p.relative_to(target)) for p in sources.iterdir())
-    run("asset", "add", *samples, cwd=target)
+    run("asset", "add", *samples, "--license", "CC0-1.0", "--tag", "demo", cwd=target)
     run("asset", "add", *samples[:2], cwd=target)  # second time: already stored, nothing written
     write_story(target)
+    show_assets(target)
+    show_hooks(target)
+    show_sync(target)
     run("fsck", cwd=target)
     run("reindex", "--verify", cwd=target)
-    print("\nThe demo vault is in ./demo. Try: cd demo && ../.venv/bin/comfyvn log, status, blame intro,")
+    print("\nThe demo vault is in ./demo (and a clone of it in ./demo-laptop). Try: cd demo &&")
+    print("../.venv/bin/comfyvn log --all --graph, status, blame intro, lineage, watch,")
     print("or edit demo/scenes/intro.toml in your editor and run `comfyvn status` to see the events it becomes.")
     if sys.stdin.isatty() and sys.stdout.isatty():
         print("\nOpening the terminal UI on the demo vault (q quits, ? lists the keys)…")
