@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import SIZE, settle
+from tests.tui.conftest import SIZE, screen_text, settle
 from tui.app import VaultApp
 
 Compare = Callable[..., bool]
@@ -38,12 +38,19 @@ def _run(*keys: str, then: Callable[[Pilot[Any]], Awaitable[None]] | None = None
 
 
 async def _footer_drawn(pilot: Pilot[Any]) -> None:
-    """Wait (up to 3 s) until the footer has composed its key hints: under load it lags a frame."""
+    """Wait (up to 5 s) until the footer's hints are on the screen: under load they lag frames.
+
+    Looks at the drawn screen, not at the footer's children: the footer
+    recomposes when bindings change, and a picture must not catch it between.
+    """
     from textual.widgets import Footer
 
-    for _ in range(60):
-        footers = pilot.app.screen.query(Footer)
-        if not footers or footers.first().children:
+    if not pilot.app.screen.query(Footer):
+        return
+    for _ in range(100):
+        lines = screen_text(pilot.app).rstrip("\n").splitlines()
+        if lines and "Commands" in lines[-1]:
+            await pilot.pause()
             return
         await pilot.pause(0.05)
 
