@@ -16,7 +16,16 @@ p.name              folder \\0 lowercased name \\0 entity id       b""
 p.speaker           lowercased speaker \\0 scene id \\0 node id    b""
 p.word              token \\0 scene id \\0 node id                 b""
 p.events            entity path \\0 generation(8) commit(32) i(4)  event id
+p.wordlog           sequence number (8, big-endian)               word-index changes
 ==================  ============================================  =================
+
+The word index takes the most keys per edit (a rewritten line deletes and
+adds about eight, each on a different B-tree page), so small commits append
+their word changes to ``p.wordlog`` instead, one sequential key per changed
+scene, and the log is folded into ``p.word`` once it holds ``WORDLOG_FOLD``
+changes or before any bulk update. Searches read ``p.word`` and the unfolded
+log in one snapshot, so results are always current; ``dump`` (and so
+``reindex --verify``) sees the folded view.
 
 Asset facets, lineage edges and asset uses are described in :mod:`.assets`.
 
@@ -27,8 +36,11 @@ from __future__ import annotations
 
 import re
 import struct
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
+
+import msgspec
 
 from comfyvn_vault.domain.entities import Character, Node, Scene, Timeline, Variable
 from comfyvn_vault.projections.assets import ASSET_DBS, node_keys, record_keys
@@ -41,6 +53,14 @@ DB_WORD: Final = b"p.word"
 DB_EVENTS: Final = b"p.events"
 STATE_DBS: Final = (DB_ENTITY, DB_NAME, DB_SPEAKER, DB_WORD, *ASSET_DBS)
 ALL_DBS: Final = (*STATE_DBS, DB_EVENTS)
+DB_WORDLOG: Final = b"p.wordlog"
+DB_WORDLOG_META: Final = b"p.wordlog.meta"
+#: Fold the word log into the word index once it holds this many changes.
+WORDLOG_FOLD: Final = 20_000
+_SEQ: Final = struct.Struct(">Q")
+_META: Final = struct.Struct(">QQQ")  # next sequence number, changes in the log, folds so far
+_log_enc: Final = msgspec.msgpack.Encoder()
+_log_dec: Final = msgspec.msgpack.Decoder(list[tuple[bytes, bool]])
 
 SEP: Final = b"\0"
 _WORD: Final = re.compile(r"\w+", re.UNICODE)
@@ -154,11 +174,52 @@ class Projections:
 
     def __init__(self, env: Any) -> None:
         self.env = env
-        self.dbs = {name: env.open_db(name) for name in ALL_DBS}
+        self.dbs = {name: env.open_db(name) for name in (*ALL_DBS, DB_WORDLOG, DB_WORDLOG_META)}
+        # The unfolded word log as read last: (folds, next sequence number) → key → present.
+        self._overlay_lock = threading.Lock()
+        self._overlay: tuple[int, int, dict[bytes, bool]] = (-1, 0, {})
 
     # -- writing (inside the caller's LMDB write transaction)
 
-    def apply_doc_change(self, txn: Any, path: str, old: Any, new: Any, new_id: ObjectId | None) -> None:
+    def _meta(self, txn: Any) -> tuple[int, int, int]:
+        raw = txn.get(b"meta", db=self.dbs[DB_WORDLOG_META])
+        return _META.unpack(raw) if raw is not None else (0, 0, 0)
+
+    def _word_changes(self, txn: Any, changes: list[tuple[bytes, bool]], log: bool) -> None:
+        """Apply word-index changes: appended to the log when ``log`` and it has room, else directly."""
+        if not changes:
+            return
+        seq, pending, folds = self._meta(txn)
+        if log and pending + len(changes) <= WORDLOG_FOLD:
+            txn.put(_SEQ.pack(seq), _log_enc.encode(changes), db=self.dbs[DB_WORDLOG])
+            txn.put(b"meta", _META.pack(seq + 1, pending + len(changes), folds), db=self.dbs[DB_WORDLOG_META])
+            return
+        self.fold_words(txn)
+        db = self.dbs[DB_WORD]
+        for key, present in changes:
+            if present:
+                txn.put(key, b"", db=db)
+            else:
+                txn.delete(key, db=db)
+
+    def fold_words(self, txn: Any) -> None:
+        """Apply the word log to the word index, in order, and empty it."""
+        seq, pending, folds = self._meta(txn)
+        if not pending:
+            return
+        db = self.dbs[DB_WORD]
+        for _, value in txn.cursor(db=self.dbs[DB_WORDLOG]):
+            for key, present in _log_dec.decode(value):
+                if present:
+                    txn.put(key, b"", db=db)
+                else:
+                    txn.delete(key, db=db)
+        txn.drop(self.dbs[DB_WORDLOG], delete=False)
+        txn.put(b"meta", _META.pack(seq, 0, folds + 1), db=self.dbs[DB_WORDLOG_META])
+
+    def apply_doc_change(
+        self, txn: Any, path: str, old: Any, new: Any, new_id: ObjectId | None, *, log_words: bool = False
+    ) -> None:
         if new_id is None:
             txn.delete(path.encode(), db=self.dbs[DB_ENTITY])
         else:
@@ -172,10 +233,18 @@ class Projections:
             ka = set(doc_keys(path, old)) if old is not None else set()
             kb = set(doc_keys(path, new)) if new is not None else set()
             gone, added = ka - kb, kb - ka
+        words: list[tuple[bytes, bool]] = []
         for db, key in gone:
-            txn.delete(key, db=self.dbs[db])
+            if db == DB_WORD:
+                words.append((key, False))
+            else:
+                txn.delete(key, db=self.dbs[db])
         for db, key in added:
-            txn.put(key, b"", db=self.dbs[db])
+            if db == DB_WORD:
+                words.append((key, True))
+            else:
+                txn.put(key, b"", db=self.dbs[db])
+        self._word_changes(txn, sorted(words), log_words)
 
     def add_events(
         self, txn: Any, commit: ObjectId, generation: int, touched: Iterable[tuple[int, list[str], ObjectId]]
@@ -186,6 +255,11 @@ class Projections:
                 txn.put(event_key(path, generation, commit, index), bytes(event_id), db=db)
 
     def clear(self, txn: Any, names: Iterable[bytes] = ALL_DBS) -> None:
+        names = tuple(names)
+        if DB_WORD in names:
+            seq, _, folds = self._meta(txn)
+            txn.drop(self.dbs[DB_WORDLOG], delete=False)
+            txn.put(b"meta", _META.pack(seq, 0, folds + 1), db=self.dbs[DB_WORDLOG_META])
         for name in names:
             txn.drop(self.dbs[name], delete=False)
 
@@ -254,7 +328,7 @@ class Projections:
         for word in words:
             prefix = word.encode() + (b"" if word == last else SEP)
             hits: set[tuple[str, str]] = set()
-            for k in self._scan(DB_WORD, prefix):
+            for k in self._scan_words(prefix):
                 _, sid, nid = k.split(SEP)
                 hits.add((sid.decode(), nid.decode()))
             result = hits if result is None else result & hits
@@ -281,8 +355,60 @@ class Projections:
                     out.append((gen, commit, idx, ObjectId(bytes(v))))
         return out
 
+    def _word_overlay(self, txn: Any, *, cache: bool = True) -> dict[bytes, bool]:
+        """The unfolded word log as of ``txn``: key → present (later changes win).
+
+        Read transactions share a cache (the log only grows between folds);
+        ``cache=False`` for a write transaction, which may still be rolled back.
+        """
+        seq, pending, folds = self._meta(txn)
+        if not pending:
+            return {}
+        if not cache:
+            out: dict[bytes, bool] = {}
+            for _, value in txn.cursor(db=self.dbs[DB_WORDLOG]):
+                out.update(_log_dec.decode(value))
+            return out
+        with self._overlay_lock:
+            at_folds, at_seq, overlay = self._overlay
+            if at_folds != folds or at_seq > seq:
+                at_seq, overlay = 0, {}
+            if at_seq < seq:
+                overlay = dict(overlay)
+                cur = txn.cursor(db=self.dbs[DB_WORDLOG])
+                if cur.set_range(_SEQ.pack(at_seq)):
+                    for k, value in cur:
+                        if _SEQ.unpack(k)[0] >= seq:
+                            break
+                        overlay.update(_log_dec.decode(value))
+                self._overlay = (folds, seq, overlay)
+            return overlay
+
+    def _scan_words(self, prefix: bytes) -> list[bytes]:
+        """Word-index keys starting with ``prefix``: the index merged with the unfolded log, sorted."""
+        with self.env.begin() as txn:
+            overlay = self._word_overlay(txn)
+            found = set()
+            cur = txn.cursor(db=self.dbs[DB_WORD])
+            if cur.set_range(prefix):
+                for k in cur.iternext(keys=True, values=False):
+                    k = bytes(k)
+                    if not k.startswith(prefix):
+                        break
+                    if overlay.get(k, True):
+                        found.add(k)
+        found.update(k for k, present in overlay.items() if present and k.startswith(prefix))
+        return sorted(found)
+
     def dump(self, txn: Any) -> Iterator[tuple[bytes, bytes, bytes]]:
-        """Every (db, key, value), for ``reindex --verify``."""
+        """Every (db, key, value) with the word log folded in, for ``reindex --verify``."""
         for name in ALL_DBS:
-            for k, v in txn.cursor(db=self.dbs[name]):
-                yield name, bytes(k), bytes(v)
+            if name != DB_WORD:
+                for k, v in txn.cursor(db=self.dbs[name]):
+                    yield name, bytes(k), bytes(v)
+                continue
+            overlay = self._word_overlay(txn, cache=False)
+            keys = {bytes(k) for k in txn.cursor(db=self.dbs[name]).iternext(keys=True, values=False)}
+            keys = {k for k in keys if overlay.get(k, True)} | {k for k, present in overlay.items() if present}
+            for k in sorted(keys):
+                yield name, k, b""

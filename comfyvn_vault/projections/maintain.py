@@ -11,6 +11,9 @@ from comfyvn_vault.projections.index import ALL_DBS, DB_EVENTS, STATE_DBS, Proje
 from comfyvn_vault.store.codec import decode_as
 from comfyvn_vault.store.ids import ObjectId
 
+#: Commits changing at most this many documents log their word-index changes (see projections.index).
+SMALL_COMMIT_DOCS = 8
+
 
 def attach(history: History, projections: Projections) -> None:
     """Register the hooks that keep ``projections`` current on every commit and view change."""
@@ -29,8 +32,9 @@ def attach(history: History, projections: Projections) -> None:
         from_tree = history.tree_of(start)
         if from_tree != tip_tree:
             move_state(txn, history, projections, from_tree, tip_tree)
+        small = len(rec.docs) <= SMALL_COMMIT_DOCS
         for path, (old, new, new_id) in rec.docs.items():
-            projections.apply_doc_change(txn, path, old, new, new_id)
+            projections.apply_doc_change(txn, path, old, new, new_id, log_words=small)
 
     def on_view(txn: Any, old: View, new: View) -> None:
         move_state(txn, history, projections, history.tree_of(old.checkout), history.tree_of(new.checkout))

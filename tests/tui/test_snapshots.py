@@ -38,21 +38,24 @@ def _run(*keys: str, then: Callable[[Pilot[Any]], Awaitable[None]] | None = None
 
 
 async def _footer_drawn(pilot: Pilot[Any]) -> None:
-    """Wait (up to 5 s) until the footer's hints are on the screen: under load they lag frames.
+    """Wait (up to 5 s) until the screen is steady with the footer's hints drawn.
 
-    Looks at the drawn screen, not at the footer's children: the footer
-    recomposes when bindings change, and a picture must not catch it between.
+    Under load the footer lags frames, and it recomposes whenever bindings
+    change (a worker finishing can move focus): the picture is taken only
+    once two looks 0.1 s apart agree and the last line holds the hints.
     """
     from textual.widgets import Footer
 
     if not pilot.app.screen.query(Footer):
         return
-    for _ in range(100):
-        lines = screen_text(pilot.app).rstrip("\n").splitlines()
-        if lines and "Commands" in lines[-1]:
-            await pilot.pause()
+    before = ""
+    for _ in range(50):
+        await pilot.app.workers.wait_for_complete()
+        now = screen_text(pilot.app).rstrip("\n")
+        if now == before and "Commands" in now.splitlines()[-1]:
             return
-        await pilot.pause(0.05)
+        before = now
+        await pilot.pause(0.1)
 
 
 def _steady_cursors(app: Any) -> None:
