@@ -48,14 +48,19 @@ async def _footer_drawn(pilot: Pilot[Any]) -> None:
 
     if not pilot.app.screen.query(Footer):
         return
-    before = ""
-    for _ in range(50):
-        await pilot.app.workers.wait_for_complete()
-        now = screen_text(pilot.app).rstrip("\n")
-        if now == before and "Commands" in now.splitlines()[-1]:
+    app: Any = pilot.app
+    before, steady = "", 0
+    for _ in range(80):
+        await app.workers.wait_for_complete()
+        await pilot.pause()  # handle what the workers posted (the status bar, a view's rows)
+        now = screen_text(app).rstrip("\n")
+        loaded = getattr(app, "status_doc", None) is not None or getattr(app, "status_problem", None) is not None
+        steady = steady + 1 if now == before and loaded and "Commands" in now.splitlines()[-1] else 0
+        if steady >= 2:
             return
         before = now
         await pilot.pause(0.1)
+    raise AssertionError(f"the screen never settled with its footer drawn:\n{before}")
 
 
 def _steady_cursors(app: Any) -> None:
@@ -145,5 +150,7 @@ def test_conflicts_after_a_merge(snap_compare: Compare, vault_path: Path) -> Non
     _conflicting_variant(vault_path)
     with Vault.open(vault_path) as vault:
         assert variants.merge(vault, "darker").conflicts
-    app = VaultApp(vault_path, start_view="conflicts")
-    assert snap_compare(app, terminal_size=SIZE, run_before=_run())
+    # Reached with its number key, as a user does (starting the app on it left the
+    # footer undrawn in rare runs under load, a start-up race that a key press settles).
+    app = VaultApp(vault_path)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_run("7"))
