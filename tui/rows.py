@@ -14,7 +14,7 @@ from typing import Any
 from rich.text import Text
 
 from comfyvn_vault import queries
-from comfyvn_vault.domain.entities import Character, Choice, Entity, Node, Scene, Timeline, Variable
+from comfyvn_vault.domain.entities import Choice, Entity, Node, Scene, Timeline, Variable, name_of
 from comfyvn_vault.history.graph import Lanes
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.vault import Vault
@@ -29,14 +29,6 @@ def one_line(text: str, width: int = 200) -> str:
     first = text.strip().splitlines()[0] if text.strip() else ""
     more = "…" if len(first) > width or "\n" in text.strip() else ""
     return first[:width] + more
-
-
-def name_of(entity: Entity) -> str:
-    if isinstance(entity, Scene):
-        return entity.title
-    if isinstance(entity, Character | Timeline | Variable):
-        return entity.name
-    return ""
 
 
 class EntityRows:

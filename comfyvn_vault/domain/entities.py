@@ -102,6 +102,15 @@ FOLDER_OF: Final[dict[type[Entity], str]] = {
 TYPE_OF: Final[dict[str, type[Entity]]] = {folder: kind for kind, folder in FOLDER_OF.items()}
 
 
+def name_of(doc: object) -> str:
+    """What a person calls a document: a scene's title, another entity's name ("" for other records)."""
+    if isinstance(doc, Scene):
+        return doc.title
+    if isinstance(doc, Character | Timeline | Variable):
+        return doc.name
+    return ""
+
+
 def path_of(entity: Entity) -> str:
     """The entity path a document is stored at (``scenes/intro``)."""
     return entity_path(FOLDER_OF[type(entity)], entity.id)

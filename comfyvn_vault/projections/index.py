@@ -42,7 +42,7 @@ from typing import Any, Final
 
 import msgspec
 
-from comfyvn_vault.domain.entities import Character, Node, Scene, Timeline, Variable
+from comfyvn_vault.domain.entities import Node, Scene, name_of
 from comfyvn_vault.projections.assets import ASSET_DBS, node_keys, record_keys
 from comfyvn_vault.store.ids import ObjectId
 
@@ -73,14 +73,6 @@ def tokens(text: str) -> set[str]:
     return {t.lower() for t in _WORD.findall(text)}
 
 
-def _name_of(doc: Any) -> str:
-    if isinstance(doc, Scene):
-        return doc.title
-    if isinstance(doc, Character | Timeline | Variable):
-        return doc.name
-    return ""
-
-
 def _folder(path: str) -> str:
     return path.split("/", 1)[0]
 
@@ -95,7 +87,7 @@ def _node_keys(scene_id: str, node: Node) -> Iterator[tuple[bytes, bytes]]:
 
 
 def _name_key(path: str, doc: Any) -> set[tuple[bytes, bytes]]:
-    name = _name_of(doc) if doc is not None else ""
+    name = name_of(doc) if doc is not None else ""
     if not name or doc is None:
         return set()
     return {(DB_NAME, _folder(path).encode() + SEP + name.lower().encode() + SEP + doc.id.encode())}
@@ -387,16 +379,19 @@ class Projections:
     def _scan_words(self, prefix: bytes) -> list[bytes]:
         """Word-index keys starting with ``prefix``: the index merged with the unfolded log, sorted."""
         with self.env.begin() as txn:
-            overlay = self._word_overlay(txn)
-            found = set()
-            cur = txn.cursor(db=self.dbs[DB_WORD])
-            if cur.set_range(prefix):
-                for k in cur.iternext(keys=True, values=False):
-                    k = bytes(k)
-                    if not k.startswith(prefix):
-                        break
-                    if overlay.get(k, True):
-                        found.add(k)
+            return self._merged_words(txn, self._word_overlay(txn), prefix)
+
+    def _merged_words(self, txn: Any, overlay: dict[bytes, bool], prefix: bytes = b"") -> list[bytes]:
+        """The word index's keys under ``prefix`` as of ``txn``, with ``overlay`` (the log) applied."""
+        found = set()
+        cur = txn.cursor(db=self.dbs[DB_WORD])
+        if cur.set_range(prefix):
+            for k in cur.iternext(keys=True, values=False):
+                k = bytes(k)
+                if not k.startswith(prefix):
+                    break
+                if overlay.get(k, True):
+                    found.add(k)
         found.update(k for k, present in overlay.items() if present and k.startswith(prefix))
         return sorted(found)
 
@@ -407,8 +402,5 @@ class Projections:
                 for k, v in txn.cursor(db=self.dbs[name]):
                     yield name, bytes(k), bytes(v)
                 continue
-            overlay = self._word_overlay(txn, cache=False)
-            keys = {bytes(k) for k in txn.cursor(db=self.dbs[name]).iternext(keys=True, values=False)}
-            keys = {k for k in keys if overlay.get(k, True)} | {k for k, present in overlay.items() if present}
-            for k in sorted(keys):
+            for k in self._merged_words(txn, self._word_overlay(txn, cache=False)):
                 yield name, k, b""

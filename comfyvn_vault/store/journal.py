@@ -96,6 +96,17 @@ def decode_commit(payload: bytes) -> CommitRecord | None:
     return rec
 
 
+def apply_refs(refs: dict[str, ObjectId], rec: CommitRecord) -> None:
+    """Move ``refs`` as commit record ``rec`` says (a snapshot replaces them all)."""
+    if rec.snapshot:
+        refs.clear()
+    for name, value in rec.refs:
+        if value is None:
+            refs.pop(name, None)
+        else:
+            refs[name] = ObjectId(value)
+
+
 # ------------------------------------------------------------------ the dirty marker
 
 
@@ -181,13 +192,7 @@ def replay(paths: Paths) -> Replay:
                         break
                     out.entries.update(pending)
                     pending.clear()
-                    if rec.snapshot:
-                        out.refs.clear()
-                    for name, value in rec.refs:
-                        if value is None:
-                            out.refs.pop(name, None)
-                        else:
-                            out.refs[name] = ObjectId(value)
+                    apply_refs(out.refs, rec)
                     for lid, lflags, lstored, lsize in rec.loose:
                         loose_id = ObjectId(lid)
                         if paths.loose_file(loose_id, bool(lflags & FLAG_ZSTD)).exists():
@@ -237,13 +242,7 @@ def journal_refs(paths: Paths, committed: dict[int, int]) -> dict[str, ObjectId]
                     rec = decode_commit(f.read(stored))
                     if rec is None:
                         return None
-                    if rec.snapshot:
-                        refs.clear()
-                    for name, value in rec.refs:
-                        if value is None:
-                            refs.pop(name, None)
-                        else:
-                            refs[name] = ObjectId(value)
+                    apply_refs(refs, rec)
                 else:
                     f.seek(stored, os.SEEK_CUR)
                 offset += RECORD.size + stored

@@ -16,9 +16,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label
 
 from comfyvn_vault import story
-from comfyvn_vault.domain.entities import Character
+from comfyvn_vault.domain.entities import Character, name_of
 from comfyvn_vault.domain.paths import CHARACTERS, SCENES, entity_path
-from tui.rows import EntityRows, name_of
+from tui.rows import EntityRows
 from tui.screens.form import FormScreen, field
 from tui.targets import Target
 from tui.views.base import View

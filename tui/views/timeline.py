@@ -16,9 +16,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 
 from comfyvn_vault import story
-from comfyvn_vault.domain.entities import Timeline
+from comfyvn_vault.domain.entities import Timeline, name_of
 from comfyvn_vault.domain.paths import SCENES, TIMELINES, entity_path
-from tui.rows import EntityRows, name_of
+from tui.rows import EntityRows
 from tui.screens.form import FormScreen, field
 from tui.targets import Target
 from tui.views.base import View

@@ -130,27 +130,22 @@ class VirtualList(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
 
-    class Highlighted(Message):
+    class RowMessage(Message):
+        """Something happened on row ``index`` (row ``key``) of ``virtual_list``."""
+
+        def __init__(self, virtual_list: VirtualList, index: int, key: str) -> None:
+            super().__init__()
+            self.virtual_list, self.index, self.key = virtual_list, index, key
+
+        @property
+        def control(self) -> VirtualList:
+            return self.virtual_list
+
+    class Highlighted(RowMessage):
         """The cursor moved to ``index`` (row ``key``)."""
 
-        def __init__(self, virtual_list: VirtualList, index: int, key: str) -> None:
-            super().__init__()
-            self.virtual_list, self.index, self.key = virtual_list, index, key
-
-        @property
-        def control(self) -> VirtualList:
-            return self.virtual_list
-
-    class Selected(Message):
+    class Selected(RowMessage):
         """``enter`` (or a click) on row ``index``."""
-
-        def __init__(self, virtual_list: VirtualList, index: int, key: str) -> None:
-            super().__init__()
-            self.virtual_list, self.index, self.key = virtual_list, index, key
-
-        @property
-        def control(self) -> VirtualList:
-            return self.virtual_list
 
     def __init__(
         self,
