@@ -16,7 +16,7 @@ from comfyvn_vault import hooks
 from comfyvn_vault.errors import InputRejected, NotAVault
 from comfyvn_vault.history.objects import View
 from comfyvn_vault.history.repo import CommitRecord, History, check_branch_name
-from comfyvn_vault.projections.index import Projections
+from comfyvn_vault.projections.index import PROJECTIONS_VERSION, Projections
 from comfyvn_vault.projections.maintain import attach, rebuild
 from comfyvn_vault.store import codec
 from comfyvn_vault.store.base import Kind, ObjectInfo
@@ -83,6 +83,7 @@ class Vault:
             if vault.history.op_head() is None:
                 with store.transaction() as w:
                     vault.history.initialize(w)
+                    w.on_commit(vault.projections.set_version)
             # The format file is written last: its presence is what makes this a vault.
             write_durably(Paths(meta).format, f"{FORMAT_VERSION}\n".encode())
         except OSError as exc:
@@ -104,6 +105,9 @@ class Vault:
             # projections come back from history (store/journal.py).
             vault.reindex()
             vault.store.projections_rebuilt()
+        elif vault.projections.version() != PROJECTIONS_VERSION:
+            # Built by a comfyvn with another projection layout: rebuilt from history, once.
+            vault.reindex(only_if_outdated=True)
         return vault
 
     def close(self) -> None:
@@ -357,7 +361,9 @@ class Vault:
             "objects": self.store.count(),
         }
 
-    def reindex(self, verify: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+    def reindex(
+        self, verify: bool = False, progress: Progress | None = None, *, only_if_outdated: bool = False
+    ) -> dict[str, Any]:
         """Rebuild every projection from history.
 
         With ``verify`` the rebuild happens inside a transaction that is then
@@ -367,6 +373,8 @@ class Vault:
         result: dict[str, Any] = {}
 
         def rebuild_in(txn: Any) -> None:
+            if only_if_outdated and self.projections.version(txn) == PROJECTIONS_VERSION:
+                return  # another process upgraded them while we waited for the lock
             before = self._projection_digest(txn) if verify else None
             result["events"] = rebuild(txn, self.history, self.projections, progress)
             if verify:

@@ -13,6 +13,8 @@ wherever code builds them.
 Cost is proportional to the documents the event touches (one scene, one
 character…), never to the whole story: documents are rebuilt with
 ``msgspec.structs.replace`` and a shallow copy of the one list that changes.
+Within one batch (:func:`apply_all`), further line edits to a scene the batch
+already copied replace the node in that copy.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ from comfyvn_vault.domain.events import (
     VariableSet,
 )
 from comfyvn_vault.domain.patch import check_before, edit, fields_set, same, show
-from comfyvn_vault.domain.paths import CONFLICTS, entity_path
+from comfyvn_vault.domain.paths import CONFLICTS, entity_path, scene_path
 from comfyvn_vault.domain.validate import (
     Lookup,
     check_character,
@@ -97,16 +99,42 @@ def apply_all(lookup: Lookup, events: Iterable[Event]) -> Changes:
     Raises :class:`Rejected` naming the position of the first event that does not apply.
     """
     overlay: Changes = {}
+    # Scenes this batch rebuilt for a node edit, by path: the scene (whose node list
+    # only this batch holds) and its node positions. Later edits of nodes in such a
+    # scene replace the node in place instead of copying the scene's list again, so
+    # a batch of many line edits to one scene costs per edit, not per scene size.
+    owned: dict[str, tuple[Scene, dict[str, int]]] = {}
 
     def view(path: str) -> Entity | Conflict | Record | None:
         return overlay[path] if path in overlay else lookup(path)
 
     for position, event in enumerate(events):
         try:
-            overlay.update(apply(view, event))
+            if type(event) is NodeEdited:
+                path = scene_path(event.scene_id)
+                held = owned.get(path)
+                if held is not None and overlay.get(path) is held[0] and _edit_in_place(view, event, *held):
+                    continue
+                changes = apply(view, event)
+                scene = changes[path]
+                assert isinstance(scene, Scene)
+                owned[path] = (scene, {node.id: i for i, node in enumerate(scene.nodes)})
+            else:
+                changes = apply(view, event)
+            overlay.update(changes)
         except Rejected as exc:
             raise Rejected(f"event {position} ({type(event).__name__}): {exc.message}") from None
     return overlay
+
+
+def _edit_in_place(lookup: Lookup, event: NodeEdited, scene: Scene, positions: dict[str, int]) -> bool:
+    """:func:`_node_edited` on a scene whose node list the running batch owns; False to take the general path."""
+    index = positions.get(event.node_id)
+    if index is None:
+        return False  # the general path says why
+    new = _edited_node(lookup, scene, index, event)
+    scene.nodes[index] = new
+    return True
 
 
 def _handles(kind: type[E]) -> Callable[[Callable[[Lookup, E], Changes]], Callable[[Lookup, E], Changes]]:
@@ -237,6 +265,10 @@ def _node_added(lookup: Lookup, event: NodeAdded) -> Changes:
 def _node_edited(lookup: Lookup, event: NodeEdited) -> Changes:
     scene = _need(lookup, Scene, event.scene_id)
     index = _node_index(scene, event.node_id)
+    return _with_node(scene, index, _edited_node(lookup, scene, index, event))
+
+
+def _edited_node(lookup: Lookup, scene: Scene, index: int, event: NodeEdited) -> Node:
     old = scene.nodes[index]
     where = node_where(scene.id, old.id)
     changes = fields_set(event, NodeFields)
@@ -246,7 +278,7 @@ def _node_edited(lookup: Lookup, event: NodeEdited) -> Changes:
         kept = set(old.next)
         added = [("next", t) for t in new.next if t not in kept]
         check_targets(lookup, scene.id, set(_node_ids(scene)), added, where)
-    return _with_node(scene, index, new)
+    return new
 
 
 @_handles(NodeMoved)

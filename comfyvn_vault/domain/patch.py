@@ -14,7 +14,9 @@ own fields: :func:`fields_set` reads an edit, :func:`edit` applies one, and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import operator
+from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
 import msgspec
@@ -50,12 +52,18 @@ def show(value: object, limit: int = 60) -> str:
 
 def fields_set(holder: msgspec.Struct, fields: type[msgspec.Struct]) -> dict[str, Any]:
     """The fields of ``fields`` that ``holder`` (an edit event or its ``before``) sets."""
-    out: dict[str, Any] = {}
-    for name in fields.__struct_fields__:
-        value = getattr(holder, name)
-        if value is not msgspec.UNSET:
-            out[name] = value
-    return out
+    names = fields.__struct_fields__
+    unset = msgspec.UNSET
+    return {name: value for name, value in zip(names, _getter(names)(holder), strict=True) if value is not unset}
+
+
+@functools.cache
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """One C-level read of every field in ``names``, as a tuple (even for one name)."""
+    if len(names) == 1:
+        one = operator.attrgetter(names[0])
+        return lambda holder: (one(holder),)
+    return operator.attrgetter(*names)
 
 
 def fields_diff(old: msgspec.Struct, new: msgspec.Struct, fields: type[msgspec.Struct]) -> tuple[dict[str, Any], Any]:

@@ -343,7 +343,7 @@ class History:
                 self._remember_doc(new_id, doc)  # the next commit reads it back: skip the decode
             docs[path] = (lookup(path), doc, new_id)
         new_tree = tw.update(old_tree, {path: d[2] for path, d in docs.items()})
-        event_ids = [w.put_object(e) for e in events]
+        event_ids = w.put_objects(events)
         touched_paths = [touched(e) for e in events]
         elist = w.put_object(EventList(events=event_ids, touched=touched_paths)) if event_ids else None
         parent_ids = list(parents) if parents is not None else ([tip] if tip is not None else [])

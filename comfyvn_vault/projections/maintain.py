@@ -7,12 +7,14 @@ from typing import Any
 
 from comfyvn_vault.history.objects import Commit, EventList, View
 from comfyvn_vault.history.repo import CommitRecord, History
-from comfyvn_vault.projections.index import ALL_DBS, DB_EVENTS, STATE_DBS, Projections
+from comfyvn_vault.projections.index import ALL_DBS, DB_EVENTS, STATE_DBS, DocChange, Projections
 from comfyvn_vault.store.codec import decode_as
 from comfyvn_vault.store.ids import ObjectId
 
 #: Commits changing at most this many documents log their word-index changes (see projections.index).
 SMALL_COMMIT_DOCS = 8
+#: Documents read per batch when a switch or reindex moves the state projections.
+MOVE_BATCH = 1_000
 
 
 def attach(history: History, projections: Projections) -> None:
@@ -33,8 +35,8 @@ def attach(history: History, projections: Projections) -> None:
         if from_tree != tip_tree:
             move_state(txn, history, projections, from_tree, tip_tree)
         small = len(rec.docs) <= SMALL_COMMIT_DOCS
-        for path, (old, new, new_id) in rec.docs.items():
-            projections.apply_doc_change(txn, path, old, new, new_id, log_words=small)
+        docs = [(path, old, new, new_id) for path, (old, new, new_id) in rec.docs.items()]
+        projections.apply_doc_changes(txn, docs, log_words=small)
 
     def on_view(txn: Any, old: View, new: View) -> None:
         move_state(txn, history, projections, history.tree_of(old.checkout), history.tree_of(new.checkout))
@@ -44,11 +46,19 @@ def attach(history: History, projections: Projections) -> None:
 
 
 def move_state(txn: Any, history: History, projections: Projections, a: ObjectId | None, b: ObjectId | None) -> None:
-    """Update the state projections from tree ``a`` to tree ``b`` (committed trees)."""
+    """Update the state projections from tree ``a`` to tree ``b`` (committed trees).
+
+    Documents are read and applied in bounded batches, so memory stays flat on a whole-story move.
+    """
+    batch: list[DocChange] = []
     for path, old_id, new_id in history.trees.diff(a, b):
         old = history.any_doc(old_id) if old_id is not None else None
         new = history.any_doc(new_id) if new_id is not None else None
-        projections.apply_doc_change(txn, path, old, new, new_id)
+        batch.append((path, old, new, new_id))
+        if len(batch) >= MOVE_BATCH:
+            projections.apply_doc_changes(txn, batch)
+            batch.clear()
+    projections.apply_doc_changes(txn, batch)
 
 
 def all_commits(history: History) -> Iterator[tuple[ObjectId, Commit]]:
@@ -86,6 +96,7 @@ def rebuild(txn: Any, history: History, projections: Projections, progress: Call
         n += len(elist.events)
         if progress:
             progress(len(elist.events))
+    projections.set_version(txn)
     return n
 
 

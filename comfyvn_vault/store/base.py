@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import BinaryIO, Protocol, TypeVar
 
@@ -47,6 +47,8 @@ class Writer(Protocol):
     def put_bytes(self, data: bytes, kind: Kind = Kind.BLOB) -> AddResult: ...
 
     def put_object(self, obj: StoredObject) -> ObjectId: ...
+
+    def put_objects(self, objs: Sequence[StoredObject]) -> list[ObjectId]: ...
 
     def put_stream(self, src: BinaryIO) -> AddResult: ...
 

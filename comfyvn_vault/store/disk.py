@@ -19,7 +19,7 @@ import io
 import os
 import stat
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -32,6 +32,7 @@ from comfyvn_vault.store import journal as journal_mod
 from comfyvn_vault.store.base import CHUNK, AddResult, Kind, ObjectInfo, check_ref_name
 from comfyvn_vault.store.codec import StoredObject, encode
 from comfyvn_vault.store.fsutil import WriterLock, fsync_dir, os_error
+from comfyvn_vault.store.gc_pause import gc_paused
 from comfyvn_vault.store.ids import ObjectId, hash_bytes, hash_file, new_hasher
 from comfyvn_vault.store.layout import (
     DB_OBJECTS,
@@ -48,6 +49,8 @@ from comfyvn_vault.store.layout import (
     Paths,
 )
 from comfyvn_vault.store.resolve import resolve_prefix
+
+_pack_record: Final = RECORD.pack
 
 #: Blobs this large or larger get a file of their own and are streamed.
 LOOSE_THRESHOLD: Final = 1 << 20
@@ -333,8 +336,9 @@ class DiskObjectStore:
         writer = DiskWriter(self)
         self._pending = writer
         try:
-            yield writer
-            writer.commit()
+            with gc_paused():
+                yield writer
+                writer.commit()
         except BaseException:
             writer.abort()
             raise
@@ -475,6 +479,28 @@ class DiskWriter:
     def put_object(self, obj: StoredObject) -> ObjectId:
         return self.put_bytes(encode(obj), Kind.OBJECT).id
 
+    def put_objects(self, objs: Sequence[StoredObject]) -> list[ObjectId]:
+        """Store many structured objects; their ids, in order (what :meth:`put_object` gives each).
+
+        The bulk path of a batched import: the objects already in the index are
+        found in key order (one pass over the B-tree instead of a random probe
+        each), and the rest are appended as consecutive pack records.
+        """
+        datas = [encode(obj) for obj in objs]
+        ids = [hash_bytes(data) for data in datas]
+        entries, staged = self.entries, self.staged
+        fresh = {oid: data for oid, data in zip(ids, datas, strict=True) if oid not in entries and oid not in staged}
+        if fresh:
+            if self._rtxn is None:
+                self._rtxn = self.store.env.begin(db=self.store.objects_db)
+            get = self._rtxn.get
+            for oid in sorted(fresh):
+                if get(oid) is not None:
+                    del fresh[oid]
+        for oid, data in fresh.items():
+            self._append(oid, data, FLAG_OBJECT)
+        return ids
+
     def put_stream(self, src: BinaryIO) -> AddResult:
         first = src.read(self.store.loose_threshold)
         if len(first) < self.store.loose_threshold:
@@ -550,18 +576,20 @@ class DiskWriter:
         self._buf.clear()
 
     def _append(self, oid: ObjectId, raw: bytes, flags: int) -> None:
-        packed = compression.compress_if_worth(raw)
+        packed = compression.compress_if_worth(raw) if len(raw) >= compression.TINY else None
         data = raw if packed is None else packed
         if packed is not None:
             flags |= FLAG_ZSTD
-        self._open_pack()
-        self._buf += RECORD.pack(PACK_MAGIC, flags, len(raw), len(data), oid)
-        self._buf += data
+        if self._pack_fd is None:
+            self._open_pack()
+        buf = self._buf
+        buf += _pack_record(PACK_MAGIC, flags, len(raw), len(data), oid)
+        buf += data
         assert self._pack is not None
         offset = self._pack_len + RECORD.size
         self._pack_len = offset + len(data)
         self.entries[oid] = Entry(LOC_PACK, flags, self._pack, offset, len(data), len(raw))
-        if len(self._buf) >= CHUNK:
+        if len(buf) >= CHUNK:
             self._drain()
 
     def flush_for_read(self, pack: int) -> None:
@@ -628,8 +656,10 @@ class DiskWriter:
             raise os_error(exc, "write objects") from None
         try:
             with store.env.begin(write=True) as txn:
-                for oid, e in self.entries.items():
-                    txn.put(oid, e.pack_value(), db=store.objects_db, overwrite=False)
+                # In key order: neighbouring puts share B-tree pages (about twice as fast as random order).
+                entries, put, objects_db = self.entries, txn.put, store.objects_db
+                for oid in sorted(entries):
+                    put(oid, entries[oid].pack_value(), db=objects_db, overwrite=False)
                 if self._pack is not None:
                     txn.put(self._pack.to_bytes(4, "big"), self._pack_len.to_bytes(8, "big"), db=store.packs_db)
                 for name, value in self.ref_updates.items():

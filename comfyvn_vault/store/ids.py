@@ -78,6 +78,14 @@ def hash_file(fileobj: Any) -> tuple[ObjectId, int]:
     return ObjectId(h.digest()), size
 
 
+_make: Final = bytes.__new__
+
+
 def hash_bytes(data: bytes | memoryview) -> ObjectId:
     """The id of a byte string."""
-    return ObjectId(blake3.blake3(data).digest())
+    # A digest always has ID_BYTES bytes: skip the length check of ObjectId().
+    oid: ObjectId = _make(ObjectId, _blake3(data).digest())
+    return oid
+
+
+_blake3: Final = blake3.blake3

@@ -6,7 +6,7 @@ from __future__ import annotations
 import bisect
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -113,6 +113,9 @@ class MemoryWriter:
 
     def put_object(self, obj: StoredObject) -> ObjectId:
         return self.put_bytes(encode(obj), Kind.OBJECT).id
+
+    def put_objects(self, objs: Sequence[StoredObject]) -> list[ObjectId]:
+        return [self.put_object(obj) for obj in objs]
 
     def put_stream(self, src: BinaryIO) -> AddResult:
         return self.put_bytes(src.read())

@@ -107,6 +107,71 @@ def test_apply_all_equals_applying_one_by_one(data: st.DataObject) -> None:
     assert {p: encode(d) for p, d in merged.items() if d is not None} == _snapshot(stepwise)
 
 
+def _fold(state: dict[str, Entity], events: list[Event]) -> dict[str, Entity] | None:
+    """``state`` after applying ``events`` one at a time; None if one is rejected."""
+    out = dict(state)
+    for event in events:
+        try:
+            changes = apply(out.get, event)
+        except Rejected:
+            return None
+        for path, doc in changes.items():
+            if doc is None:
+                out.pop(path, None)
+            else:
+                out[path] = doc
+    return out
+
+
+@PROPERTY
+@given(st.data())
+def test_apply_all_over_many_diffs_equals_one_by_one_and_mutates_nothing(data: st.DataObject) -> None:
+    # Batches that edit the same scene many times, between other kinds of events,
+    # exercise apply_all's in-place path for repeated line edits.
+    state = data.draw(states())
+    batch: list[Event] = []
+    current = dict(state)
+    for _ in range(data.draw(st.integers(2, 6))):
+        events = data.draw(events_for(current))
+        after = _fold(current, events)
+        if after is None:
+            break
+        batch += events
+        current = after
+    before, before_events = _snapshot(state), [encode(e) for e in batch]
+    changes = apply_all(state.get, batch)
+    assert _snapshot(state) == before, "apply_all mutated the documents it read"
+    assert [encode(e) for e in batch] == before_events
+    merged = {**state, **changes}
+    assert {p: encode(d) for p, d in merged.items() if d is not None} == _snapshot(current)
+
+
+def test_apply_all_repeated_line_edits_leave_inputs_alone() -> None:
+    scene = Scene("s", nodes=[Node("a", content="0"), Node("b", content="x")])
+    state: dict[str, Entity] = {"scenes/s": scene}
+    edits: list[Event] = [
+        NodeEdited(scene_id="s", node_id="a", content=str(i + 1), before=NodeFields(content=str(i)), cause=USER)
+        for i in range(50)
+    ]
+    changes = apply_all(state.get, edits)
+    assert scene.nodes[0].content == "0", "the stored scene was edited in place"
+    assert changes["scenes/s"] == Scene("s", nodes=[Node("a", content="50"), Node("b", content="x")])
+    stale = NodeEdited(scene_id="s", node_id="a", content="z", before=NodeFields(content="7"), cause=USER)
+    try:
+        apply_all(state.get, [*edits, stale])
+    except Rejected as exc:
+        assert exc.message.startswith("event 50 (NodeEdited): stale edit")
+    else:
+        raise AssertionError("a stale edit after in-place edits was accepted")
+    missing = NodeEdited(scene_id="s", node_id="zz", content="z", before=NodeFields(content=""), cause=USER)
+    try:
+        apply_all(state.get, [*edits, missing])
+    except Rejected as exc:
+        assert "has no node 'zz'" in exc.message
+    else:
+        raise AssertionError("an edit of a missing node was accepted")
+
+
 def test_apply_all_later_events_see_earlier_ones() -> None:
     events: list[Event] = [
         SceneCreated(scene=Scene("intro"), cause=USER),

@@ -50,6 +50,22 @@ def test_same_content_is_one_object(any_store: Any) -> None:
     assert sum(1 for _ in any_store.ids()) == 1
 
 
+def test_put_objects_is_put_object_for_each(any_store: Any) -> None:
+    with any_store.transaction() as w:
+        known = w.put_object(Note("known"))
+    notes = [Note("a"), Note("known"), Note("b", [known]), Note("a"), Note("x" * 2000)]
+    with any_store.transaction() as w:
+        ids = w.put_objects(notes)
+        again = w.put_objects([Note("b", [known])])
+    assert ids == [codec.object_id(n) for n in notes]
+    assert again == [ids[2]]
+    assert ids[0] == ids[3] and ids[1] == known
+    for oid, note in zip(ids, notes, strict=True):
+        assert codec.decode(any_store.get(oid)) == note
+        assert any_store.info(oid).kind == Kind.OBJECT
+    assert sum(1 for _ in any_store.ids()) == 4, "duplicates, in the batch or already stored, are stored once"
+
+
 def test_failed_transaction_changes_nothing(any_store: Any) -> None:
     with pytest.raises(RuntimeError), any_store.transaction() as w:
         oid = w.put_bytes(b"doomed").id
