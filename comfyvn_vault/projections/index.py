@@ -81,7 +81,7 @@ _IDX: Final = struct.Struct(">I")
 
 def tokens(text: str) -> set[str]:
     """Search tokens of a line: lowercased words (Unicode-aware, so Japanese runs count)."""
-    return {t.lower() for t in _WORD.findall(text)}
+    return set(map(str.lower, _WORD.findall(text)))
 
 
 def _folder(path: str) -> str:
@@ -104,9 +104,8 @@ def _name_key(path: str, doc: Any) -> set[tuple[bytes, bytes]]:
     return {(DB_NAME, _folder(path).encode() + SEP + name.lower().encode() + SEP + doc.id.encode())}
 
 
-def doc_keys(path: str, doc: Any) -> Iterator[tuple[bytes, bytes]]:
-    """Every (db, key) a document contributes to the state projections (values are empty)."""
-    yield from _name_key(path, doc)
+def doc_body_keys(path: str, doc: Any) -> Iterator[tuple[bytes, bytes]]:
+    """Every (db, key) a document contributes to the state projections but its name key (values are empty)."""
     yield from record_keys(path, doc)
     if isinstance(doc, Scene):
         for node in doc.nodes:
@@ -120,8 +119,26 @@ def _words(node: Node) -> set[str]:
     return words
 
 
-def scene_delta(old: Scene | None, new: Scene | None) -> tuple[set[tuple[bytes, bytes]], set[tuple[bytes, bytes]]]:
-    """Keys to delete and to add between two versions of a scene, node by node.
+class Delta:
+    """Projection keys to delete and to add, the word index's apart (small commits log those)."""
+
+    __slots__ = ("added", "gone", "words_added", "words_gone")
+
+    def __init__(self) -> None:
+        self.gone: list[tuple[bytes, bytes]] = []
+        self.added: list[tuple[bytes, bytes]] = []
+        self.words_gone: list[bytes] = []
+        self.words_added: list[bytes] = []
+
+    def keys(self, gone: Iterable[tuple[bytes, bytes]], added: Iterable[tuple[bytes, bytes]]) -> None:
+        for db, key in gone:
+            (self.words_gone.append(key) if db == DB_WORD else self.gone.append((db, key)))
+        for db, key in added:
+            (self.words_added.append(key) if db == DB_WORD else self.added.append((db, key)))
+
+
+def scene_delta(old: Scene | None, new: Scene | None, delta: Delta) -> None:
+    """Add to ``delta`` the keys to delete and to add between two versions of a scene, node by node.
 
     The same keys :func:`_node_keys` gives, compared term by term: only the
     words, speaker and asset uses that differ are turned into keys, so a
@@ -129,11 +146,10 @@ def scene_delta(old: Scene | None, new: Scene | None) -> tuple[set[tuple[bytes, 
     """
     old_nodes = {n.id: n for n in old.nodes} if old else {}
     new_nodes = {n.id: n for n in new.nodes} if new else {}
-    gone: set[tuple[bytes, bytes]] = set()
-    added: set[tuple[bytes, bytes]] = set()
     either = new if new is not None else old
     sid = either.id if either is not None else ""
     sid_key = SEP + sid.encode() + SEP
+    words_gone, words_added = delta.words_gone, delta.words_added
     for nid in old_nodes.keys() | new_nodes.keys():
         a, b = old_nodes.get(nid), new_nodes.get(nid)
         if a == b:
@@ -143,20 +159,18 @@ def scene_delta(old: Scene | None, new: Scene | None) -> tuple[set[tuple[bytes, 
         now = b.speaker.lower() if b is not None and b.speaker else ""
         if was != now:
             if was:
-                gone.add((DB_SPEAKER, was.encode() + tail))
+                delta.gone.append((DB_SPEAKER, was.encode() + tail))
             if now:
-                added.add((DB_SPEAKER, now.encode() + tail))
+                delta.added.append((DB_SPEAKER, now.encode() + tail))
         if a is None or b is None or a.content != b.content or a.choices != b.choices:
             wa = _words(a) if a is not None else set()
             wb = _words(b) if b is not None else set()
-            gone.update((DB_WORD, w.encode() + tail) for w in wa - wb)
-            added.update((DB_WORD, w.encode() + tail) for w in wb - wa)
+            words_gone += [w.encode() + tail for w in wa - wb]
+            words_added += [w.encode() + tail for w in wb - wa]
         if a is None or b is None or a.directives != b.directives or a.meta != b.meta:
             ua = set(node_keys(sid, a)) if a is not None else set()
             ub = set(node_keys(sid, b)) if b is not None else set()
-            gone |= ua - ub
-            added |= ub - ua
-    return gone, added
+            delta.keys(ua - ub, ub - ua)
 
 
 _EVENT_ROW: Final = struct.Struct(">I32s")
@@ -205,22 +219,27 @@ class Projections:
         raw = txn.get(b"meta", db=self.dbs[DB_WORDLOG_META])
         return _META.unpack(raw) if raw is not None else (0, 0, 0)
 
-    def _word_changes(self, txn: Any, changes: list[tuple[bytes, bool]], log: bool) -> None:
-        """Apply word-index changes: appended to the log when ``log`` and it has room, else directly."""
-        if not changes:
+    def _word_changes(self, txn: Any, gone: list[bytes], added: list[bytes], log: bool) -> None:
+        """Apply word-index changes: appended to the log when ``log`` and it has room, else directly.
+
+        ``gone`` and ``added`` never share a key (each key names one node of one scene).
+        """
+        count = len(gone) + len(added)
+        if not count:
             return
         seq, pending, folds = self._meta(txn)
-        if log and pending + len(changes) <= WORDLOG_FOLD:
+        if log and pending + count <= WORDLOG_FOLD:
+            changes = [(key, False) for key in gone] + [(key, True) for key in added]
             txn.put(_SEQ.pack(seq), _log_enc.encode(changes), db=self.dbs[DB_WORDLOG])
-            txn.put(b"meta", _META.pack(seq + 1, pending + len(changes), folds), db=self.dbs[DB_WORDLOG_META])
+            txn.put(b"meta", _META.pack(seq + 1, pending + count, folds), db=self.dbs[DB_WORDLOG_META])
             return
         self.fold_words(txn)
         db = self.dbs[DB_WORD]
-        for key, present in changes:
-            if present:
-                txn.put(key, b"", db=db)
-            else:
-                txn.delete(key, db=db)
+        delete, put = txn.delete, txn.put
+        for key in gone:
+            delete(key, db=db)
+        for key in added:
+            put(key, b"", db=db)
 
     def fold_words(self, txn: Any) -> None:
         """Apply the word log to the word index, in order, and empty it."""
@@ -246,35 +265,25 @@ class Projections:
         """Move the state projections from each ``old`` document to its ``new`` one (``None``: absent)."""
         dbs = self.dbs
         entity_db = dbs[DB_ENTITY]
-        words: list[tuple[bytes, bool]] = []
+        delta = Delta()
         for path, old, new, new_id in changes:
             if new_id is None:
                 txn.delete(path.encode(), db=entity_db)
             else:
                 txn.put(path.encode(), bytes(new_id), db=entity_db)
+            name_gone, name_added = _name_key(path, old), _name_key(path, new)
+            delta.keys(name_gone - name_added, name_added - name_gone)
             if isinstance(old, Scene | None) and isinstance(new, Scene | None):
-                gone, added = scene_delta(old, new)
-                name_gone, name_added = _name_key(path, old), _name_key(path, new)
-                gone |= name_gone - name_added
-                added |= name_added - name_gone
+                scene_delta(old, new, delta)
             else:
-                ka = set(doc_keys(path, old)) if old is not None else set()
-                kb = set(doc_keys(path, new)) if new is not None else set()
-                gone, added = ka - kb, kb - ka
-            doc_words: list[tuple[bytes, bool]] = []
-            for db, key in gone:
-                if db == DB_WORD:
-                    doc_words.append((key, False))
-                else:
-                    txn.delete(key, db=dbs[db])
-            for db, key in added:
-                if db == DB_WORD:
-                    doc_words.append((key, True))
-                else:
-                    txn.put(key, b"", db=dbs[db])
-            doc_words.sort()  # a document's keys are unique to it: the list's order between documents is free
-            words += doc_words
-        self._word_changes(txn, words, log_words)
+                ka = set(doc_body_keys(path, old)) if old is not None else set()
+                kb = set(doc_body_keys(path, new)) if new is not None else set()
+                delta.keys(ka - kb, kb - ka)
+        for db, key in delta.gone:
+            txn.delete(key, db=dbs[db])
+        for db, key in delta.added:
+            txn.put(key, b"", db=dbs[db])
+        self._word_changes(txn, delta.words_gone, delta.words_added, log_words)
 
     def add_events(
         self, txn: Any, commit: ObjectId, generation: int, touched: Iterable[tuple[int, list[str], ObjectId]]

@@ -482,23 +482,24 @@ class DiskWriter:
     def put_objects(self, objs: Sequence[StoredObject]) -> list[ObjectId]:
         """Store many structured objects; their ids, in order (what :meth:`put_object` gives each).
 
-        The bulk path of a batched import: the objects already in the index are
-        found in key order (one pass over the B-tree instead of a random probe
-        each), and the rest are appended as consecutive pack records.
+        The bulk path of a batched import: one pass encodes and hashes, one
+        probes the index, and the new objects are appended as consecutive pack
+        records, without a call per object through :meth:`put_bytes`.
         """
         datas = [encode(obj) for obj in objs]
         ids = [hash_bytes(data) for data in datas]
         entries, staged = self.entries, self.staged
         fresh = {oid: data for oid, data in zip(ids, datas, strict=True) if oid not in entries and oid not in staged}
-        if fresh:
-            if self._rtxn is None:
-                self._rtxn = self.store.env.begin(db=self.store.objects_db)
-            get = self._rtxn.get
-            for oid in sorted(fresh):
-                if get(oid) is not None:
-                    del fresh[oid]
+        if not fresh:
+            return ids
+        if self._rtxn is None:
+            self._rtxn = self.store.env.begin(db=self.store.objects_db)
+        get = self._rtxn.get
+        for oid in [oid for oid in fresh if get(oid) is not None]:
+            del fresh[oid]
+        append = self._append
         for oid, data in fresh.items():
-            self._append(oid, data, FLAG_OBJECT)
+            append(oid, data, FLAG_OBJECT)
         return ids
 
     def put_stream(self, src: BinaryIO) -> AddResult:
@@ -656,10 +657,9 @@ class DiskWriter:
             raise os_error(exc, "write objects") from None
         try:
             with store.env.begin(write=True) as txn:
-                # In key order: neighbouring puts share B-tree pages (about twice as fast as random order).
-                entries, put, objects_db = self.entries, txn.put, store.objects_db
-                for oid in sorted(entries):
-                    put(oid, entries[oid].pack_value(), db=objects_db, overwrite=False)
+                put, objects_db = txn.put, store.objects_db
+                for oid, e in self.entries.items():
+                    put(oid, e.pack_value(), db=objects_db, overwrite=False)
                 if self._pack is not None:
                     txn.put(self._pack.to_bytes(4, "big"), self._pack_len.to_bytes(8, "big"), db=store.packs_db)
                 for name, value in self.ref_updates.items():
