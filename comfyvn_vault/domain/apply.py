@@ -59,7 +59,7 @@ from comfyvn_vault.domain.events import (
     VariableDeleted,
     VariableSet,
 )
-from comfyvn_vault.domain.patch import check_before, edit, fields_set, same, show
+from comfyvn_vault.domain.patch import check_before, edit, edit_parts, same, show
 from comfyvn_vault.domain.paths import CONFLICTS, entity_path, scene_path
 from comfyvn_vault.domain.validate import (
     Lookup,
@@ -271,8 +271,8 @@ def _node_edited(lookup: Lookup, event: NodeEdited) -> Changes:
 def _edited_node(lookup: Lookup, scene: Scene, index: int, event: NodeEdited) -> Node:
     old = scene.nodes[index]
     where = node_where(scene.id, old.id)
-    changes = fields_set(event, NodeFields)
-    new = edit(old, changes, fields_set(event.before, NodeFields), where)
+    changes, before = edit_parts(event, NodeFields)
+    new = edit(old, changes, before, where)
     if "next" in changes:
         check_next(new.next, where)
         kept = set(old.next)
@@ -339,8 +339,8 @@ def _choice_edited(lookup: Lookup, event: ChoiceEdited) -> Changes:
     node = scene.nodes[index]
     at = _choice_index(node, event.choice_id, node_where(scene.id, node.id))
     where = choice_where(scene.id, node.id, event.choice_id)
-    changes = fields_set(event, ChoiceFields)
-    choice = edit(node.choices[at], changes, fields_set(event.before, ChoiceFields), where)
+    changes, before = edit_parts(event, ChoiceFields)
+    choice = edit(node.choices[at], changes, before, where)
     check_choice(choice, where)
     if "target" in changes:
         check_targets(lookup, scene.id, set(_node_ids(scene)), [("target", choice.target)], where)
@@ -389,8 +389,8 @@ def _character_created(lookup: Lookup, event: CharacterCreated) -> Changes:
 @_handles(CharacterEdited)
 def _character_edited(lookup: Lookup, event: CharacterEdited) -> Changes:
     old = _need(lookup, Character, event.character_id)
-    changes = fields_set(event, CharacterFields)
-    new = edit(old, changes, fields_set(event.before, CharacterFields), f"character {old.id!r}")
+    changes, before = edit_parts(event, CharacterFields)
+    new = edit(old, changes, before, f"character {old.id!r}")
     check_character(new)
     return _changed(new)
 
@@ -417,8 +417,8 @@ def _timeline_created(lookup: Lookup, event: TimelineCreated) -> Changes:
 def _timeline_edited(lookup: Lookup, event: TimelineEdited) -> Changes:
     old = _need(lookup, Timeline, event.timeline_id)
     where = f"timeline {old.id!r}"
-    changes = fields_set(event, TimelineFields)
-    new = edit(old, changes, fields_set(event.before, TimelineFields), where)
+    changes, before = edit_parts(event, TimelineFields)
+    new = edit(old, changes, before, where)
     if "scene_order" in changes:
         check_scene_order(lookup, new.scene_order, set(old.scene_order), where)
     return _changed(new)

@@ -8,15 +8,14 @@ an edit made against an older version is rejected as stale instead of silently
 overwriting someone else's change.
 
 One set of functions serves nodes, choices, characters, timelines and the scene's
-own fields: :func:`fields_set` reads an edit, :func:`edit` applies one, and
+own fields: :func:`edit_parts` reads an edit, :func:`edit` applies one, and
 :func:`fields_diff` computes one from two versions.
 """
 
 from __future__ import annotations
 
 import functools
-import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
 import msgspec
@@ -50,20 +49,27 @@ def show(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def fields_set(holder: msgspec.Struct, fields: type[msgspec.Struct]) -> dict[str, Any]:
-    """The fields of ``fields`` that ``holder`` (an edit event or its ``before``) sets."""
-    names = fields.__struct_fields__
-    unset = msgspec.UNSET
-    return {name: value for name, value in zip(names, _getter(names)(holder), strict=True) if value is not unset}
+def edit_parts(event: msgspec.Struct, fields: type[msgspec.Struct]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What an edit event sets, and what its ``before`` says those fields were: ``(changes, before)``.
+
+    One C-level conversion of the event, which leaves out fields still ``UNSET``
+    (as the codec does), then drops the event's own fields (ids, cause, tag).
+    The changed-fields structs hold plain data only (strings, numbers, lists
+    and maps of them), which the conversion keeps as it is.
+    """
+    data: dict[str, Any] = msgspec.to_builtins(event)
+    before: dict[str, Any] = data.pop("before")
+    for key in _not_fields(type(event), fields):
+        data.pop(key, None)
+    return data, before
 
 
 @functools.cache
-def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
-    """One C-level read of every field in ``names``, as a tuple (even for one name)."""
-    if len(names) == 1:
-        one = operator.attrgetter(names[0])
-        return lambda holder: (one(holder),)
-    return operator.attrgetter(*names)
+def _not_fields(kind: type[msgspec.Struct], fields: type[msgspec.Struct]) -> tuple[str, ...]:
+    """Keys of ``kind``'s plain form that are not fields of ``fields``: its tag and its other fields."""
+    tag = kind.__struct_config__.tag_field
+    extra = set(kind.__struct_fields__) - set(fields.__struct_fields__) - {"before"}
+    return tuple(sorted(extra | ({tag} if tag else set())))
 
 
 def fields_diff(old: msgspec.Struct, new: msgspec.Struct, fields: type[msgspec.Struct]) -> tuple[dict[str, Any], Any]:
