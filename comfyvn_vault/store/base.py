@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import BinaryIO, Protocol, TypeVar
+from typing import BinaryIO, Final, Protocol, TypeVar
 
 import msgspec
 
@@ -84,6 +85,10 @@ def get_object(store: ObjectStore, oid: ObjectId, kind: type[T]) -> T:
     return decode_as(store.get(oid), kind)
 
 
+#: Control characters, DEL and the characters git also refuses in ref names.
+_BAD_REF_CHAR: Final = re.compile(r'[\x00-\x1f\x7f\\~^:?*\[ "]')
+
+
 def check_ref_name(name: str) -> str:
     """Refuse ref names that could escape a namespace or confuse a terminal."""
     from comfyvn_vault.errors import InputRejected
@@ -95,7 +100,7 @@ def check_ref_name(name: str) -> str:
         or name.endswith("/")
         or "//" in name
         or any(part in ("", ".", "..") for part in name.split("/"))
-        or any(ord(c) < 0x20 or c in '\\\x7f~^:?*[ "' for c in name)
+        or _BAD_REF_CHAR.search(name) is not None
         or name.endswith(".lock")
     )
     if bad:
