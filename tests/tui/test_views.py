@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from comfyvn_vault import queries, story
+from comfyvn_vault import queries, story, variants
 from comfyvn_vault.vault import Vault
 from tests.tui.conftest import SIZE, fill_form, screen_text, settle
 from tui.app import VaultApp
@@ -210,3 +211,31 @@ async def test_merge_abort_undoes_the_merge(vault_path: Path) -> None:
         await pilot.press("X", "y")
         await settle(pilot)
         assert app.vault.history.head() == before and app.vault.conflicts() == []
+
+
+async def test_a_status_arriving_while_a_view_mounts_waits_for_its_widgets(vault_path: Path) -> None:
+    # The status worker can finish after a view joined the DOM but before its compose
+    # ran (starting the app on the conflicts view hit this under load): the view must
+    # not be told yet, and gets the status once its mount completes.
+    _conflicting_variant(vault_path)
+    with Vault.open(vault_path) as vault:
+        assert variants.merge(vault, "darker").conflicts
+    app = VaultApp(vault_path, start_view="scenes")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        status = app.status_doc
+        assert status is not None and status["conflicts"]
+        screen = app.main
+        mounting = screen.show_view("conflicts")  # mounts the view; not awaited yet
+        task = asyncio.ensure_future(mounting)
+        for _ in range(50):
+            await asyncio.sleep(0)
+            pending = [v for v in screen._views() if isinstance(v, ConflictsView)]
+            if pending and not pending[0].is_mounted:
+                break
+        assert pending and not pending[0].is_mounted, "never caught the view between joining and mounting"
+        screen.show_status(status, None)  # before the fix: NoMatches('#conflict-list')
+        view = await task
+        await settle(pilot)
+        assert isinstance(view, ConflictsView) and len(view.conflicts) == 1
+        assert "1 conflicts" in screen_text(app) or "(1)" in screen_text(app)

@@ -42,11 +42,21 @@ class MainScreen(Screen[None]):
     async def on_mount(self) -> None:
         await self.show_view(self.start_view)
 
-    def mounted_views(self) -> list[View]:
+    def _views(self) -> list[View]:
+        """Every view in the switcher, including one still being mounted."""
         return list(self.query_one("#views", ContentSwitcher).query_children(View))
 
+    def mounted_views(self) -> list[View]:
+        """The views whose children exist: only these are told about changes.
+
+        A view joins the DOM before its compose has run; a status that a worker
+        delivers in between must not reach it (its widgets are not there yet).
+        ``show_view`` hands the view the status once its mount completes.
+        """
+        return [v for v in self._views() if v.is_mounted]
+
     def view(self, key: str) -> View | None:
-        for v in self.mounted_views():
+        for v in self._views():
             if v.view_key == key:
                 return v
         return None
