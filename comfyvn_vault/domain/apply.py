@@ -113,8 +113,12 @@ def apply_all(lookup: Lookup, events: Iterable[Event]) -> Changes:
             if type(event) is NodeEdited:
                 path = scene_path(event.scene_id)
                 held = owned.get(path)
-                if held is not None and overlay.get(path) is held[0] and _edit_in_place(view, event, *held):
-                    continue
+                if held is not None and overlay.get(path) is held[0]:
+                    scene, positions = held
+                    index = positions.get(event.node_id)
+                    if index is not None:  # else the general path says why
+                        scene.nodes[index] = _edited_node(view, scene, index, event)
+                        continue
                 changes = apply(view, event)
                 scene = changes[path]
                 assert isinstance(scene, Scene)
@@ -125,16 +129,6 @@ def apply_all(lookup: Lookup, events: Iterable[Event]) -> Changes:
         except Rejected as exc:
             raise Rejected(f"event {position} ({type(event).__name__}): {exc.message}") from None
     return overlay
-
-
-def _edit_in_place(lookup: Lookup, event: NodeEdited, scene: Scene, positions: dict[str, int]) -> bool:
-    """:func:`_node_edited` on a scene whose node list the running batch owns; False to take the general path."""
-    index = positions.get(event.node_id)
-    if index is None:
-        return False  # the general path says why
-    new = _edited_node(lookup, scene, index, event)
-    scene.nodes[index] = new
-    return True
 
 
 def _handles(kind: type[E]) -> Callable[[Callable[[Lookup, E], Changes]], Callable[[Lookup, E], Changes]]:

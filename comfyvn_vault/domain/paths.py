@@ -66,6 +66,7 @@ def entity_path(folder: str, entity_id: str) -> str:
     return f"{folder}/{entity_id}"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def scene_path(scene_id: str) -> str:
     return entity_path(SCENES, scene_id)
 
