@@ -120,9 +120,9 @@ def apply_all(lookup: Lookup, events: Iterable[Event]) -> Changes:
                         scene.nodes[index] = _edited_node(view, scene, index, event)
                         continue
                 changes = apply(view, event)
-                scene = changes[path]
-                assert isinstance(scene, Scene)
-                owned[path] = (scene, {node.id: i for i, node in enumerate(scene.nodes)})
+                copied = changes[path]
+                assert isinstance(copied, Scene)
+                owned[path] = (copied, {node.id: i for i, node in enumerate(copied.nodes)})
             else:
                 changes = apply(view, event)
             overlay.update(changes)
