@@ -482,24 +482,20 @@ class DiskWriter:
     def put_objects(self, objs: Sequence[StoredObject]) -> list[ObjectId]:
         """Store many structured objects; their ids, in order (what :meth:`put_object` gives each).
 
-        The bulk path of a batched import: one pass encodes and hashes, one
-        probes the index, and the new objects are appended as consecutive pack
-        records, without a call per object through :meth:`put_bytes`.
+        The bulk path of a batched import: one loop encodes, hashes, checks and
+        appends, without the per-object result :meth:`put_bytes` builds.
         """
-        datas = [encode(obj) for obj in objs]
-        ids = [hash_bytes(data) for data in datas]
         entries, staged = self.entries, self.staged
-        fresh = {oid: data for oid, data in zip(ids, datas, strict=True) if oid not in entries and oid not in staged}
-        if not fresh:
-            return ids
         if self._rtxn is None:
             self._rtxn = self.store.env.begin(db=self.store.objects_db)
-        get = self._rtxn.get
-        for oid in [oid for oid in fresh if get(oid) is not None]:
-            del fresh[oid]
-        append = self._append
-        for oid, data in fresh.items():
-            append(oid, data, FLAG_OBJECT)
+        indexed, append = self._rtxn.get, self._append
+        ids: list[ObjectId] = []
+        for obj in objs:
+            data = encode(obj)
+            oid = hash_bytes(data)
+            ids.append(oid)
+            if oid not in entries and oid not in staged and indexed(oid) is None:
+                append(oid, data, FLAG_OBJECT)
         return ids
 
     def put_stream(self, src: BinaryIO) -> AddResult:
