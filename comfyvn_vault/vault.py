@@ -111,6 +111,7 @@ class Vault:
         return vault
 
     def close(self) -> None:
+        self.history.forget()
         self.store.close()
 
     def __enter__(self) -> Vault:

@@ -99,6 +99,13 @@ def check_branch_name(name: str) -> str:
     return name
 
 
+#: Decoded objects kept per open vault. Documents are the large ones (a 20-line
+#: scene is ~6 KB of Python objects), so memory stays bounded at ~50 MB of them;
+#: a commit is ~0.3 KB, and walks of long histories reread them.
+DOC_CACHE: Final = 8_192
+COMMIT_CACHE: Final = 200_000
+
+
 class History:
     """Commits, branches and the operation log of one store."""
 
@@ -120,10 +127,13 @@ class History:
             if not isinstance(obj, Commit):
                 raise InputRejected(f"{oid.short()} is a {type(obj).__name__}, not a commit")
             c = obj
-            if len(self._commits) > 200_000:
-                self._commits.clear()
-            self._commits[oid] = c
+            self._remember_commit(oid, c)
         return c
+
+    def _remember_commit(self, oid: ObjectId, c: Commit) -> None:
+        if len(self._commits) >= COMMIT_CACHE:
+            self._commits.clear()
+        self._commits[oid] = c
 
     def entity_doc(self, doc_id: ObjectId) -> Entity:
         cached = self._docs.get(doc_id)
@@ -136,9 +146,16 @@ class History:
         return obj
 
     def _remember_doc(self, doc_id: ObjectId, doc: Entity) -> None:
-        if len(self._docs) > 100_000:
+        if len(self._docs) >= DOC_CACHE:
             self._docs.clear()
         self._docs[doc_id] = doc
+
+    def forget(self) -> None:
+        """Drop every decoded object kept (the vault is closing: return the memory now)."""
+        self._docs.clear()
+        self._commits.clear()
+        self._views.clear()
+        self.trees.cache.clear()
 
     def any_doc(self, doc_id: ObjectId) -> StoredObject:
         """Any document a tree holds (entities, and records such as merge conflicts)."""
@@ -359,7 +376,7 @@ class History:
             event_count=len(event_ids),
         )
         cid: ObjectId = w.put_object(c)
-        self._commits[cid] = c
+        self._remember_commit(cid, c)
         branches = dict(old_view.branches)
         branches[branch] = cid
         on_head = branch == old_view.head

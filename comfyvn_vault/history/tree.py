@@ -48,7 +48,7 @@ def _digit(path: str, depth: int) -> str:
 class TreeReader:
     """Reads trees from a store, caching decoded nodes (they are immutable)."""
 
-    def __init__(self, source: ObjectSource, cache_size: int = 65536) -> None:
+    def __init__(self, source: ObjectSource, cache_size: int = 8_192) -> None:
         self.source = source
         self.cache: dict[ObjectId, TreeNode] = {}
         self.cache_size = cache_size
