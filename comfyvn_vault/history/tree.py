@@ -171,13 +171,16 @@ class TreeWriter:
         for path, item in changes.items():
             groups.setdefault(item[0][depth], {})[path] = item
         children = dict(node.children)
+        total = node.count
         for d, group in groups.items():
-            new_child = self._update(children.get(d), group, depth + 1)
-            if self._node(new_child).count == 0:
+            old_child = children.get(d)
+            new_child = self._update(old_child, group, depth + 1)
+            count = self._node(new_child).count
+            total += count - (self._node(old_child).count if old_child is not None else 0)
+            if count == 0:
                 children.pop(d, None)
             else:
                 children[d] = new_child
-        total = sum(self._node(c).count for c in children.values())
         if total <= LEAF_MAX:
             # Shrunk below the split point: collapse to a leaf so the shape stays canonical.
             merged: dict[str, ObjectId] = {}

@@ -455,10 +455,13 @@ class DiskWriter:
     def has(self, oid: ObjectId) -> bool:
         if oid in self.entries or oid in self.staged:
             return True
-        # One read transaction for the writer's life: nobody else commits while we hold the lock.
+        return self._reader().get(oid) is not None
+
+    def _reader(self) -> Any:
+        """One read transaction for the writer's life: nobody else commits while we hold the lock."""
         if self._rtxn is None:
             self._rtxn = self.store.env.begin(db=self.store.objects_db)
-        return self._rtxn.get(oid) is not None
+        return self._rtxn
 
     def _end_read(self) -> None:
         if self._rtxn is not None:
@@ -486,9 +489,7 @@ class DiskWriter:
         appends, without the per-object result :meth:`put_bytes` builds.
         """
         entries, staged = self.entries, self.staged
-        if self._rtxn is None:
-            self._rtxn = self.store.env.begin(db=self.store.objects_db)
-        indexed, append = self._rtxn.get, self._append
+        indexed, append = self._reader().get, self._append
         ids: list[ObjectId] = []
         for obj in objs:
             data = encode(obj)
@@ -599,7 +600,9 @@ class DiskWriter:
     def ref(self, name: str) -> ObjectId | None:
         if name in self.ref_updates:
             return self.ref_updates[name]
-        return self.store.ref(name)
+        # The writer's own read snapshot: nobody else commits while it holds the lock.
+        raw = self._reader().get(name.encode(), db=self.store.refs_db)
+        return ObjectId(bytes(raw)) if raw is not None else None
 
     def set_ref(self, name: str, new: ObjectId | None, expected: ObjectId | None) -> None:
         """Compare-and-swap: move ``name`` to ``new`` only if it is now ``expected``."""
@@ -673,6 +676,7 @@ class DiskWriter:
         if self._pack is not None and self._pack_fd is not None:
             self.store._append = (self._pack, self._pack_fd, self._pack_len)
         self._pack_fd = None
+        self._end_read()  # a hook may have read through the writer after the first _end_read
 
     def abort(self) -> None:
         """Undo everything this transaction wrote; the store is as it was."""
