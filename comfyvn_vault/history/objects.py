@@ -53,10 +53,15 @@ class Operation(StoredObject, frozen=True, tag="Operation"):
     and remembers where it came from in ``forward``. So repeated undos walk
     back through history, redo walks forward again, and a new edit after an
     undo starts a new line, as in any editor.
+
+    The view it leaves in force is held inline in ``state``: one object per
+    operation instead of two, so a durable commit writes one object (and one
+    object-index key) fewer. Operations written before that link a separate
+    ``View`` object as ``view``; :meth:`History.op_view` reads both.
     """
 
     parent: ObjectId | None
-    view: ObjectId
+    view: ObjectId | None
     description: str
     time: int
     author: str
@@ -64,3 +69,4 @@ class Operation(StoredObject, frozen=True, tag="Operation"):
     back: ObjectId | None = None
     forward: ObjectId | None = None
     restores: ObjectId | None = None  # undo/redo: the operation whose view it restored
+    state: View | None = None

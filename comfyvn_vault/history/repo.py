@@ -295,9 +295,14 @@ class History:
             if before != after:
                 w.set_ref(HEADS + name, after, w.ref(HEADS + name))
         parent = w.ref(OPS_HEAD)
-        view_id = w.put_object(new)
         op = Operation(
-            parent=parent, view=view_id, description=description, time=now_ms(), author=default_author(), **op_fields
+            parent=parent,
+            view=None,
+            description=description,
+            time=now_ms(),
+            author=default_author(),
+            state=new,
+            **op_fields,
         )
         op_id: ObjectId = w.put_object(op)
         w.set_ref(OPS_HEAD, op_id, parent)
@@ -401,11 +406,19 @@ class History:
         """The view operation ``op_id`` left in force (cached: operations are immutable)."""
         cached = self._views.get(op_id)
         if cached is None:
-            cached = decode_as(self.store.get(self.operation(op_id).view), View)
+            cached = self.op_view(self.operation(op_id))
             if len(self._views) > 1_000:
                 self._views.clear()
             self._views[op_id] = cached
         return cached
+
+    def op_view(self, op: Operation) -> View:
+        """The view ``op`` left in force: inline, or (operations written before views were inlined) linked."""
+        if op.state is not None:
+            return op.state
+        if op.view is None:
+            raise InputRejected("an operation without a view")
+        return decode_as(self.store.get(op.view), View)
 
     def set_view(self, w: Any, new: View, description: str, **op_fields: Any) -> ObjectId:
         """Move branches / HEAD / checkout to ``new`` as one operation."""
@@ -422,7 +435,7 @@ class History:
         if target is None:
             raise InputRejected("nothing to undo")
         t_op = self.operation(target)
-        old, new = self.view_in(w), decode_as(self.store.get(t_op.view), View)
+        old, new = self.view_in(w), self.view_of(target)
         label = self.label(current)
         self._put_view(w, old, new, f"undo {label}", kind="undo", back=t_op.back, forward=current, restores=target)
         return old, new
@@ -434,7 +447,7 @@ class History:
             raise InputRejected("nothing to redo")
         target = cur_op.forward
         t_op = self.operation(target)
-        old, new = self.view_in(w), decode_as(self.store.get(t_op.view), View)
+        old, new = self.view_in(w), self.view_of(target)
         label = self.label(target)
         self._put_view(w, old, new, f"redo {label}", kind="redo", back=t_op.back, forward=t_op.forward, restores=target)
         return old, new

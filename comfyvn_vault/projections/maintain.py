@@ -65,7 +65,7 @@ def all_commits(history: History) -> Iterator[tuple[ObjectId, Commit]]:
     """Every commit any operation's view ever named (so undone work is included), each once."""
     tips: set[ObjectId] = set(history.branches().values())
     for _, op in history.op_log():
-        view = decode_as(history.store.get(op.view), View)
+        view = history.op_view(op)
         tips.update(view.branches.values())
         tips.update(view.remotes.values())
         if view.checkout is not None:
