@@ -435,7 +435,7 @@ class History:
         if target is None:
             raise InputRejected("nothing to undo")
         t_op = self.operation(target)
-        old, new = self.view_in(w), self.view_of(target)
+        old, new = self.view_in(w), self.op_view(t_op)
         label = self.label(current)
         self._put_view(w, old, new, f"undo {label}", kind="undo", back=t_op.back, forward=current, restores=target)
         return old, new
@@ -447,7 +447,7 @@ class History:
             raise InputRejected("nothing to redo")
         target = cur_op.forward
         t_op = self.operation(target)
-        old, new = self.view_in(w), self.view_of(target)
+        old, new = self.view_in(w), self.op_view(t_op)
         label = self.label(target)
         self._put_view(w, old, new, f"redo {label}", kind="redo", back=t_op.back, forward=t_op.forward, restores=target)
         return old, new

@@ -76,7 +76,6 @@ SEP: Final = b"\0"
 DocChange: TypeAlias = tuple[str, Any, Any, "ObjectId | None"]
 _WORD: Final = re.compile(r"\w+", re.UNICODE)
 _GEN: Final = struct.Struct(">Q")
-_IDX: Final = struct.Struct(">I")
 
 
 def tokens(text: str) -> set[str]:
@@ -134,9 +133,15 @@ class Delta:
 
     def keys(self, gone: Iterable[tuple[bytes, bytes]], added: Iterable[tuple[bytes, bytes]]) -> None:
         for db, key in gone:
-            (self.words_gone.append(key) if db == DB_WORD else self.gone.append((db, key)))
+            if db == DB_WORD:
+                self.words_gone.append(key)
+            else:
+                self.gone.append((db, key))
         for db, key in added:
-            (self.words_added.append(key) if db == DB_WORD else self.added.append((db, key)))
+            if db == DB_WORD:
+                self.words_added.append(key)
+            else:
+                self.added.append((db, key))
 
 
 def scene_delta(old: Scene | None, new: Scene | None, delta: Delta) -> None:
@@ -258,11 +263,6 @@ class Projections:
         txn.drop(self.dbs[DB_WORDLOG], delete=False)
         txn.put(b"meta", _META.pack(seq, 0, folds + 1), db=self.dbs[DB_WORDLOG_META])
 
-    def apply_doc_change(
-        self, txn: Any, path: str, old: Any, new: Any, new_id: ObjectId | None, *, log_words: bool = False
-    ) -> None:
-        self.apply_doc_changes(txn, [(path, old, new, new_id)], log_words=log_words)
-
     def apply_doc_changes(self, txn: Any, changes: Iterable[DocChange], *, log_words: bool = False) -> None:
         """Move the state projections from each ``old`` document to its ``new`` one (``None``: absent)."""
         dbs = self.dbs
@@ -301,10 +301,9 @@ class Projections:
                     rows[path] = bytearray(packed)
                 else:
                     got += packed
-        stamp = SEP + _GEN.pack(generation) + bytes(commit)
         put, db = txn.put, self.dbs[DB_EVENTS]
         for path, value in rows.items():
-            put(path.encode() + stamp, bytes(value), db=db)
+            put(event_key(path, generation, commit), bytes(value), db=db)
 
     def clear(self, txn: Any, names: Iterable[bytes] = ALL_DBS) -> None:
         names = tuple(names)

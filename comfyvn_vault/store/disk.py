@@ -310,8 +310,12 @@ class DiskObjectStore:
             return {int.from_bytes(k, "big"): int.from_bytes(v, "big") for k, v in txn.cursor()}
 
     def ref(self, name: str) -> ObjectId | None:
-        with self.env.begin(db=self.refs_db) as txn:
-            raw = txn.get(name.encode())
+        with self.env.begin() as txn:
+            return self.ref_in(txn, name)
+
+    def ref_in(self, txn: Any, name: str) -> ObjectId | None:
+        """The ref ``name`` as LMDB transaction ``txn`` sees it."""
+        raw = txn.get(name.encode(), db=self.refs_db)
         return ObjectId(bytes(raw)) if raw is not None else None
 
     def refs(self, prefix: str = "") -> dict[str, ObjectId]:
@@ -574,7 +578,7 @@ class DiskWriter:
         self._buf.clear()
 
     def _append(self, oid: ObjectId, raw: bytes, flags: int) -> None:
-        packed = compression.compress_if_worth(raw) if len(raw) >= compression.TINY else None
+        packed = compression.compress_if_worth(raw)
         data = raw if packed is None else packed
         if packed is not None:
             flags |= FLAG_ZSTD
@@ -601,8 +605,7 @@ class DiskWriter:
         if name in self.ref_updates:
             return self.ref_updates[name]
         # The writer's own read snapshot: nobody else commits while it holds the lock.
-        raw = self._reader().get(name.encode(), db=self.store.refs_db)
-        return ObjectId(bytes(raw)) if raw is not None else None
+        return self.store.ref_in(self._reader(), name)
 
     def set_ref(self, name: str, new: ObjectId | None, expected: ObjectId | None) -> None:
         """Compare-and-swap: move ``name`` to ``new`` only if it is now ``expected``."""

@@ -79,6 +79,7 @@ def hash_file(fileobj: Any) -> tuple[ObjectId, int]:
 
 
 _make: Final = bytes.__new__
+_blake3: Final = blake3.blake3
 
 
 def hash_bytes(data: bytes | memoryview) -> ObjectId:
@@ -86,6 +87,3 @@ def hash_bytes(data: bytes | memoryview) -> ObjectId:
     # A digest always has ID_BYTES bytes: skip the length check of ObjectId().
     oid: ObjectId = _make(ObjectId, _blake3(data).digest())
     return oid
-
-
-_blake3: Final = blake3.blake3
