@@ -8,6 +8,12 @@ points at them commit (LMDB fsyncs its own commit). A crash before that commit
 leaves bytes nothing points at: an uncommitted pack tail, which the next writer
 truncates, or a loose file, which is harmless and reused.
 
+The pack being appended to usually ends in zeros written ahead and synced
+(:func:`prealloc_size`): a small transaction overwrites them, so its sync is an
+``fdatasync`` of data blocks alone instead of a journal commit of the file
+system. A crashed writer's tail starts with a record header where the zeros
+start with zeros, which is how the next writer and fsck tell the two apart.
+
 Writers serialise on an flock held for the whole transaction; readers never
 block and never see a half-written transaction (LMDB MVCC plus append-only
 packs read only up to the committed length).
@@ -54,6 +60,9 @@ _pack_record: Final = RECORD.pack
 
 #: Blobs this large or larger get a file of their own and are streamed.
 LOOSE_THRESHOLD: Final = 1 << 20
+#: Zeros written ahead at the end of the pack being appended to (see :func:`prealloc_size`).
+PREALLOC_MIN: Final = 256 << 10
+PREALLOC_MAX: Final = 8 << 20
 MAP_SIZE: Final = int(os.environ.get("COMFYVN_MAP_SIZE", str(1 << 36)))
 DEFAULT_LOCK_TIMEOUT: Final = float(os.environ.get("COMFYVN_LOCK_TIMEOUT", "30"))
 
@@ -421,6 +430,50 @@ class DiskObjectStore:
                 raise os_error(exc, f"read {p}") from None
 
 
+def prealloc_size(end: int, wrote: int) -> int:
+    """How many zero bytes to write after a transaction that ended a pack at ``end`` (0: none).
+
+    The next transactions overwrite them and sync with ``fdatasync``: on a file
+    whose blocks and size are already durable that flushes the data alone,
+    where an append must also commit the file system's journal (with whatever
+    else is pending in it, such as the index's page writes). Large
+    transactions skip it (their one fsync is spread over many objects); the
+    amount grows with the pack, so small vaults stay small.
+    """
+    if wrote > PREALLOC_MAX // 2:
+        return 0
+    return min(PREALLOC_MAX, max(PREALLOC_MIN, end // 8))
+
+
+def _write_zeros(fd: int, offset: int, length: int) -> None:
+    zeros = bytes(min(length, CHUNK))
+    end = offset + length
+    while offset < end:
+        offset += os.pwrite(fd, zeros[: end - offset], offset)
+
+
+def _usable_end(fd: int, committed: int) -> int:
+    """The pack's length after dropping an uncommitted tail; preallocated zeros are kept.
+
+    A writer that crashed left its records from ``committed`` on, so a tail is
+    either all junk (its first bytes are a record header) or zeros written ahead.
+    """
+    size = os.fstat(fd).st_size
+    if size > committed and not tail_is_preallocated(fd, committed):
+        os.ftruncate(fd, committed)
+        return committed
+    if size < committed:
+        os.ftruncate(fd, committed)  # damaged (fsck says so); appends go where the index expects
+        return committed
+    return size
+
+
+def tail_is_preallocated(fd: int, committed: int) -> bool:
+    """True when what follows the committed length starts with zeros, not a record header."""
+    head = os.pread(fd, RECORD.size, committed)
+    return head.count(0) == len(head)
+
+
 def _is_regular(mode: int) -> bool:
     return stat.S_ISREG(mode)
 
@@ -452,6 +505,8 @@ class DiskWriter:
         self._pack_base = 0
         self._pack_len = 0
         self._pack_new = False
+        self._drained = False  # some records reached the pack file
+        self._alloc = 0  # the pack's length on disk: committed bytes, then preallocated zeros
         self._placed: list[Path] = []
 
     # -- objects
@@ -536,27 +591,20 @@ class DiskWriter:
         if committed >= PACK_ROLL:
             number, committed = number + 1, 0
         cached = self.store._append
-        if cached is not None and cached[0] == number and cached[2] == committed:
-            # Ours since our last commit: no one else committed to it. A writer that
-            # crashed after appending may still have left a tail: drop it.
-            fd = cached[1]
-            self._pack_new = False
-            try:
-                if os.fstat(fd).st_size != committed:
-                    os.ftruncate(fd, committed)
-            except OSError as exc:
-                raise os_error(exc, "open a pack") from None
-        else:
-            self.store.forget_append_pack()
-            path = self.store.paths.pack(number)
-            self._pack_new = not path.exists()
-            try:
+        try:
+            if cached is not None and cached[0] == number and cached[2] == committed:
+                # Ours since our last commit: no one else committed to it.
+                fd = cached[1]
+                self._pack_new = False
+            else:
+                self.store.forget_append_pack()
+                path = self.store.paths.pack(number)
+                self._pack_new = not path.exists()
                 fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-                # Drop any tail a crashed writer appended but never committed.
-                os.ftruncate(fd, committed)
-            except OSError as exc:
-                raise os_error(exc, "open a pack") from None
-            self.store._append = (number, fd, committed)
+                self.store._append = (number, fd, committed)
+            self._alloc = _usable_end(fd, committed)
+        except OSError as exc:
+            raise os_error(exc, "open a pack") from None
         self._pack, self._pack_fd, self._pack_base, self._pack_len = number, fd, committed, committed
         return fd
 
@@ -564,6 +612,7 @@ class DiskWriter:
         """Write buffered records to the pack (an unbuffered fd: a failed write is never retried by close)."""
         if self._pack_fd is None or not self._buf:
             return
+        self._drained = True
         view = memoryview(self._buf)
         offset = self._pack_len - len(self._buf)
         try:
@@ -649,7 +698,14 @@ class DiskWriter:
                 self._pack_len += len(record)
             if self._pack_fd is not None:
                 self._drain()
-                os.fsync(self._pack_fd)
+                if self._pack_len <= self._alloc:
+                    # Overwritten zeros: no size or block change, so only the data needs syncing.
+                    os.fdatasync(self._pack_fd)
+                else:
+                    grow = prealloc_size(self._pack_len, self._pack_len - self._pack_base)
+                    if grow:
+                        _write_zeros(self._pack_fd, self._pack_len, grow)
+                    os.fsync(self._pack_fd)
                 if self._pack_new:
                     fsync_dir(paths.packs)
             if store.journal:
@@ -681,15 +737,30 @@ class DiskWriter:
         self._pack_fd = None
         self._end_read()  # a hook may have read through the writer after the first _end_read
 
+    def _restore_pack(self) -> None:
+        """Put the pack back as the transaction found it: committed bytes, then its zeros written ahead."""
+        fd, base, alloc = self._pack_fd, self._pack_base, self._alloc
+        assert fd is not None
+        if alloc <= base:
+            os.ftruncate(fd, base)
+        else:
+            if self._pack_len > alloc:
+                os.ftruncate(fd, alloc)
+            _write_zeros(fd, base, min(self._pack_len, alloc) - base)
+        # A commit record may have been synced before the index failed: a crash
+        # now must not bring back a transaction its caller saw fail.
+        os.fdatasync(fd)
+
     def abort(self) -> None:
         """Undo everything this transaction wrote; the store is as it was."""
         self._end_read()
         self._buf.clear()
-        if self._pack_fd is not None:
+        if self._pack_fd is not None and self._drained:
             try:
-                os.ftruncate(self._pack_fd, self._pack_base)
+                self._restore_pack()
             except OSError:
                 self.store.forget_append_pack()  # the next writer truncates to the committed length
+        if self._pack_fd is not None:
             self._pack_fd = None
             if self._pack_new and self._pack_base == 0 and self._pack is not None:
                 self.store.forget_append_pack()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from comfyvn_vault.errors import VaultError
 from comfyvn_vault.store import codec, compression
+from comfyvn_vault.store.base import CHUNK
 from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.ids import ObjectId, hash_bytes, hash_file
 from comfyvn_vault.store.journal import journal_refs
@@ -108,7 +110,7 @@ def _check_packs(store: DiskObjectStore, report: FsckReport) -> None:
             report.problems.append(
                 Problem(path.name, "truncated", f"pack {path.name} has {size} bytes, {length} committed")
             )
-        elif size > length:
+        elif size > length and not _preallocated(path, length):
             report.notes.append(
                 f"{path.name}: {size - length} uncommitted bytes after a crash; the next write drops them"
             )
@@ -116,6 +118,19 @@ def _check_packs(store: DiskObjectStore, report: FsckReport) -> None:
         n = pack_number(path)
         if n is None or n not in committed:
             report.notes.append(f"{path.name}: pack file nothing points at; gc removes it")
+
+
+def _preallocated(path: Path, committed: int) -> bool:
+    """True when every byte after the committed length is a zero written ahead (store/disk.py)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(committed)
+            while chunk := f.read(CHUNK):
+                if chunk.count(0) != len(chunk):
+                    return False
+    except OSError:
+        return False
+    return True
 
 
 def _verify_pack_entry(store: DiskObjectStore, oid: ObjectId, e: Entry, report: FsckReport) -> bytes | None:

@@ -122,8 +122,12 @@ def _read_acks(path: Path) -> list[tuple[str, str, str]]:
 
 
 def _pack_tails(vault: Vault) -> dict[int, int]:
-    """Pack number → bytes past its committed length."""
-    return {n: vault.store.paths.pack(n).stat().st_size - length for n, length in vault.store.packs().items()}
+    """Pack number → bytes a crashed writer left past its committed length (zeros written ahead are not)."""
+    tails = {}
+    for n, length in vault.store.packs().items():
+        data = vault.store.paths.pack(n).read_bytes()[length:]
+        tails[n] = len(data) if data.count(0) != len(data) else 0
+    return tails
 
 
 def _read_all(vault: Vault, oid: ObjectId) -> bytes:
