@@ -173,7 +173,9 @@ def write_edit_stream(path: Path, story: Story, edits: Sequence[Edit], parent: s
             )
 
 
-def write_batch_stream(path: Path, story: Story, edits: Sequence[Edit], parent: str, message: str) -> int:
+def write_batch_stream(
+    path: Path, story: Story, edits: Sequence[Edit], parent: str, message: str, ref: str = "refs/heads/main"
+) -> int:
     """One commit holding the result of all ``edits`` (every scene they touch rewritten); returns the file count.
 
     ``story`` must be in the state before ``edits``; the edits are re-applied to it here.
@@ -183,5 +185,7 @@ def write_batch_stream(path: Path, story: Story, edits: Sequence[Edit], parent: 
         story.lines[e.scene][e.node] = e.after
         touched.add(e.scene)
     with open(path, "wb") as f:
-        FastImportStream(f, parent=parent).commit(message, ((scene_file(i), story.render(i)) for i in sorted(touched)))
+        FastImportStream(f, ref=ref, parent=parent).commit(
+            message, ((scene_file(i), story.render(i)) for i in sorted(touched))
+        )
     return len(touched)
