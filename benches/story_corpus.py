@@ -173,9 +173,7 @@ def write_edit_stream(path: Path, story: Story, edits: Sequence[Edit], parent: s
             )
 
 
-def write_batch_stream(
-    path: Path, story: Story, edits: Sequence[Edit], parent: str, message: str, ref: str = "refs/heads/main"
-) -> int:
+def write_batch_stream(path: Path, story: Story, edits: Sequence[Edit], parent: str, message: str) -> int:
     """One commit holding the result of all ``edits`` (every scene they touch rewritten); returns the file count.
 
     ``story`` must be in the state before ``edits``; the edits are re-applied to it here.
@@ -185,7 +183,5 @@ def write_batch_stream(
         story.lines[e.scene][e.node] = e.after
         touched.add(e.scene)
     with open(path, "wb") as f:
-        FastImportStream(f, ref=ref, parent=parent).commit(
-            message, ((scene_file(i), story.render(i)) for i in sorted(touched))
-        )
+        FastImportStream(f, parent=parent).commit(message, ((scene_file(i), story.render(i)) for i in sorted(touched)))
     return len(touched)
