@@ -549,13 +549,27 @@ class DiskWriter:
         """
         entries, staged = self.entries, self.staged
         indexed, append = self._reader().get, self._append
-        ids: list[ObjectId] = []
-        for obj in objs:
-            data = encode(obj)
-            oid = hash_bytes(data)
-            ids.append(oid)
-            if oid not in entries and oid not in staged and indexed(oid) is None:
-                append(oid, data, FLAG_OBJECT)
+        datas = [encode(obj) for obj in objs]
+        ids = [hash_bytes(data) for data in datas]
+        buf, pack, record, new_entry = self._buf, self._pack, _pack_record, tuple.__new__
+        for oid, data in zip(ids, datas, strict=True):
+            if oid in entries or oid in staged or indexed(oid) is not None:
+                continue
+            size = len(data)
+            if size >= compression.TINY:
+                append(oid, data, FLAG_OBJECT)  # may compress
+                continue
+            # Too small for zstd to pay: append it here, without the per-object call.
+            if pack is None:
+                self._open_pack()
+                pack = self._pack
+            buf += record(PACK_MAGIC, FLAG_OBJECT, size, size, oid)
+            buf += data
+            offset = self._pack_len + RECORD.size
+            self._pack_len = offset + size
+            entries[oid] = new_entry(Entry, (LOC_PACK, FLAG_OBJECT, pack, offset, size, size))
+            if len(buf) >= CHUNK:
+                self._drain()
         return ids
 
     def put_stream(self, src: BinaryIO) -> AddResult:

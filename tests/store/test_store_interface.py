@@ -66,6 +66,28 @@ def test_put_objects_is_put_object_for_each(any_store: Any) -> None:
     assert sum(1 for _ in any_store.ids()) == 4, "duplicates, in the batch or already stored, are stored once"
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    texts=st.lists(st.sampled_from(["a", "b", "x" * 300, "y" * 2000, "z" * 250]) | st.text(max_size=600), max_size=12)
+)
+def test_put_objects_stores_each_as_put_object_does(tmp_path: Path, texts: list[str]) -> None:
+    """The bulk path lays out every object (raw or zstd, size, stored size) as one put_object at a time would."""
+    base = tmp_path / str(len(list(tmp_path.iterdir())))
+    one, bulk = DiskObjectStore.create(base / "one"), DiskObjectStore.create(base / "bulk")
+    notes = [Note(t) for t in texts]
+    with one.transaction() as w:
+        singly = [w.put_object(n) for n in notes]
+    with bulk.transaction() as w:
+        ids = w.put_objects(notes)
+    assert ids == singly
+    for oid in set(ids):
+        assert bulk.info(oid) == one.info(oid)
+        assert bulk.get(oid) == one.get(oid)
+    assert bulk.count() == one.count() == len(set(ids))
+    one.close()
+    bulk.close()
+
+
 def test_failed_transaction_changes_nothing(any_store: Any) -> None:
     with pytest.raises(RuntimeError), any_store.transaction() as w:
         oid = w.put_bytes(b"doomed").id
