@@ -83,7 +83,7 @@ def _history_context(d: dict[str, Any], switch: BenchResult | None) -> list[str]
     lines = [
         "",
         f"Single-edit commit ({single['ms_per_commit']:.2f} ms, of which {single['cpu_ms_per_commit']:.2f} ms CPU): "
-        f"lock + `record()` {split['lock_and_record']:.2f} ms, durable commit (pack fsync, LMDB commit with the "
+        f"lock + `record()` {split['lock_and_record']:.2f} ms, durable commit (pack sync, LMDB commit with the "
         f"projections) {split['durable_commit_and_projections']:.2f} ms"
         + (f", {written / 1000:.0f} KB written per commit" if written else "")
         + f". This disk's floor: fsync {floor['fsync_median_ms']:.2f} ms + synced one-key LMDB commit "

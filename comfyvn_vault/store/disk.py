@@ -468,6 +468,15 @@ def _usable_end(fd: int, committed: int) -> int:
     return size
 
 
+def _drop_zeros(path: Path, committed: int) -> None:
+    """A full pack keeps no zeros written ahead (appends go to the next one)."""
+    try:
+        if path.stat().st_size > committed:
+            os.truncate(path, committed)
+    except OSError:
+        pass  # only space is lost; a rebuild or gc trims it too
+
+
 def tail_is_preallocated(fd: int, committed: int) -> bool:
     """True when what follows the committed length starts with zeros, not a record header."""
     head = os.pread(fd, RECORD.size, committed)
@@ -603,6 +612,7 @@ class DiskWriter:
         number = max(packs) if packs else 1
         committed = packs.get(number, 0)
         if committed >= PACK_ROLL:
+            _drop_zeros(self.store.paths.pack(number), committed)
             number, committed = number + 1, 0
         cached = self.store._append
         try:

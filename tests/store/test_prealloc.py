@@ -136,3 +136,19 @@ def test_rebuild_from_the_packs_stops_at_the_zeros(tmp_path: Path) -> None:
     assert found.packs == committed
     assert set(found.entries) == set(ids)
     assert found.refs == {"heads/main": ids[-1]}
+
+
+def test_a_full_pack_gives_back_its_zeros(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("comfyvn_vault.store.disk.PACK_ROLL", 4096)
+    store = _store(tmp_path)
+    with store.transaction() as w:
+        first = w.put_bytes(os.urandom(5000)).id  # fills pack 1 past the roll size
+    assert store.paths.pack(1).stat().st_size > store.packs()[1]  # zeros written ahead
+    with store.transaction() as w:
+        second = w.put_bytes(b"in the next pack").id
+    assert sorted(store.packs()) == [1, 2]
+    assert store.paths.pack(1).stat().st_size == store.packs()[1]
+    assert store.get(first) and store.get(second) == b"in the next pack"
+    report = fsck(store)
+    assert report.problems == [] and report.notes == []
+    store.close()
