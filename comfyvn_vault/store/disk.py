@@ -57,6 +57,8 @@ from comfyvn_vault.store.layout import (
 from comfyvn_vault.store.resolve import resolve_prefix
 
 _pack_record: Final = RECORD.pack
+#: Data-only sync where the system has one (macOS has no fdatasync).
+_datasync: Final = getattr(os, "fdatasync", os.fsync)
 
 #: Blobs this large or larger get a file of their own and are streamed.
 LOOSE_THRESHOLD: Final = 1 << 20
@@ -724,7 +726,7 @@ class DiskWriter:
                 self._drain()
                 if self._pack_len <= self._alloc:
                     # Overwritten zeros: no size or block change, so only the data needs syncing.
-                    os.fdatasync(self._pack_fd)
+                    _datasync(self._pack_fd)
                 else:
                     grow = prealloc_size(self._pack_len, self._pack_len - self._pack_base)
                     if grow:
@@ -773,7 +775,7 @@ class DiskWriter:
             _write_zeros(fd, base, min(self._pack_len, alloc) - base)
         # A commit record may have been synced before the index failed: a crash
         # now must not bring back a transaction its caller saw fail.
-        os.fdatasync(fd)
+        _datasync(fd)
 
     def abort(self) -> None:
         """Undo everything this transaction wrote; the store is as it was."""
