@@ -1,4 +1,4 @@
-"""Deterministic input files: compressed-like media, compressible text/JSON, one big blob, small objects.
+"""Deterministic input files: noise media, compressible text/JSON, one big blob, small objects.
 
 Random bytes come from BLAKE3's extendable output (fast, seeded, incompressible),
 so two runs produce the same corpus and none of it is held in memory at once.
@@ -10,6 +10,7 @@ import json
 import math
 import os
 import random
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -18,13 +19,13 @@ import blake3
 
 from benches.common import MIB
 
-#: Magic numbers that make a file look like the media a visual novel ships.
-MEDIA_KINDS: Final[tuple[tuple[str, bytes], ...]] = (
-    ("png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
-    ("jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01"),
-    ("ogg", b"OggS\x00\x02\x00\x00\x00\x00\x00\x00"),
-    ("webm", b"\x1aE\xdf\xa3\x9fB\x86\x81\x01B\xf7\x81"),
-)
+#: The media kinds of the corpus: real files ``asset add`` decodes in full (images) or parses
+#: (WAV headers), filled with noise so they do not compress, as shipped media does not.
+MEDIA_KINDS: Final[tuple[str, ...]] = ("png", "jpg", "wav")
+#: Width of the corpus images; the height follows from the size wanted.
+_IMAGE_WIDTH: Final = 1024
+#: Bytes per pixel of a noise JPEG at quality 90 (measured with Pillow), to size the images.
+_JPEG_BYTES_PER_PIXEL: Final = 0.9
 
 _WORD_TEXT: Final = (
     "the a an and but or if then when while she he they we you I it this that there here now never always "
@@ -72,18 +73,48 @@ def _log_uniform_sizes(rng: random.Random, total: int, low: int, high: int) -> l
 
 
 def make_media(root: Path, total: int, low: int, high: int, seed: int = 1) -> Corpus:
-    """Incompressible files of ``low``…``high`` bytes with PNG/JPEG/Ogg/WebM headers."""
+    """Noise PNG, JPEG and WAV files of about ``low``…``high`` bytes, about ``total`` in all.
+
+    Each is a valid file of its kind (Pillow decodes the images, ``wave`` reads
+    the WAV), so ``asset add`` accepts it after its full check; the noise keeps
+    them incompressible. Images land within a few percent of the size drawn.
+    """
     root.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     files: list[Path] = []
     for i, size in enumerate(_log_uniform_sizes(rng, total, low, high)):
-        ext, magic = MEDIA_KINDS[i % len(MEDIA_KINDS)]
+        ext = MEDIA_KINDS[i % len(MEDIA_KINDS)]
         path = root / f"media_{i:05d}.{ext}"
-        with open(path, "wb") as f:
-            f.write(magic)
-            f.write(random_bytes(f"media-{seed}-{i}", size - len(magic)))
+        noise = f"media-{seed}-{i}"
+        if ext == "wav":
+            _noise_wav(path, noise, size)
+        else:
+            _noise_image(path, noise, size, ext)
         files.append(path)
-    return Corpus(root, tuple(files), total)
+    return Corpus(root, tuple(files), sum(f.stat().st_size for f in files))
+
+
+def _noise_image(path: Path, seed: str, size: int, ext: str) -> None:
+    from PIL import Image
+
+    per_pixel = 3.0 if ext == "png" else _JPEG_BYTES_PER_PIXEL
+    height = max(1, round(size / per_pixel / _IMAGE_WIDTH))
+    img = Image.frombytes("RGB", (_IMAGE_WIDTH, height), random_bytes(seed, _IMAGE_WIDTH * height * 3))
+    if ext == "png":
+        img.save(path, format="PNG", compress_level=0)
+    else:
+        img.save(path, format="JPEG", quality=90)
+
+
+def _noise_wav(path: Path, seed: str, size: int) -> None:
+    frames = max(1, (size - 44) // 4)  # 16-bit stereo after a 44-byte header
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(44_100)
+        step = 1 << 20
+        for offset in range(0, frames * 4, step):
+            out.writeframesraw(random_bytes(seed, min(step, frames * 4 - offset), offset))
 
 
 def _sentence(rng: random.Random) -> str:

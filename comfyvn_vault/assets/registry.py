@@ -2,10 +2,15 @@
 
 Adding files is three phases, so a bad file changes nothing:
 
-1. *probe* every file (kind from its bytes, metadata, a full decode of images
-   that also yields the thumbnail), two threads at a time since Pillow and
-   hashing release the GIL; any refusal stops here;
-2. *stage* large files into ``objects/tmp`` outside the writer lock;
+1. *identify* every file by its content id, outside the writer lock: large
+   files are hashed (and, when not stored yet, staged into ``objects/tmp``),
+   small ones hashed from one read;
+2. *probe* the files that are not registered assets yet (kind from its bytes,
+   metadata, a full decode of images that also yields the thumbnail), two
+   threads at a time since Pillow and hashing release the GIL; any refusal
+   stops here. A registered asset was probed when it was first added and its
+   bytes have not changed since (same id), so a re-add reads each file once
+   instead of decoding it again;
 3. in *one* transaction: store the blobs, and commit ``AssetImported`` (plus
    ``AssetMetaChanged`` for re-added assets whose license, tags or flag
    changed, and the license scan's ``FindingRecorded``) on HEAD's branch.
@@ -34,7 +39,7 @@ from comfyvn_vault.domain.paths import ASSETS, FINDINGS
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.store.base import AddResult
 from comfyvn_vault.store.disk import Staged
-from comfyvn_vault.store.ids import ObjectId
+from comfyvn_vault.store.ids import ObjectId, hash_bytes
 
 if TYPE_CHECKING:
     from comfyvn_vault.domain.events import Event
@@ -64,22 +69,31 @@ class Options(msgspec.Struct, frozen=True):
     origin: str | None = None
 
 
-def _probe_all(paths: Sequence[Path], staging: thumbs.Staging) -> list[Probe]:
-    """Probe every file; thumbnails go straight to the staging folder so memory stays flat."""
+def _probe_one(index: int, path: Path, staging: thumbs.Staging) -> Probe:
+    """Probe one file; its thumbnail goes straight to the staging folder so memory stays flat."""
+    probe = probe_file(path)
+    if probe.thumbnail is None:
+        return probe
+    staging.put(str(index), probe.thumbnail)
+    return probe._replace(thumbnail=None)
 
-    def one(item: tuple[int, Path]) -> Probe:
-        index, path = item
-        probe = probe_file(path)
-        if probe.thumbnail is None:
-            return probe
-        staging.put(str(index), probe.thumbnail)
-        return probe._replace(thumbnail=None)
 
-    workers = min(len(paths), os.cpu_count() or 1, 4)
+def _probe_all(items: Sequence[tuple[int, Path]], staging: thumbs.Staging) -> dict[int, Probe]:
+    """Probe the files at these positions of the add: position → probe."""
+    workers = min(len(items), os.cpu_count() or 1, 4)
     if workers <= 1:
-        return [one(item) for item in enumerate(paths)]
+        return {i: _probe_one(i, p, staging) for i, p in items}
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(one, enumerate(paths)))
+        probes = pool.map(lambda item: _probe_one(item[0], item[1], staging), items)
+        return {i: probe for (i, _), probe in zip(items, probes, strict=True)}
+
+
+def _identify(vault: Vault, p: Path) -> tuple[ObjectId, Staged | AddResult | None]:
+    """A file's content id, and what the transaction adds for it (None: it reads the small file again)."""
+    got = vault.store.stage_file(p)
+    if isinstance(got, bytes):
+        return hash_bytes(got), None
+    return got.id, got
 
 
 def _meta_for(probe: Probe, opts: Options, name: str) -> AssetMeta:
@@ -92,11 +106,15 @@ def _meta_for(probe: Probe, opts: Options, name: str) -> AssetMeta:
     )
 
 
-def _merged_meta(old: AssetMeta, probe: Probe, opts: Options) -> AssetMeta:
-    """A re-add keeps what was said and adds what is said now (tags unite, a flag only turns on)."""
+def _merged_meta(old: AssetMeta, opts: Options) -> AssetMeta:
+    """A re-add keeps what was said and adds what is said now (tags unite, a flag only turns on).
+
+    What the file itself says (embedded license, NSFW hints) was read when it
+    was first added: the same id is the same bytes.
+    """
     return AssetMeta(
         license=opts.license or old.license,
-        nsfw=old.nsfw or opts.nsfw or probe.nsfw_hint,
+        nsfw=old.nsfw or opts.nsfw,
         origin=old.origin,
         tags=sorted({*old.tags, *opts.tags}),
     )
@@ -119,26 +137,34 @@ def add_files(
     store = vault.store
     threshold = store.loose_threshold
     staging = thumbs.Staging(vault)
-    staged: list[Staged | AddResult | bytes | None] = []
+    staged: list[Staged | AddResult | None] = []
     try:
-        probes = _probe_all([p for p, _ in checked], staging)
+        ids: list[ObjectId] = []
         for p, size in checked:
-            if size >= threshold:
-                staged.append(store.stage_file(p))
-                if progress:
-                    progress(size)
-            else:
-                staged.append(None)
+            oid, st = _identify(vault, p)
+            ids.append(oid)
+            staged.append(st)
+            if size >= threshold and progress:
+                progress(size)
+        h = vault.history
+        registered = h.lookup_in(vault.checkout_tree())
+        probes = _probe_all(
+            [
+                (i, p)
+                for i, ((p, _), oid) in enumerate(zip(checked, ids, strict=True))
+                if not isinstance(registered(asset_path(oid.hex())), Asset)
+            ],
+            staging,
+        )
         added: list[AddedAsset] = []
         rec = None
         with store.transaction() as w:
-            h = vault.history
             tip = w.ref("heads/" + h.view_in(w).head)
             lookup = h.lookup_in(h.tree_of(tip))
             events: list[Event] = []
             seen: dict[str, Asset] = {}
             cause = Cause(kind="user", note="asset add")
-            for index, ((p, size), st, probe) in enumerate(zip(checked, staged, probes, strict=True)):
+            for index, ((p, size), st) in enumerate(zip(checked, staged, strict=True)):
                 result = w.add(st) if st is not None else w.put_file(p)
                 if st is None and progress:
                     progress(size)
@@ -147,13 +173,18 @@ def add_files(
                 if asset is None:
                     current = lookup(asset_path(hex_id))
                     if isinstance(current, Asset):
-                        meta = _merged_meta(current.meta, probe, opts)
+                        meta = _merged_meta(current.meta, opts)
                         if meta != current.meta:
                             events.append(
                                 AssetMetaChanged(asset_id=hex_id, meta=meta, before=current.meta, cause=cause)
                             )
                         asset = msgspec.structs.replace(current, meta=meta)
                     else:
+                        probe = probes.get(index)
+                        if probe is None or result.id != ids[index]:
+                            # Registered when we looked but not on this tip, or the file
+                            # changed since it was identified: probe it now.
+                            probe = _probe_one(index, p, staging)
                         asset = Asset(
                             id=hex_id,
                             blob=result.id,

@@ -58,6 +58,35 @@ def test_readding_is_one_asset_and_merges_tags(vault: Vault, tmp_path: Path) -> 
     assert vault.history.head() == before == head
 
 
+def test_readding_reads_each_file_once_and_probes_only_new_ones(vault: Vault, tmp_path: Path, monkeypatch: Any) -> None:
+    """A registered asset was decoded when it was first added; a re-add only hashes it."""
+    from comfyvn_vault.assets import registry
+
+    old = media.png(tmp_path / "old.png", (64, 64))
+    big = tmp_path / "big.wav"
+    media.wav(big, seconds=12.0, rate=44_100)  # past the loose threshold: hashed (and staged) before the lock
+    assert big.stat().st_size >= vault.store.loose_threshold
+    vault.add_files([old, big])
+    probed: list[str] = []
+    real = registry.probe_file
+
+    def counting(path: Path, **kw: Any) -> Any:
+        probed.append(path.name)
+        return real(path, **kw)
+
+    monkeypatch.setattr(registry, "probe_file", counting)
+    new = media.png(tmp_path / "new.png", (32, 32))
+    copy = tmp_path / "renamed.png"
+    copy.write_bytes(old.read_bytes())
+    added = vault.add_files([copy, big, new], options=Options(tags=["again"]))
+    assert probed == ["new.png"]
+    assert [a.new for a in added] == [False, False, True]
+    by_id = {a.blob: a for a in assets_at(vault)}
+    assert by_id[added[0].id].meta.tags == ["again"] and by_id[added[0].id].width == 64
+    assert by_id[added[2].id].width == 32
+    assert vault.fsck().problems == []
+
+
 def test_projections_by_kind_tag_license_nsfw(vault: Vault, tmp_path: Path) -> None:
     a = vault.add_files([media.png(tmp_path / "a.png")], options=Options(tags=["Bg"], license="CC0-1.0"))[0]
     b = vault.add_files([media.wav(tmp_path / "b.wav")], options=Options(nsfw=True))[0]
