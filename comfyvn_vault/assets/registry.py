@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from comfyvn_vault.vault import Vault
 
 Progress = Callable[[int], None]
+#: Bytes of new small files an add keeps from their first read for its transaction (the rest are read again).
+KEEP_SMALL_BYTES = 64 << 20
 
 
 class AddedAsset(msgspec.Struct, frozen=True):
@@ -88,12 +90,21 @@ def _probe_all(items: Sequence[tuple[int, Path]], staging: thumbs.Staging) -> di
         return {i: probe for (i, _), probe in zip(items, probes, strict=True)}
 
 
-def _identify(vault: Vault, p: Path) -> tuple[ObjectId, Staged | AddResult | None]:
-    """A file's content id, and what the transaction adds for it (None: it reads the small file again)."""
-    got = vault.store.stage_file(p)
-    if isinstance(got, bytes):
-        return hash_bytes(got), None
-    return got.id, got
+def _identify(vault: Vault, p: Path, keep: bool) -> tuple[ObjectId, Staged | AddResult | bytes | None]:
+    """A file's content id, and what the transaction adds for it.
+
+    Large files come back staged (or stored). A small file that is stored
+    needs nothing more; a new one comes back as its bytes when ``keep``, else
+    as None and the transaction reads it again.
+    """
+    store = vault.store
+    got = store.stage_file(p)
+    if not isinstance(got, bytes):
+        return got.id, got
+    oid = hash_bytes(got)
+    if store.has(oid):
+        return oid, AddResult(oid, len(got), new=False)
+    return oid, got if keep else None
 
 
 def _meta_for(probe: Probe, opts: Options, name: str) -> AssetMeta:
@@ -137,13 +148,16 @@ def add_files(
     store = vault.store
     threshold = store.loose_threshold
     staging = thumbs.Staging(vault)
-    staged: list[Staged | AddResult | None] = []
+    staged: list[Staged | AddResult | bytes | None] = []
     try:
         ids: list[ObjectId] = []
+        kept = 0
         for p, size in checked:
-            oid, st = _identify(vault, p)
+            oid, got = _identify(vault, p, keep=kept + size <= KEEP_SMALL_BYTES)
+            if isinstance(got, bytes):
+                kept += len(got)
             ids.append(oid)
-            staged.append(st)
+            staged.append(got)
             if size >= threshold and progress:
                 progress(size)
         h = vault.history

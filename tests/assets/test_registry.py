@@ -87,6 +87,18 @@ def test_readding_reads_each_file_once_and_probes_only_new_ones(vault: Vault, tm
     assert vault.fsck().problems == []
 
 
+def test_small_files_past_the_memory_budget_are_read_again(vault: Vault, tmp_path: Path, monkeypatch: Any) -> None:
+    from comfyvn_vault.assets import registry
+
+    monkeypatch.setattr(registry, "KEEP_SMALL_BYTES", 100)
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("short\n")  # kept: fits the budget
+    b.write_text("a line long enough to go past the budget of this test " * 4)
+    added = vault.add_files([a, b])
+    assert [x.new for x in added] == [True, True]
+    assert [vault.store.get(x.id) for x in added] == [a.read_bytes(), b.read_bytes()]
+
+
 def test_projections_by_kind_tag_license_nsfw(vault: Vault, tmp_path: Path) -> None:
     a = vault.add_files([media.png(tmp_path / "a.png")], options=Options(tags=["Bg"], license="CC0-1.0"))[0]
     b = vault.add_files([media.wav(tmp_path / "b.wav")], options=Options(nsfw=True))[0]
