@@ -146,7 +146,6 @@ def add_files(
     opts = options or Options()
     checked = [check(Path(p)) for p in paths]
     store = vault.store
-    threshold = store.loose_threshold
     staging = thumbs.Staging(vault)
     staged: list[Staged | AddResult | bytes | None] = []
     try:
@@ -158,7 +157,7 @@ def add_files(
                 kept += len(got)
             ids.append(oid)
             staged.append(got)
-            if size >= threshold and progress:
+            if progress:
                 progress(size)
         h = vault.history
         registered = h.lookup_in(vault.checkout_tree())
@@ -178,10 +177,8 @@ def add_files(
             events: list[Event] = []
             seen: dict[str, Asset] = {}
             cause = Cause(kind="user", note="asset add")
-            for index, ((p, size), st) in enumerate(zip(checked, staged, strict=True)):
+            for index, ((p, _), st) in enumerate(zip(checked, staged, strict=True)):
                 result = w.add(st) if st is not None else w.put_file(p)
-                if st is None and progress:
-                    progress(size)
                 hex_id = result.id.hex()
                 asset, new = seen.get(hex_id), False
                 if asset is None:

@@ -99,6 +99,16 @@ def test_small_files_past_the_memory_budget_are_read_again(vault: Vault, tmp_pat
     assert [vault.store.get(x.id) for x in added] == [a.read_bytes(), b.read_bytes()]
 
 
+def test_progress_counts_every_byte_of_an_add(vault: Vault, tmp_path: Path) -> None:
+    files = [media.png(tmp_path / "a.png"), media.wav(tmp_path / "big.wav", seconds=12.0, rate=44_100)]
+    (tmp_path / "c.txt").write_text("hello\n")
+    files.append(tmp_path / "c.txt")
+    for again in (False, True):
+        ticks: list[int] = []
+        vault.add_files(files, progress=ticks.append)
+        assert sum(ticks) == sum(f.stat().st_size for f in files), again
+
+
 def test_projections_by_kind_tag_license_nsfw(vault: Vault, tmp_path: Path) -> None:
     a = vault.add_files([media.png(tmp_path / "a.png")], options=Options(tags=["Bg"], license="CC0-1.0"))[0]
     b = vault.add_files([media.wav(tmp_path / "b.wav")], options=Options(nsfw=True))[0]
