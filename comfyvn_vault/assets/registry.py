@@ -6,9 +6,9 @@ Adding files is three phases, so a bad file changes nothing:
    files are hashed (and, when not stored yet, staged into ``objects/tmp``),
    small ones hashed from one read;
 2. *probe* the files that are not registered assets yet (kind from its bytes,
-   metadata, a full decode of images that also yields the thumbnail), two
-   threads at a time since Pillow and hashing release the GIL; any refusal
-   stops here. A registered asset was probed when it was first added and its
+   metadata, a full decode of images that also yields the thumbnail) on worker
+   threads, while the next files are identified (Pillow and hashing release
+   the GIL); any refusal stops here. A registered asset was probed when it was first added and its
    bytes have not changed since (same id), so a re-add reads each file once
    instead of decoding it again;
 3. in *one* transaction: store the blobs, and commit ``AssetImported`` (plus
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from comfyvn_vault.vault import Vault
 
 Progress = Callable[[int], None]
+#: Files this large are probed while the files after them are identified.
+PROBE_AHEAD_BYTES = 256 << 10
 #: Bytes of new small files an add keeps from their first read for its transaction (the rest are read again).
 KEEP_SMALL_BYTES = 64 << 20
 
@@ -78,16 +80,6 @@ def _probe_one(index: int, path: Path, staging: thumbs.Staging) -> Probe:
         return probe
     staging.put(str(index), probe.thumbnail)
     return probe._replace(thumbnail=None)
-
-
-def _probe_all(items: Sequence[tuple[int, Path]], staging: thumbs.Staging) -> dict[int, Probe]:
-    """Probe the files at these positions of the add: position → probe."""
-    workers = min(len(items), os.cpu_count() or 1, 4)
-    if workers <= 1:
-        return {i: _probe_one(i, p, staging) for i, p in items}
-    with ThreadPoolExecutor(workers) as pool:
-        probes = pool.map(lambda item: _probe_one(item[0], item[1], staging), items)
-        return {i: probe for (i, _), probe in zip(items, probes, strict=True)}
 
 
 def _identify(vault: Vault, p: Path, keep: bool) -> tuple[ObjectId, Staged | AddResult | bytes | None]:
@@ -149,26 +141,32 @@ def add_files(
     staging = thumbs.Staging(vault)
     staged: list[Staged | AddResult | bytes | None] = []
     try:
-        ids: list[ObjectId] = []
-        kept = 0
-        for p, size in checked:
-            oid, got = _identify(vault, p, keep=kept + size <= KEEP_SMALL_BYTES)
-            if isinstance(got, bytes):
-                kept += len(got)
-            ids.append(oid)
-            staged.append(got)
-            if progress:
-                progress(size)
         h = vault.history
         registered = h.lookup_in(vault.checkout_tree())
-        probes = _probe_all(
-            [
-                (i, p)
-                for i, ((p, _), oid) in enumerate(zip(checked, ids, strict=True))
-                if not isinstance(registered(asset_path(oid.hex())), Asset)
-            ],
-            staging,
-        )
+        ids: list[ObjectId] = []
+        kept = 0
+        # Big files are probed on worker threads while the next ones are hashed and staged
+        # here; small ones after that, all at once (interleaved, their Python work would
+        # only contend for the GIL).
+        with ThreadPoolExecutor(min(len(checked), os.cpu_count() or 1, 4) or 1) as pool:
+            pending: dict[int, Future[Probe]] = {}
+            small: list[tuple[int, Path]] = []
+            for index, (p, size) in enumerate(checked):
+                oid, got = _identify(vault, p, keep=kept + size <= KEEP_SMALL_BYTES)
+                if isinstance(got, bytes):
+                    kept += len(got)
+                ids.append(oid)
+                staged.append(got)
+                if not isinstance(registered(asset_path(oid.hex())), Asset):
+                    if size >= PROBE_AHEAD_BYTES:
+                        pending[index] = pool.submit(_probe_one, index, p, staging)
+                    else:
+                        small.append((index, p))
+                if progress:
+                    progress(size)
+            done = pool.map(lambda item: _probe_one(item[0], item[1], staging), small)
+            probes = {index: probe for (index, _), probe in zip(small, done, strict=True)}
+            probes.update((index, future.result()) for index, future in pending.items())
         added: list[AddedAsset] = []
         rec = None
         with store.transaction() as w:
