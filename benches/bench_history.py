@@ -493,6 +493,15 @@ def ensure_batched(ctx: Context) -> Batched:
     return batched
 
 
+def _timed_record(vault: Vault, events: list[Any], message: str, seconds: list[float], cpu: list[float]) -> None:
+    """One batched ``record()`` in its own transaction; its wall and CPU seconds appended."""
+    t, c = time.perf_counter(), time.process_time()
+    with vault.store.transaction() as w:
+        vault.history.record(w, events, message)
+    seconds.append(time.perf_counter() - t)
+    cpu.append(time.process_time() - c)
+
+
 def batched_import(
     vault_dir: Path, scenes: int, nodes: int, batches: int, batch_events: int, fresh: int
 ) -> dict[str, Any]:
@@ -520,11 +529,7 @@ def batched_import(
         events = [node_edited(e, cause) for e in fresh_edits]
         log(f"history batched: record() of {len(events)} events into a fresh story vault ({k + 1}/{fresh})")
         with Vault.open(copy) as fresh_vault:
-            t, cpu = time.perf_counter(), time.process_time()
-            with fresh_vault.store.transaction() as w:
-                fresh_vault.history.record(w, events, f"Import {k}")
-            fresh_s.append(time.perf_counter() - t)
-            fresh_cpu.append(time.process_time() - cpu)
+            _timed_record(fresh_vault, events, f"Import {k}", fresh_s, fresh_cpu)
         del events
         shutil.rmtree(copy)
     shutil.rmtree(template)
@@ -536,11 +541,7 @@ def batched_import(
         for b in range(batches):
             events = [node_edited(e, cause) for e in story.edits(batch_events)]
             log(f"history batched: record() of {len(events)} events ({b + 1}/{batches})")
-            t, cpu = time.perf_counter(), time.process_time()
-            with vault.store.transaction() as w:
-                vault.history.record(w, events, f"Import batch {b}")
-            seconds.append(time.perf_counter() - t)
-            cpu_seconds.append(time.process_time() - cpu)
+            _timed_record(vault, events, f"Import batch {b}", seconds, cpu_seconds)
             del events
         materialize(vault)
     finally:

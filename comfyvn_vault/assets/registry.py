@@ -8,9 +8,9 @@ Adding files is three phases, so a bad file changes nothing:
 2. *probe* the files that are not registered assets yet (kind from its bytes,
    metadata, a full decode of images that also yields the thumbnail) on worker
    threads, while the next files are identified (Pillow and hashing release
-   the GIL); any refusal stops here. A registered asset was probed when it was first added and its
-   bytes have not changed since (same id), so a re-add reads each file once
-   instead of decoding it again;
+   the GIL); any refusal stops here. A registered asset was probed when it
+   was first added and its bytes have not changed since (same id), so a re-add
+   reads each file once instead of decoding it again;
 3. in *one* transaction: store the blobs, and commit ``AssetImported`` (plus
    ``AssetMetaChanged`` for re-added assets whose license, tags or flag
    changed, and the license scan's ``FindingRecorded``) on HEAD's branch.

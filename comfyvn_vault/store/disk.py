@@ -21,6 +21,7 @@ packs read only up to the committed length).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import stat
@@ -461,22 +462,19 @@ def _usable_end(fd: int, committed: int) -> int:
     either all junk (its first bytes are a record header) or zeros written ahead.
     """
     size = os.fstat(fd).st_size
-    if size > committed and not tail_is_preallocated(fd, committed):
+    # A short pack is damaged (fsck says so): appends still go where the index expects.
+    if size < committed or (size > committed and not tail_is_preallocated(fd, committed)):
         os.ftruncate(fd, committed)
-        return committed
-    if size < committed:
-        os.ftruncate(fd, committed)  # damaged (fsck says so); appends go where the index expects
         return committed
     return size
 
 
 def _drop_zeros(path: Path, committed: int) -> None:
     """A full pack keeps no zeros written ahead (appends go to the next one)."""
-    try:
+    # Failing here loses only space, which a rebuild or gc gives back.
+    with contextlib.suppress(OSError):
         if path.stat().st_size > committed:
             os.truncate(path, committed)
-    except OSError:
-        pass  # only space is lost; a rebuild or gc trims it too
 
 
 def tail_is_preallocated(fd: int, committed: int) -> bool:
