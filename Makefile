@@ -12,7 +12,7 @@ DEB_PACKAGES := git tmux tig
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml .ci/setup Makefile
+$(STAMP): pyproject.toml uv.lock .ci/setup .ci/uv-requirements.txt Makefile
 	@PYTHON="$(PYTHON)" DEB_PACKAGES="$(DEB_PACKAGES)" bash .ci/setup
 	@touch $(STAMP)
 
@@ -24,6 +24,7 @@ demo: bytecode
 	@$(BIN)/python -m comfyvn_vault.demo
 
 lint: $(STAMP)
+	$(BIN)/uv lock --check --offline -q
 	$(BIN)/ruff check comfyvn_vault tui tests benches
 	$(BIN)/ruff format --check comfyvn_vault tui tests benches
 

@@ -8,11 +8,14 @@ changing a type run::
     python -m comfyvn_vault.schema_gen
 
 Object ids (links) appear as 64 lowercase hex digits. Output is deterministic:
-sorted keys, 2-space indent, trailing newline.
+sorted keys, 2-space indent, trailing newline, and every description cleaned
+the way ``inspect.cleandoc`` cleans a docstring, so the files do not change
+with how a msgspec release happens to format docstrings.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -44,12 +47,24 @@ def schema_hook(kind: type) -> dict[str, Any]:
     raise NotImplementedError(f"no JSON Schema for {kind!r}")
 
 
+def normalized(node: Any) -> Any:
+    """``node`` with every ``description`` cleaned like a docstring (common indent and outer blank lines removed)."""
+    if isinstance(node, dict):
+        return {
+            key: inspect.cleandoc(value) if key == "description" and isinstance(value, str) else normalized(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [normalized(value) for value in node]
+    return node
+
+
 def generate() -> dict[str, dict[str, Any]]:
     """Every schema by its file path relative to the schema folder (``entities/Scene.json``)."""
     out: dict[str, dict[str, Any]] = {}
     for group, kinds in GROUPS.items():
         for kind in kinds:
-            schema = msgspec.json.schema(kind, schema_hook=schema_hook)
+            schema = normalized(msgspec.json.schema(kind, schema_hook=schema_hook))
             out[f"{group}/{kind.__name__}.json"] = {"$schema": SCHEMA_DIALECT, **schema}
     return out
 

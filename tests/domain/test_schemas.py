@@ -75,3 +75,12 @@ def test_object_ids_are_64_hex_digits() -> None:
 
     schema = msgspec.json.schema(Linked, schema_hook=schema_gen.schema_hook)
     assert schema["$defs"]["Linked"]["properties"]["target"]["pattern"] == "^[0-9a-f]{64}$"
+
+
+def test_descriptions_do_not_depend_on_how_docstrings_are_indented() -> None:
+    indented = {"description": "First line.\n\n    Second paragraph,\n    indented as in source.\n    "}
+    dedented = {"description": "First line.\n\nSecond paragraph,\nindented as in source."}
+    nested = {"$defs": {"A": indented, "B": [dedented]}, "title": "  kept  "}
+    assert schema_gen.normalized(indented) == schema_gen.normalized(dedented) == dedented
+    assert schema_gen.normalized(nested) == {"$defs": {"A": dedented, "B": [dedented]}, "title": "  kept  "}
+

@@ -1,0 +1,58 @@
+"""The environment is what ``uv.lock`` pins, and the lock agrees with ``pyproject.toml``."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+LOCK = REPO / "uv.lock"
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _locked() -> dict[str, str]:
+    data = tomllib.loads(LOCK.read_text(encoding="utf-8"))
+    return {_canonical(p["name"]): p["version"] for p in data["package"] if "version" in p}
+
+
+def _direct() -> list[str]:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    reqs = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    return [_canonical(re.split(r"[\s\[<>=!~;]", r, maxsplit=1)[0]) for r in reqs]
+
+
+def test_lock_matches_pyproject() -> None:
+    uv = Path(sys.executable).with_name("uv")
+    if not uv.exists():
+        pytest.skip("uv is not installed in this environment (the set-up installs it)")
+    proc = subprocess.run(
+        [str(uv), "lock", "--check", "--offline"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_every_direct_dependency_is_installed_at_its_locked_version() -> None:
+    locked = _locked()
+    for name in _direct():
+        assert name in locked, f"{name} is not in uv.lock: run `uv lock`"
+        assert metadata.version(name) == locked[name], f"{name}: installed {metadata.version(name)}, locked {locked[name]}"
+
+
+def test_every_locked_package_that_is_installed_has_the_locked_version() -> None:
+    locked = _locked()
+    wrong = {
+        dist.metadata["Name"]: (dist.version, locked[key])
+        for dist in metadata.distributions()
+        if (key := _canonical(dist.metadata["Name"])) in locked and dist.version != locked[key]
+        and key != "comfyvn-vault"
+    }
+    assert not wrong, f"installed versions differ from uv.lock (run the set-up): {wrong}"
