@@ -49,6 +49,10 @@ class CorruptObject(InputRejected):
     """Stored bytes do not hash to the id they are stored under."""
 
 
+class IndexDamaged(InputRejected):
+    """The LMDB index is missing or damaged; ``comfyvn reindex`` rebuilds it from the packs."""
+
+
 class StorageFull(InputRejected):
     """The disk or quota ran out; the partial write was rolled back."""
 
