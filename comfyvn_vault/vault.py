@@ -10,12 +10,12 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import lmdb
 
 from comfyvn_vault import hooks
-from comfyvn_vault.errors import InputRejected, NotAVault
+from comfyvn_vault.errors import IndexDamaged, InputRejected, NotAVault
 from comfyvn_vault.history.objects import View
 from comfyvn_vault.history.repo import CommitRecord, History, check_branch_name
 from comfyvn_vault.projections.index import PROJECTIONS_VERSION, Projections
@@ -96,7 +96,7 @@ class Vault:
         return vault, True
 
     @classmethod
-    def open(cls, start: Path | str | None = None, *, repair: bool = False) -> Vault:
+    def open(cls, start: Path | str | None = None, *, repair: bool | Literal["always"] = False) -> Vault:
         """Open the vault at or above ``start``.
 
         A missing or damaged index raises :class:`IndexDamaged`; with ``repair``
@@ -120,9 +120,11 @@ class Vault:
             elif vault.projections.version() != PROJECTIONS_VERSION:
                 # Built by a comfyvn with another projection layout: rebuilt from history, once.
                 vault.reindex(only_if_outdated=True)
-        except lmdb.Error as exc:
+        except BaseException as exc:
             store.close()
-            raise index_error(exc) from None
+            if isinstance(exc, lmdb.Error):
+                raise index_error(exc) from None
+            raise
         return vault
 
     def close(self) -> None:
@@ -402,6 +404,23 @@ class Vault:
         with self.store.transaction() as w:
             w.on_commit(rebuild_in)
         return result
+
+    @classmethod
+    def repair(cls, start: Path | str | None = None, progress: Progress | None = None) -> dict[str, Any]:
+        """``comfyvn reindex``: rebuild a missing or damaged index from the packs, and the projections.
+
+        Damage no read reaches (LMDB's free list: only a write meets it) shows
+        when the projections are written; the index is then rebuilt regardless.
+        """
+        try:
+            with cls.open(start, repair=True) as vault:
+                if vault.rebuilt is not None:
+                    return {**vault.rebuilt, "index_rebuilt": True}
+                return {**vault.reindex(progress=progress), "index_rebuilt": False}
+        except IndexDamaged:
+            pass
+        with cls.open(start, repair="always") as vault:
+            return {**(vault.rebuilt or vault.reindex(progress=progress)), "index_rebuilt": True}
 
     def fsck(self, progress: Progress | None = None) -> FsckReport:
         """The store's objects, packs and index, then the projections (:mod:`comfyvn_vault.projections.verify`)."""

@@ -366,10 +366,7 @@ def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
         with ctx.vault() as vault:
             result = vault.reindex(verify=True)
     else:
-        # A missing or damaged index is rebuilt from the packs as the vault opens.
-        with Vault.open(ctx.cwd, repair=True) as vault:
-            result = vault.rebuilt if vault.rebuilt is not None else vault.reindex()
-            result = {**result, "index_rebuilt": vault.store.rebuilt}
+        result = Vault.repair(ctx.cwd)
     if args.json:
         emit_json({"schema": "comfyvn.reindex/1", **result})
     elif args.verify:

@@ -387,8 +387,9 @@ class Projections:
             prefix = word.encode() + (b"" if word == last else SEP)
             hits: set[tuple[str, str]] = set()
             for k in self._scan_words(prefix):
-                _, sid, nid = k.split(SEP)
-                hits.add((sid.decode(), nid.decode()))
+                parts = k.split(SEP)
+                if len(parts) == 3:  # any other key is damage, which fsck reports
+                    hits.add((parts[1].decode(errors="replace"), parts[2].decode(errors="replace")))
             result = hits if result is None else result & hits
             if not result:
                 return []

@@ -97,8 +97,8 @@ def fsck_vault(vault: Vault, progress: Callable[[int], None] | None = None) -> F
             report.notes.append("projections not checked: fix the problems above first")
             return report
         _, differ = rebuild_compared(vault)
-    except lmdb.Error as exc:
-        error = index_error(exc)
+    except (lmdb.Error, IndexDamaged) as exc:  # a write meets damage no read does (LMDB's free list)
+        error = index_error(exc) if isinstance(exc, lmdb.Error) else exc
         return FsckReport(problems=[Problem("index", "damaged", error.message)], notes=[packs_note(vault.store.paths)])
     report.problems += [Problem(name, "projection", f"{detail}: run 'comfyvn reindex'") for name, detail in differ]
     return report

@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, Literal
 
 import lmdb
 
@@ -144,9 +144,10 @@ class DiskObjectStore:
         loose_threshold: int = LOOSE_THRESHOLD,
         lock_timeout: float | None = None,
         journal: bool = True,
-        repair: bool = False,
+        repair: bool | Literal["always"] = False,
     ) -> None:
-        """Open the store; with ``repair`` (``comfyvn reindex``) a missing or damaged index is rebuilt first."""
+        """Open the store; with ``repair`` (``comfyvn reindex``) a missing or damaged index is rebuilt
+        from the packs first (``"always"``: rebuilt even when no damage shows)."""
         self.paths = Paths(root)
         if not self.paths.objects.is_dir():
             raise InputRejected(f"not a vault store: {root}")
@@ -195,6 +196,7 @@ class DiskObjectStore:
             if (
                 journal_mod.index_untrusted(self.paths)
                 or not self.paths.index.is_dir()
+                or repair == "always"
                 or (repair and damage_at(self.paths, open_env, self.journal))
             ):
                 journal_mod.rebuild(self.paths, open_env, (DB_OBJECTS, DB_PACKS, DB_REFS))
