@@ -21,7 +21,7 @@ from comfyvn_vault.errors import IndexDamaged, VaultError
 from comfyvn_vault.projections.index import ALL_DBS, Projections
 from comfyvn_vault.projections.maintain import rebuild
 from comfyvn_vault.store.fsck import FsckReport, Problem, fsck
-from comfyvn_vault.store.fsck_index import REINDEX, index_error, packs_note
+from comfyvn_vault.store.fsck_index import index_error, packs_note
 from comfyvn_vault.store.ids import new_hasher
 from comfyvn_vault.store.layout import Paths
 
@@ -110,4 +110,4 @@ def fsck_unopened(meta: Path, error: VaultError) -> FsckReport:
     return FsckReport(problems=[Problem("index", "damaged", error.message)], notes=notes)
 
 
-__all__ = ["REINDEX", "differences", "fsck_unopened", "fsck_vault", "rebuild_compared", "summaries"]
+__all__ = ["differences", "fsck_unopened", "fsck_vault", "rebuild_compared", "summaries"]

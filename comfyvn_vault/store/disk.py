@@ -35,6 +35,7 @@ from typing import Any, BinaryIO, Final, Literal
 import lmdb
 
 from comfyvn_vault.errors import (
+    REINDEX,
     ConcurrentWork,
     CorruptObject,
     IndexDamaged,
@@ -46,9 +47,9 @@ from comfyvn_vault.errors import (
 )
 from comfyvn_vault.store import compression
 from comfyvn_vault.store import journal as journal_mod
-from comfyvn_vault.store.fsck_index import REINDEX, damage_at, index_error
 from comfyvn_vault.store.base import CHUNK, AddResult, Kind, ObjectInfo, check_ref_name
 from comfyvn_vault.store.codec import StoredObject, encode
+from comfyvn_vault.store.fsck_index import damage_at, index_error
 from comfyvn_vault.store.fsutil import WriterLock, fsync_dir, os_error
 from comfyvn_vault.store.gc_pause import gc_paused
 from comfyvn_vault.store.ids import ObjectId, hash_bytes, hash_file, new_hasher
@@ -83,8 +84,8 @@ CommitHook = Callable[[Any], None]
 
 def _env_number(name: str, default: float, least: float, what: str) -> float:
     """A number from the environment, or a usage error naming the variable."""
-    raw = os.environ.get(name)
-    if raw is None:
+    raw = os.environ.get(name, "")
+    if not raw.strip():
         return default
     try:
         value = float(raw)

@@ -15,11 +15,11 @@ from typing import Any
 
 import msgspec
 
-from comfyvn_vault.errors import VaultError
+from comfyvn_vault.errors import IndexDamaged, VaultError
 from comfyvn_vault.store import codec, compression
 from comfyvn_vault.store.base import CHUNK
 from comfyvn_vault.store.disk import DiskObjectStore
-from comfyvn_vault.store.fsck_index import REINDEX, packs_note, store_damage
+from comfyvn_vault.store.fsck_index import packs_note, store_damage
 from comfyvn_vault.store.ids import ObjectId, hash_bytes, hash_file
 from comfyvn_vault.store.journal import journal_refs
 from comfyvn_vault.store.layout import FLAG_OBJECT, FLAG_ZSTD, LOC_PACK, PACK_MAGIC, RECORD, Entry, pack_number
@@ -50,7 +50,7 @@ def fsck(store: DiskObjectStore, progress: Progress | None = None) -> FsckReport
     report = FsckReport()
     damage = store_damage(store.paths, store.env, (store.objects_db, store.packs_db, store.refs_db), store.journal)
     if damage:  # reading objects through a damaged index would blame them: the packs are checked instead
-        report.problems += [Problem("index", "damaged", f"the index is damaged ({d}): {REINDEX}") for d in damage]
+        report.problems += [Problem("index", "damaged", IndexDamaged.of(d).message) for d in damage]
         report.notes.append(packs_note(store.paths))
         return report
     _check_packs(store, report)

@@ -19,6 +19,8 @@ becomes one line through :func:`index_error`.
 
 from __future__ import annotations
 
+import os
+import struct
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -27,8 +29,6 @@ import lmdb
 from comfyvn_vault.errors import ConcurrentWork, IndexDamaged, InputRejected, StorageFull, VaultError
 from comfyvn_vault.store.journal import replay
 from comfyvn_vault.store.layout import DB_OBJECTS, DB_PACKS, DB_REFS, ENTRY, Entry, Paths
-
-REINDEX: Final = "run 'comfyvn reindex' to rebuild it from the packs"
 
 #: LMDB errors that mean the files are not what LMDB wrote.
 _DAMAGE: Final = (
@@ -44,10 +44,6 @@ _DAMAGE: Final = (
 )
 
 
-def damaged(detail: str) -> IndexDamaged:
-    return IndexDamaged(f"the index is damaged ({detail}): {REINDEX}")
-
-
 def index_error(exc: lmdb.Error) -> VaultError:
     """The one-line error a user sees for an LMDB failure."""
     if isinstance(exc, lmdb.MapFullError):
@@ -57,7 +53,7 @@ def index_error(exc: lmdb.Error) -> VaultError:
     if isinstance(exc, lmdb.BadValsizeError):
         return InputRejected("a name or key is too long for the index (at most 511 bytes); nothing was changed")
     if isinstance(exc, _DAMAGE):
-        return damaged(str(exc))
+        return IndexDamaged.of(str(exc))
     return InputRejected(f"cannot use the vault index: {exc}")
 
 
@@ -114,6 +110,121 @@ def _walk_db(env: Any, db: Any, shape: tuple[int | None, int | None]) -> str | N
     return None
 
 
+# ------------------------------------------------------------------ pages
+
+#: LMDB's on-disk format (lmdb 0.9, 64-bit): page header, meta page fields, node header.
+_PAGE: Final = struct.Struct("<QHHHH")  # number, pad, flags, lower, upper (overflow: pages in lower/upper)
+_META: Final = struct.Struct("<IIQQ48s48sQQ")  # magic, version, address, map size, free db, main db, last page, txn
+_DB_ROOT: Final = struct.Struct("<40xQ")  # an MDB_db's root page
+_NODE: Final = struct.Struct("<HHHH")  # lo, hi, flags, key size
+_MAGIC: Final = 0xBEEFC0DE
+_BRANCH, _LEAF, _OVERFLOW = 0x01, 0x02, 0x04
+_BIGDATA, _SUBDATA = 0x01, 0x02
+_NO_PAGE: Final = (1 << 64) - 1
+_MAX_DEPTH: Final = 32
+
+
+class _Pages:
+    """Every page of one snapshot's trees and free list, each claimed once: LMDB's free list is read
+    only when a writer allocates, so damage there would hand live pages out again unless found here."""
+
+    def __init__(self, fd: int, psize: int, last: int) -> None:
+        self.fd, self.psize, self.last = fd, psize, last
+        self.claimed = bytearray(last + 1)
+
+    def page(self, number: int) -> bytes:
+        if not 2 <= number <= self.last:
+            raise ValueError(f"page {number} is past the last page {self.last}")
+        data = os.pread(self.fd, self.psize, number * self.psize)
+        if len(data) < self.psize:
+            raise ValueError(f"page {number} is past the end of the file")
+        return data
+
+    def claim(self, number: int, count: int = 1) -> None:
+        for n in range(number, number + count):
+            if not 2 <= n <= self.last:
+                raise ValueError(f"page {n} is past the last page {self.last}")
+            if self.claimed[n]:
+                raise ValueError(f"page {n} is used twice")
+            self.claimed[n] = 1
+
+    def tree(self, root: int, leaf_value: Callable[[bytes, int], None] | None = None) -> None:
+        """Claim a B-tree's pages; ``leaf_value(value, flags)`` sees each leaf value."""
+        if root == _NO_PAGE:
+            return
+        stack = [(root, 0)]
+        while stack:
+            number, depth = stack.pop()
+            if depth > _MAX_DEPTH:
+                raise ValueError("a tree deeper than LMDB makes")
+            self.claim(number)
+            data = self.page(number)
+            pgno, _, flags, lower, upper = _PAGE.unpack_from(data)
+            if pgno != number or not flags & (_BRANCH | _LEAF) or not 16 <= lower <= upper <= self.psize:
+                raise ValueError(f"page {number} has a damaged header")
+            for (at,) in struct.iter_unpack("<H", data[16:lower]):
+                if not upper <= at <= self.psize - _NODE.size:
+                    raise ValueError(f"page {number} points outside its nodes")
+                lo, hi, nflags, ksize = _NODE.unpack_from(data, at)
+                if flags & _BRANCH:
+                    stack.append((lo | hi << 16 | nflags << 32, depth + 1))
+                    continue
+                start = at + _NODE.size + ksize
+                size = 8 if nflags & _BIGDATA else lo | hi << 16
+                if start + size > self.psize:
+                    raise ValueError(f"page {number} has a node past its end")
+                value = data[start : start + size]
+                if nflags & _BIGDATA:
+                    value = self.overflow(int.from_bytes(value, "little"), lo | hi << 16)
+                if leaf_value is not None:
+                    leaf_value(value, nflags)
+
+    def overflow(self, number: int, size: int) -> bytes:
+        data = self.page(number)
+        pgno, _, flags, lower, upper = _PAGE.unpack_from(data)
+        count = lower | upper << 16
+        if pgno != number or not flags & _OVERFLOW or count * self.psize < 16 + size:
+            raise ValueError(f"overflow page {number} has a damaged header")
+        self.claim(number, count)
+        return (data + os.pread(self.fd, (count - 1) * self.psize, (number + 1) * self.psize))[16 : 16 + size]
+
+    def free_list(self, value: bytes, _flags: int) -> None:
+        count = int.from_bytes(value[:8], "little")
+        if len(value) != 8 * (count + 1):
+            raise ValueError("a free-list record of the wrong size")
+        for (number,) in struct.iter_unpack("<Q", value[8:]):
+            self.claim(number)
+
+    def named(self, value: bytes, flags: int) -> None:
+        if flags & _SUBDATA:
+            if len(value) != 48:
+                raise ValueError("a database record of the wrong size")
+            self.tree(_DB_ROOT.unpack(value)[0])
+
+
+def pages_damage(env: Any) -> str | None:
+    """What is wrong with the pages of the index's current snapshot (None: every page sound, used once)."""
+    path = os.path.join(env.path(), "data.mdb")
+    psize = env.stat()["psize"]
+    with env.begin() as txn, open(path, "rb") as f:
+        fd = f.fileno()
+        metas = [_META.unpack_from(os.pread(fd, _META.size, n * psize + 16)) for n in (0, 1)]
+        (magic0, *_, txn0), (magic1, *_, txn1) = metas
+        # Transaction n writes meta page n % 2, so the two are one transaction apart.
+        if (magic0, magic1) != (_MAGIC, _MAGIC) or abs(txn0 - txn1) > 1 or txn0 % 2 or (txn1 and not txn1 % 2):
+            return f"its meta pages disagree (transactions {txn0} and {txn1})"
+        meta = next((m for m in metas if m[7] == txn.id()), None)
+        if meta is None:
+            return None  # a writer moved on since this snapshot: nothing to compare it with
+        pages = _Pages(fd, psize, meta[6])
+        try:
+            pages.tree(_DB_ROOT.unpack(meta[5])[0], pages.named)
+            pages.tree(_DB_ROOT.unpack(meta[4])[0], pages.free_list)
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
 # ------------------------------------------------------------------ content
 
 
@@ -152,6 +263,9 @@ def _count_differences(have: dict[bytes, Any], want: dict[bytes, Any]) -> int:
 def store_damage(paths: Paths, env: Any, dbs: tuple[Any, Any, Any], journal: bool) -> list[str]:
     """Everything wrong with a store's index: its structure, then (journaled stores) its content."""
     found = walk(env)
+    if not found:
+        page = pages_damage(env)
+        found = [page] if page else []
     if not found and journal:
         try:
             found = journal_damage(paths, env, dbs)
