@@ -1,7 +1,7 @@
 """Checking the projections against a rebuild from history (``fsck``, ``reindex --verify``).
 
-The rebuild happens inside a write transaction that is then rolled back, so
-checking changes nothing. Each projection database is summarised before and
+The rebuild happens inside an LMDB write transaction that is then rolled
+back, so checking changes nothing and takes no writer lock. Each projection database is summarised before and
 after by its number of keys and a BLAKE3 digest over every key and value (the
 word log folded in), so memory stays flat and the result names the databases
 that differ.
@@ -81,9 +81,11 @@ def rebuild_compared(vault: Vault, progress: Callable[[int], None] | None = None
             result["differ"] = differences(before, summaries(vault.projections, txn))
         raise _RollBack
 
+    # An LMDB write transaction, not the vault's writer lock: it is rolled back, so
+    # fsck never waits for a writer (LMDB serialises its commit with ours).
     try:
-        with vault.store.transaction() as w:
-            w.on_commit(rebuild_in)
+        with vault.store.env.begin(write=True) as txn:
+            rebuild_in(txn)
     except _RollBack:
         pass
     return result["events"], result["differ"]

@@ -312,6 +312,8 @@ class DiskObjectStore:
             data = os.pread(self._pack_fd(e.pack), e.stored, e.offset)
         except FileNotFoundError:
             raise CorruptObject(f"object {oid.hex()}: its pack {e.pack} is missing") from None
+        except OverflowError:
+            raise IndexDamaged.of(f"the entry of object {oid.hex()} points past any pack") from None
         if len(data) != e.stored:
             raise CorruptObject(f"object {oid.hex()}: pack {e.pack} is truncated")
         return data

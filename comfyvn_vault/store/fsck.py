@@ -48,9 +48,11 @@ Progress = Callable[[int], None]
 def fsck(store: DiskObjectStore, progress: Progress | None = None) -> FsckReport:
     """Walk the whole store; ``progress(n_bytes)`` is called as bytes are verified."""
     report = FsckReport()
-    damage = store_damage(store.paths, store.env, (store.objects_db, store.packs_db, store.refs_db), store.journal)
-    if damage:  # reading objects through a damaged index would blame them: the packs are checked instead
-        report.problems += [Problem("index", "damaged", IndexDamaged.of(d).message) for d in damage]
+    structural, content = store_damage(
+        store.paths, store.env, (store.objects_db, store.packs_db, store.refs_db), store.journal, refs_too=False
+    )
+    report.problems += [Problem("index", "damaged", IndexDamaged.of(d).message) for d in structural + content]
+    if structural:  # the rest reads through the index: what a rebuild would use is checked instead
         report.notes.append(packs_note(store.paths))
         return report
     _check_packs(store, report)

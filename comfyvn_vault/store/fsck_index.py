@@ -28,7 +28,7 @@ import lmdb
 
 from comfyvn_vault.errors import ConcurrentWork, IndexDamaged, InputRejected, StorageFull, VaultError
 from comfyvn_vault.store.journal import replay
-from comfyvn_vault.store.layout import DB_OBJECTS, DB_PACKS, DB_REFS, ENTRY, Entry, Paths
+from comfyvn_vault.store.layout import DB_OBJECTS, DB_PACKS, DB_REFS, ENTRY, LOC_LOOSE, LOC_PACK, RECORD, Entry, Paths
 
 #: LMDB errors that mean the files are not what LMDB wrote.
 _DAMAGE: Final = (
@@ -100,6 +100,8 @@ def _walk_db(env: Any, db: Any, shape: tuple[int | None, int | None]) -> str | N
                 return "keys out of order"
             if (key_len is not None and len(k) != key_len) or (value_len is not None and len(v) != value_len):
                 return f"an entry of the wrong size ({len(k)}-byte key, {len(v)}-byte value)"
+            if value_len == ENTRY.size and not _plausible(Entry.unpack(v)):
+                return "an object entry pointing nowhere"
             # A damaged branch page leaves every leaf readable but sends lookups astray.
             if get(k) != v:
                 return "a key its own lookup does not find"
@@ -108,6 +110,10 @@ def _walk_db(env: Any, db: Any, shape: tuple[int | None, int | None]) -> str | N
         if n != expected:
             return f"{n} keys where it records {expected}"
     return None
+
+
+def _plausible(e: Entry) -> bool:
+    return e.location in (LOC_PACK, LOC_LOOSE) and max(e.offset, e.stored, e.size) < 1 << 48
 
 
 # ------------------------------------------------------------------ pages
@@ -228,7 +234,7 @@ def pages_damage(env: Any) -> str | None:
 # ------------------------------------------------------------------ content
 
 
-def journal_damage(paths: Paths, env: Any, dbs: tuple[Any, Any, Any]) -> list[str]:
+def journal_damage(paths: Paths, env: Any, dbs: tuple[Any, Any, Any], refs_too: bool = True) -> list[str]:
     """How the store's databases differ from the packs (every journaled store's index is their cache).
 
     Object records are read up to the committed lengths the index records, so
@@ -240,38 +246,65 @@ def journal_damage(paths: Paths, env: Any, dbs: tuple[Any, Any, Any]) -> list[st
         committed = {int.from_bytes(k, "big"): int.from_bytes(v, "big") for k, v in txn.cursor(db=packs_db)}
         entries = {bytes(k): Entry.unpack(v) for k, v in txn.cursor(db=objects_db)}
         refs = {bytes(k): bytes(v) for k, v in txn.cursor(db=refs_db)}
+    # A pack shorter than its committed length is the pack's damage, which fsck reports itself.
+    short = {n for n, length in committed.items() if _size(paths.pack(n)) < length}
+    if short:
+        committed = {n: length for n, length in committed.items() if n not in short}
+        entries = {k: e for k, e in entries.items() if e.location != LOC_PACK or e.pack not in short}
     found = replay(paths, verify=False, upto=committed)
+    # A pack whose records stop where the index has an object is the pack's damage (a record header):
+    # fsck reports that object. Anywhere else, it is the index's committed length that is wrong.
+    starts = {(e.pack, e.offset - RECORD.size) for e in entries.values() if e.location == LOC_PACK}
+    torn = {n for n, end in found.ends.items() if end < committed[n] and (n, end) in starts}
+    if torn:
+        committed = {n: length for n, length in committed.items() if n not in torn}
+        entries = {k: e for k, e in entries.items() if e.location != LOC_PACK or e.pack not in torn}
+        found = replay(paths, verify=False, upto=committed)
     out = []
     journaled = {bytes(oid): e for oid, e in found.entries.items()}
     differ = _count_differences(entries, journaled)
     if differ:
         out.append(f"{differ} object entries differ from the packs")
-    short = sorted(n for n, length in committed.items() if found.packs.get(n, 0) != length)
-    if short:
-        out.append(f"committed lengths of pack(s) {', '.join(map(str, short))} do not end a transaction")
+    unended = sorted(n for n, length in committed.items() if found.packs.get(n, 0) != length)
+    if unended:
+        out.append(f"committed lengths of pack(s) {', '.join(map(str, unended))} do not end a transaction")
     wanted = {name.encode(): bytes(oid) for name, oid in found.refs.items()}
-    bad_refs = _count_differences(refs, wanted)
+    bad_refs = 0 if torn or short or not refs_too else _count_differences(refs, wanted)
     if bad_refs:
         out.append(f"{bad_refs} ref(s) differ from the packs' commit records")
     return out
+
+
+def _size(path: os.PathLike[str]) -> int:
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return -1
 
 
 def _count_differences(have: dict[bytes, Any], want: dict[bytes, Any]) -> int:
     return sum(1 for key in have.keys() | want.keys() if have.get(key) != want.get(key))
 
 
-def store_damage(paths: Paths, env: Any, dbs: tuple[Any, Any, Any], journal: bool) -> list[str]:
-    """Everything wrong with a store's index: its structure, then (journaled stores) its content."""
-    found = walk(env)
-    if not found:
+def store_damage(
+    paths: Paths, env: Any, dbs: tuple[Any, Any, Any], journal: bool, refs_too: bool = True
+) -> tuple[list[str], list[str]]:
+    """What is wrong with a store's index: (its structure, its content against the packs).
+
+    Content is compared only when the structure is sound (and the store journaled);
+    refs only with ``refs_too`` (fsck checks each ref against the journal itself).
+    """
+    structural = walk(env)
+    if not structural:
         page = pages_damage(env)
-        found = [page] if page else []
-    if not found and journal:
+        structural = [page] if page else []
+    content: list[str] = []
+    if not structural and journal:
         try:
-            found = journal_damage(paths, env, dbs)
+            content = journal_damage(paths, env, dbs, refs_too)
         except lmdb.Error as exc:
-            found = [str(exc)]
-    return found
+            structural = [str(exc)]
+    return structural, content
 
 
 def damage_at(paths: Paths, open_env: Callable[[Paths], Any], journal: bool) -> list[str]:
@@ -282,7 +315,8 @@ def damage_at(paths: Paths, open_env: Callable[[Paths], Any], journal: bool) -> 
         return [exc.message]
     try:
         dbs = (env.open_db(DB_OBJECTS), env.open_db(DB_PACKS), env.open_db(DB_REFS))
-        return store_damage(paths, env, dbs, journal)
+        structural, content = store_damage(paths, env, dbs, journal)
+        return structural + content
     except lmdb.Error as exc:
         return [str(exc)]
     finally:

@@ -158,6 +158,7 @@ class Replay:
         self.packs: dict[int, int] = {}
         self.refs: dict[str, ObjectId] = {}
         self.truncated: list[tuple[int, int, int]] = []  # pack, committed length, file length
+        self.ends: dict[int, int] = {}  # pack → where its readable records end
 
 
 def _records(f: Any, size: int, read_objects: bool) -> Iterator[tuple[int, int, int, int, bytes, bytes]]:
@@ -205,7 +206,9 @@ def replay(paths: Paths, verify: bool = True, upto: dict[int, int] | None = None
             size = os.fstat(f.fileno()).st_size
             if upto is not None:
                 size = min(size, upto[number])
+            out.ends[number] = 0
             for offset, flags, raw, stored, oid, data in _records(f, size, verify):
+                out.ends[number] = offset + RECORD.size + stored
                 if flags & FLAG_COMMIT:
                     rec = decode_commit(data)
                     if rec is None:
@@ -273,6 +276,19 @@ def journal_refs(paths: Paths, committed: dict[int, int]) -> dict[str, ObjectId]
     return refs
 
 
+def _keep_cut(f: Any, path: Path, committed: int) -> None:
+    """Copy what a rebuild cuts off a pack to ``<pack>.cut`` unless it is zeros written ahead.
+
+    A torn transaction is all a power cut leaves there; damage in the middle of a
+    pack would cut whole transactions after it, which the copy keeps for recovery.
+    """
+    f.seek(committed)
+    tail = f.read()
+    f.seek(0)
+    if tail.count(0) != len(tail):
+        write_durably(path.with_name(path.name + ".cut"), tail)
+
+
 def rebuild(paths: Paths, open_env: Any, db_names: tuple[bytes, bytes, bytes]) -> Replay:
     """Replace the index with one rebuilt from the packs; the caller holds the writer lock.
 
@@ -303,6 +319,7 @@ def rebuild(paths: Paths, open_env: Any, db_names: tuple[bytes, bytes, bytes]) -
         env.close()
     for number, committed, _ in found.truncated:
         with open(paths.pack(number), "r+b") as f:
+            _keep_cut(f, paths.pack(number), committed)
             f.truncate(committed)
             os.fsync(f.fileno())
     shutil.rmtree(aside, ignore_errors=True)

@@ -53,10 +53,11 @@ def assert_one_line_error(result: tuple[int, str, str], code: int = 3) -> None:
     assert result[2].count("\n") == 1 and "Traceback" not in result[2], result
 
 
-def assert_problems_name(stdout: str, *prefixes: str) -> None:
+def assert_problems_name(stdout: str, *prefixes: str, first_only: bool = False) -> None:
+    """Every problem line fsck printed (or the first: objects read through a damaged index follow) has a prefix."""
     lines = stdout.splitlines()
     assert lines, "fsck exited 1 without naming a problem"
-    assert all(line.startswith(prefixes) for line in lines), lines
+    assert all(line.startswith(prefixes) for line in lines[: 1 if first_only else None]), lines
 
 
 # ------------------------------------------------------------------ bytes flipped in data.mdb
@@ -99,7 +100,7 @@ def test_flipped_bytes_in_index_pages_are_found_and_repaired(built: tuple[Path, 
         else:
             found += 1
             harmful += bool(changed)
-            assert_problems_name(stdout, "damaged: index: ", "projection: ")
+            assert_problems_name(stdout, "damaged: index: ", "projection: ", "bad-ref: ", first_only=True)
         assert r["reindex"][0] == 0, (where, r["reindex"])
         assert r["repaired"] == {k: list(v) for k, v in baseline.items()}, where
         assert r["fsck_after"][0] == 0, (where, r["fsck_after"])
@@ -169,8 +170,11 @@ def test_store_entries_that_differ_from_the_packs_are_found_and_repaired(
     _edit_index(root, edit)
     code, stdout, _ = run(root, "fsck")
     assert code == 1
-    assert_problems_name(stdout, "damaged: index: ")
-    assert REINDEX in stdout
+    if edit in (_head_moved, _op_log_lost):  # each ref fsck compares with the packs' commit records
+        assert_problems_name(stdout, "bad-ref: ")
+    else:
+        assert_problems_name(stdout, "damaged: index: ", first_only=True)
+        assert REINDEX in stdout
     for verb, said in observe(root, asset).items():
         assert said[0] in (0, 3), (verb, said)
     assert run(root, "reindex")[0] == 0
