@@ -188,7 +188,7 @@ class DiskObjectStore:
         # (tree writers, commit hooks) must see before the index commits.
         self._pending: DiskWriter | None = None
 
-    def _rebuild_index(self, repair: bool) -> None:
+    def _rebuild_index(self, repair: bool | Literal["always"]) -> None:
         """Rebuild the index from the packs when it may have lost unsynced writes (another boot)
         or, with ``repair``, when it is missing or damaged (:mod:`.fsck_index`)."""
         lock = WriterLock(self.paths.lock, self.lock_timeout)
