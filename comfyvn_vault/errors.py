@@ -49,6 +49,19 @@ class CorruptObject(InputRejected):
     """Stored bytes do not hash to the id they are stored under."""
 
 
+#: How every :class:`IndexDamaged` message ends.
+REINDEX = "run 'comfyvn reindex' to rebuild it from the packs"
+
+
+class IndexDamaged(InputRejected):
+    """The LMDB index is missing or damaged; ``comfyvn reindex`` rebuilds it from the packs."""
+
+    @classmethod
+    def of(cls, detail: str) -> IndexDamaged:
+        """The error for damage described by ``detail``."""
+        return cls(f"the index is damaged ({detail}): {REINDEX}")
+
+
 class StorageFull(InputRejected):
     """The disk or quota ran out; the partial write was rolled back."""
 

@@ -291,8 +291,10 @@ def search(vault: Vault, text: str, limit: int = 200) -> dict[str, Any]:
     shown = content_filter(vault)  # sfw hides nodes flagged NSFW or using NSFW assets
     hits = []
     for sid, nid in vault.projections.search(text)[:limit]:
-        scene = vault.history.entity_doc(vault.projections.entity_id(entity_path(SCENES, sid)))  # type: ignore[arg-type]
-        assert isinstance(scene, Scene)
+        doc_id = vault.projections.entity_id(entity_path(SCENES, sid))
+        scene = vault.history.entity_doc(doc_id) if doc_id is not None else None
+        if not isinstance(scene, Scene):
+            continue  # removed since the search read the word index (or a damaged index: fsck says)
         node = next((n for n in scene.nodes if n.id == nid), None)
         if node is not None and not shown.hides_node(node):
             hits.append({"scene": sid, "node": nid, "speaker": node.speaker, "content": node.content})

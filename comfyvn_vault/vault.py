@@ -10,10 +10,12 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import lmdb
 
 from comfyvn_vault import hooks
-from comfyvn_vault.errors import InputRejected, NotAVault
+from comfyvn_vault.errors import IndexDamaged, InputRejected, NotAVault
 from comfyvn_vault.history.objects import View
 from comfyvn_vault.history.repo import CommitRecord, History, check_branch_name
 from comfyvn_vault.projections.index import PROJECTIONS_VERSION, Projections
@@ -21,8 +23,9 @@ from comfyvn_vault.projections.maintain import attach, rebuild
 from comfyvn_vault.store import codec
 from comfyvn_vault.store.base import Kind, ObjectInfo
 from comfyvn_vault.store.disk import DiskObjectStore
+from comfyvn_vault.store.fsck_index import index_error
 from comfyvn_vault.store.fsutil import os_error, write_durably
-from comfyvn_vault.store.ids import ObjectId, new_hasher
+from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.store.layout import FORMAT_VERSION, READABLE_FORMATS, Paths
 from comfyvn_vault.worktree.checkout import Change, WorkingCopy
 from comfyvn_vault.worktree.format import file_of
@@ -59,6 +62,8 @@ class Vault:
     def __init__(self, root: Path, store: DiskObjectStore) -> None:
         self.root = root
         self.store = store
+        #: What :meth:`reindex` gave when opening rebuilt the projections (the index was rebuilt).
+        self.rebuilt: dict[str, Any] | None = None
         self.history = History(store)
         self.projections = Projections(store.env)
         self.worktree = WorkingCopy(root, store.env, self.history)
@@ -91,7 +96,12 @@ class Vault:
         return vault, True
 
     @classmethod
-    def open(cls, start: Path | str | None = None) -> Vault:
+    def open(cls, start: Path | str | None = None, *, repair: bool | Literal["always"] = False) -> Vault:
+        """Open the vault at or above ``start``.
+
+        A missing or damaged index raises :class:`IndexDamaged`; with ``repair``
+        (``comfyvn reindex``) it is rebuilt from the packs instead.
+        """
         root = find_vault(Path(start) if start is not None else Path.cwd())
         meta = root / STORE_DIR
         version = (meta / "format").read_text().strip()
@@ -99,15 +109,22 @@ class Vault:
         if number not in READABLE_FORMATS:
             readable = ", ".join(map(str, READABLE_FORMATS))
             raise InputRejected(f"vault format {version!r} is not supported (this comfyvn reads {readable})")
-        vault = cls(root, DiskObjectStore(meta, journal=number >= 2))
-        if vault.store.projections_stale():
-            # The index was rebuilt from the packs after a crash of the machine: the
-            # projections come back from history (store/journal.py).
-            vault.reindex()
-            vault.store.projections_rebuilt()
-        elif vault.projections.version() != PROJECTIONS_VERSION:
-            # Built by a comfyvn with another projection layout: rebuilt from history, once.
-            vault.reindex(only_if_outdated=True)
+        store = DiskObjectStore(meta, journal=number >= 2, repair=repair)
+        try:
+            vault = cls(root, store)
+            if store.projections_stale():
+                # The index was rebuilt from the packs (after a crash of the machine, or
+                # by ``reindex``): the projections come back from history (store/journal.py).
+                vault.rebuilt = vault.reindex()
+                store.projections_rebuilt()
+            elif vault.projections.version() != PROJECTIONS_VERSION:
+                # Built by a comfyvn with another projection layout: rebuilt from history, once.
+                vault.reindex(only_if_outdated=True)
+        except BaseException as exc:
+            store.close()
+            if isinstance(exc, lmdb.Error):
+                raise index_error(exc) from None
+            raise
         return vault
 
     def close(self) -> None:
@@ -369,40 +386,47 @@ class Vault:
 
         With ``verify`` the rebuild happens inside a transaction that is then
         rolled back, and the result says whether it matched what was there byte
-        for byte (compared by a BLAKE3 digest over every key and value).
+        for byte (``differ`` names the projections that did not;
+        :mod:`comfyvn_vault.projections.verify`).
         """
+        if verify:
+            from comfyvn_vault.projections.verify import rebuild_compared
+
+            events, differ = rebuild_compared(self, progress)
+            return {"events": events, "identical": not differ, "differ": [name for name, _ in differ]}
         result: dict[str, Any] = {}
 
         def rebuild_in(txn: Any) -> None:
             if only_if_outdated and self.projections.version(txn) == PROJECTIONS_VERSION:
                 return  # another process upgraded them while we waited for the lock
-            before = self._projection_digest(txn) if verify else None
             result["events"] = rebuild(txn, self.history, self.projections, progress)
-            if verify:
-                result["identical"] = before == self._projection_digest(txn)
-                raise _RollBack
 
-        try:
-            with self.store.transaction() as w:
-                w.on_commit(rebuild_in)
-        except _RollBack:
-            pass
+        with self.store.transaction() as w:
+            w.on_commit(rebuild_in)
         return result
 
-    def _projection_digest(self, txn: Any) -> bytes:
-        h = new_hasher()
-        n = 0
-        for db, key, value in self.projections.dump(txn):
-            h.update(len(db).to_bytes(2, "big") + db + len(key).to_bytes(4, "big") + key)
-            h.update(len(value).to_bytes(4, "big") + value)
-            n += 1
-        h.update(n.to_bytes(8, "big"))
-        return h.digest()
+    @classmethod
+    def repair(cls, start: Path | str | None = None, progress: Progress | None = None) -> dict[str, Any]:
+        """``comfyvn reindex``: rebuild a missing or damaged index from the packs, and the projections.
+
+        Damage no read reaches (LMDB's free list: only a write meets it) shows
+        when the projections are written; the index is then rebuilt regardless.
+        """
+        try:
+            with cls.open(start, repair=True) as vault:
+                if vault.rebuilt is not None:
+                    return {**vault.rebuilt, "index_rebuilt": True}
+                return {**vault.reindex(progress=progress), "index_rebuilt": False}
+        except IndexDamaged:
+            pass
+        with cls.open(start, repair="always") as vault:
+            return {**(vault.rebuilt or vault.reindex(progress=progress)), "index_rebuilt": True}
 
     def fsck(self, progress: Progress | None = None) -> FsckReport:
-        from comfyvn_vault.store.fsck import fsck
+        """The store's objects, packs and index, then the projections (:mod:`comfyvn_vault.projections.verify`)."""
+        from comfyvn_vault.projections.verify import fsck_vault
 
-        return fsck(self.store, progress)
+        return fsck_vault(self, progress)
 
     def gc(self) -> GcReport:
         from comfyvn_vault.store.gc import gc
@@ -411,10 +435,6 @@ class Vault:
 
     def total_bytes(self) -> int:
         return sum(e.size for _, e in self.store.entries())
-
-
-class _RollBack(Exception):
-    """Raised inside a transaction to discard it (``reindex --verify``)."""
 
 
 def _event_summary(change: Change) -> list[str]:

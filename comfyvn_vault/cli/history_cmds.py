@@ -72,8 +72,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     q.add_argument("-n", type=int, default=None, dest="limit")
     q.set_defaults(run=cmd_op_log)
 
-    p = sub.add_parser("reindex", parents=[common], help="rebuild the query indexes from history")
-    p.add_argument("--verify", action="store_true", help="exit 1 unless the rebuild matches byte for byte")
+    p = sub.add_parser(
+        "reindex",
+        parents=[common],
+        help="rebuild the index (from the packs, when missing or damaged) and the query indexes (from history)",
+    )
+    p.add_argument(
+        "--verify", action="store_true", help="change nothing; exit 1 unless the query indexes match a rebuild"
+    )
     p.set_defaults(run=cmd_reindex)
 
 
@@ -354,12 +360,20 @@ def cmd_op_log(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
-    with ctx.vault() as vault:
-        result = vault.reindex(verify=args.verify)
+    from comfyvn_vault.vault import Vault
+
+    if args.verify:
+        with ctx.vault() as vault:
+            result = vault.reindex(verify=True)
+    else:
+        result = Vault.repair(ctx.cwd)
     if args.json:
         emit_json({"schema": "comfyvn.reindex/1", **result})
     elif args.verify:
-        say("projections match history" if result["identical"] else "projections differ from a rebuild")
+        differ = ", ".join(result["differ"])
+        say("projections match history" if result["identical"] else f"projections differ from a rebuild: {differ}")
     else:
+        if result["index_rebuilt"]:
+            say("rebuilt the index from the packs (it was missing or damaged)")
         say(f"rebuilt projections from history ({result['events']} events)")
     return 1 if args.verify and not result["identical"] else 0

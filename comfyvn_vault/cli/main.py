@@ -112,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:
+        lmdb = sys.modules.get("lmdb")  # not imported: the error cannot be the index's
+        if lmdb is not None and isinstance(exc, lmdb.Error) and not os.environ.get("COMFYVN_DEBUG"):
+            from comfyvn_vault.store.fsck_index import index_error
+
+            error = index_error(exc)
+            print(f"comfyvn: {error.message}", file=sys.stderr)
+            return error.exit_code
         if os.environ.get("COMFYVN_DEBUG"):
             raise
         print(

@@ -38,10 +38,18 @@ def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_fsck(args: argparse.Namespace, ctx: Context) -> int:
     from comfyvn_vault.cli.progress import byte_progress
+    from comfyvn_vault.errors import IndexDamaged
+    from comfyvn_vault.projections.verify import fsck_unopened
     from comfyvn_vault.store.fsck import report_json
+    from comfyvn_vault.vault import STORE_DIR, find_vault
 
-    with ctx.vault() as vault, byte_progress("fsck", vault.total_bytes() if sys.stderr.isatty() else 0) as tick:
-        report = vault.fsck(tick)
+    try:
+        vault = ctx.vault()
+    except IndexDamaged as exc:  # fsck still reports, and checks what a rebuild would use
+        report = fsck_unopened(find_vault(ctx.cwd) / STORE_DIR, exc)
+    else:
+        with vault, byte_progress("fsck", vault.total_bytes() if sys.stderr.isatty() else 0) as tick:
+            report = vault.fsck(tick)
     if args.json:
         emit_json(report_json(report))
     else:

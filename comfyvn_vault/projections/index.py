@@ -226,6 +226,13 @@ class Projections:
         raw = txn.get(b"meta", db=self.dbs[DB_WORDLOG_META])
         return _META.unpack(raw) if raw is not None else (0, 0, 0)
 
+    def _meta_or_reset(self, txn: Any) -> tuple[int, int, int]:
+        """:meth:`_meta`, or a fresh start when its value is damaged (a rebuild empties the log anyway)."""
+        try:
+            return self._meta(txn)
+        except struct.error:
+            return 0, 0, 0
+
     def _word_changes(self, txn: Any, gone: list[bytes], added: list[bytes], log: bool) -> None:
         """Apply word-index changes: appended to the log when ``log`` and it has room, else directly.
 
@@ -308,7 +315,7 @@ class Projections:
     def clear(self, txn: Any, names: Iterable[bytes] = ALL_DBS) -> None:
         names = tuple(names)
         if DB_WORD in names:
-            seq, _, folds = self._meta(txn)
+            seq, _, folds = self._meta_or_reset(txn)
             txn.drop(self.dbs[DB_WORDLOG], delete=False)
             txn.put(b"meta", _META.pack(seq, 0, folds + 1), db=self.dbs[DB_WORDLOG_META])
         for name in names:
@@ -380,8 +387,9 @@ class Projections:
             prefix = word.encode() + (b"" if word == last else SEP)
             hits: set[tuple[str, str]] = set()
             for k in self._scan_words(prefix):
-                _, sid, nid = k.split(SEP)
-                hits.add((sid.decode(), nid.decode()))
+                parts = k.split(SEP)
+                if len(parts) == 3:  # any other key is damage, which fsck reports
+                    hits.add((parts[1].decode(errors="replace"), parts[2].decode(errors="replace")))
             result = hits if result is None else result & hits
             if not result:
                 return []

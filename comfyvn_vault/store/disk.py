@@ -23,21 +23,33 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import stat
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, Literal
 
 import lmdb
 
-from comfyvn_vault.errors import CorruptObject, InputRejected, LockHeld, ObjectNotFound, RefMoved
+from comfyvn_vault.errors import (
+    REINDEX,
+    ConcurrentWork,
+    CorruptObject,
+    IndexDamaged,
+    InputRejected,
+    LockHeld,
+    ObjectNotFound,
+    RefMoved,
+    UsageError,
+)
 from comfyvn_vault.store import compression
 from comfyvn_vault.store import journal as journal_mod
 from comfyvn_vault.store.base import CHUNK, AddResult, Kind, ObjectInfo, check_ref_name
 from comfyvn_vault.store.codec import StoredObject, encode
+from comfyvn_vault.store.fsck_index import damage_at, index_error
 from comfyvn_vault.store.fsutil import WriterLock, fsync_dir, os_error
 from comfyvn_vault.store.gc_pause import gc_paused
 from comfyvn_vault.store.ids import ObjectId, hash_bytes, hash_file, new_hasher
@@ -66,17 +78,40 @@ LOOSE_THRESHOLD: Final = 1 << 20
 #: Zeros written ahead at the end of the pack being appended to (see :func:`prealloc_size`).
 PREALLOC_MIN: Final = 256 << 10
 PREALLOC_MAX: Final = 8 << 20
-MAP_SIZE: Final = int(os.environ.get("COMFYVN_MAP_SIZE", str(1 << 36)))
-DEFAULT_LOCK_TIMEOUT: Final = float(os.environ.get("COMFYVN_LOCK_TIMEOUT", "30"))
 
 CommitHook = Callable[[Any], None]
 
 
+def _env_number(name: str, default: float, least: float, what: str) -> float:
+    """A number from the environment, or a usage error naming the variable."""
+    raw = os.environ.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < least:
+        raise UsageError(f"{name} must be {what}, not {raw!r}")
+    return value
+
+
+def lock_timeout_from_env() -> float:
+    """How long a writer waits for the lock: ``COMFYVN_LOCK_TIMEOUT`` seconds (default 30)."""
+    return _env_number("COMFYVN_LOCK_TIMEOUT", 30, 0, "a number of seconds (0 or more)")
+
+
+def map_size_from_env() -> int:
+    """The largest the index may grow: ``COMFYVN_MAP_SIZE`` bytes (default 64 GiB)."""
+    return int(_env_number("COMFYVN_MAP_SIZE", 1 << 36, 1 << 20, "a number of bytes (at least 1048576)"))
+
+
 def open_env(paths: Paths, readonly: bool = False, sync: bool = True) -> lmdb.Environment:
+    map_size = map_size_from_env()
     try:
         return lmdb.open(
             str(paths.index),
-            map_size=MAP_SIZE,
+            map_size=map_size,
             max_dbs=64,
             subdir=True,
             readahead=False,
@@ -85,7 +120,7 @@ def open_env(paths: Paths, readonly: bool = False, sync: bool = True) -> lmdb.En
             sync=sync,
         )
     except lmdb.Error as exc:
-        raise InputRejected(f"cannot open the vault index at {paths.index}: {exc}") from None
+        raise index_error(exc) from None
 
 
 class Staged:
@@ -108,29 +143,44 @@ class DiskObjectStore:
         root: Path,
         *,
         loose_threshold: int = LOOSE_THRESHOLD,
-        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        lock_timeout: float | None = None,
         journal: bool = True,
+        repair: bool | Literal["always"] = False,
     ) -> None:
+        """Open the store; with ``repair`` (``comfyvn reindex``) a missing or damaged index is rebuilt
+        from the packs first (``"always"``: rebuilt even when no damage shows)."""
         self.paths = Paths(root)
-        rebuildable = journal and ((root / "index.old").is_dir() or journal_mod.index_untrusted(self.paths))
-        if not self.paths.index.is_dir() and not rebuildable:
+        if not self.paths.objects.is_dir():
             raise InputRejected(f"not a vault store: {root}")
+        rebuildable = journal and ((root / "index.old").is_dir() or journal_mod.index_untrusted(self.paths))
+        if not self.paths.index.is_dir() and not rebuildable and not repair:
+            raise IndexDamaged(f"the vault index ({self.paths.index}) is missing: {REINDEX}")
+        if repair and not journal:
+            raise InputRejected("the index of a format 1 vault cannot be rebuilt from its packs")
         self.loose_threshold = loose_threshold
-        self.lock_timeout = lock_timeout
+        self.lock_timeout = lock_timeout_from_env() if lock_timeout is None else lock_timeout
         #: Packs end transactions with commit records and the index is synced lazily (store/journal.py).
         self.journal = journal
         self._wrote = False
-        if journal and (journal_mod.index_untrusted(self.paths) or not self.paths.index.is_dir()):
-            self._rebuild_index()
+        #: True when this open rebuilt the index from the packs (the projections must follow).
+        self.rebuilt = False
+        if repair or (journal and (journal_mod.index_untrusted(self.paths) or not self.paths.index.is_dir())):
+            self._rebuild_index(repair)
         self.env = open_env(self.paths, sync=not journal)
-        # Free reader slots left by processes that died (SIGKILL) while reading.
-        self.env.reader_check()
-        self.objects_db = self.env.open_db(DB_OBJECTS)
-        self.packs_db = self.env.open_db(DB_PACKS)
-        self.refs_db = self.env.open_db(DB_REFS)
+        try:
+            # Free reader slots left by processes that died (SIGKILL) while reading.
+            self.env.reader_check()
+            self.objects_db = self.env.open_db(DB_OBJECTS)
+            self.packs_db = self.env.open_db(DB_PACKS)
+            self.refs_db = self.env.open_db(DB_REFS)
+        except lmdb.Error as exc:
+            self.env.close()
+            raise index_error(exc) from None
+        #: Which index this process opened: ``comfyvn reindex`` may replace it (see :meth:`transaction`).
+        self._index_file = self._index_identity()
         self._pack_fds: dict[int, int] = {}
         #: The writer lock's file stays open between transactions (flock is taken per transaction).
-        self._lock = WriterLock(self.paths.lock, lock_timeout, keep_open=True)
+        self._lock = WriterLock(self.paths.lock, self.lock_timeout, keep_open=True)
         #: The pack this process last appended to: (number, fd, committed length), kept open
         #: between transactions while nobody else has appended to it.
         self._append: tuple[int, int, int] | None = None
@@ -138,17 +188,36 @@ class DiskObjectStore:
         # (tree writers, commit hooks) must see before the index commits.
         self._pending: DiskWriter | None = None
 
-    def _rebuild_index(self) -> None:
-        """The index may have lost unsynced writes (another boot): rebuild it from the packs."""
+    def _rebuild_index(self, repair: bool | Literal["always"]) -> None:
+        """Rebuild the index from the packs when it may have lost unsynced writes (another boot)
+        or, with ``repair``, when it is missing or damaged (:mod:`.fsck_index`)."""
         lock = WriterLock(self.paths.lock, self.lock_timeout)
         lock.acquire()
         try:
-            if journal_mod.index_untrusted(self.paths) or not self.paths.index.is_dir():
+            if (
+                journal_mod.index_untrusted(self.paths)
+                or not self.paths.index.is_dir()
+                or repair == "always"
+                or (repair and damage_at(self.paths, open_env, self.journal))
+            ):
                 journal_mod.rebuild(self.paths, open_env, (DB_OBJECTS, DB_PACKS, DB_REFS))
+                self.rebuilt = True
         except OSError as exc:
             raise os_error(exc, "rebuild the vault index from its packs") from None
         finally:
             lock.release()
+
+    def _index_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.paths.index / "data.mdb")
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def check_index_current(self) -> None:
+        """Refuse to write through an index another process replaced (``comfyvn reindex``); hold the lock."""
+        if self.journal and self._index_identity() != self._index_file:
+            raise ConcurrentWork("the vault index was rebuilt by another process (comfyvn reindex); run this again")
 
     def projections_stale(self) -> bool:
         """True after the index was rebuilt from the packs, until the projections are rebuilt too."""
@@ -243,6 +312,8 @@ class DiskObjectStore:
             data = os.pread(self._pack_fd(e.pack), e.stored, e.offset)
         except FileNotFoundError:
             raise CorruptObject(f"object {oid.hex()}: its pack {e.pack} is missing") from None
+        except OverflowError:
+            raise IndexDamaged.of(f"the entry of object {oid.hex()} points past any pack") from None
         if len(data) != e.stored:
             raise CorruptObject(f"object {oid.hex()}: pack {e.pack} is truncated")
         return data
@@ -349,6 +420,11 @@ class DiskObjectStore:
         """One atomic, durable write: objects, refs and commit hooks land together or not at all."""
         lock = self._lock
         lock.acquire()
+        try:
+            self.check_index_current()
+        except BaseException:
+            lock.release()
+            raise
         writer = DiskWriter(self)
         self._pending = writer
         try:
@@ -754,8 +830,9 @@ class DiskWriter:
         except lmdb.MapFullError:
             raise os_error(OSError(28, "index map full"), "update the index") from None
         except lmdb.Error as exc:
-            code = 28 if "No space left" in str(exc) else 5
-            raise os_error(OSError(code, str(exc)), "update the index") from None
+            if "No space left" in str(exc):
+                raise os_error(OSError(28, str(exc)), "update the index") from None
+            raise index_error(exc) from None
         if self._pack is not None and self._pack_fd is not None:
             self.store._append = (self._pack, self._pack_fd, self._pack_len)
         self._pack_fd = None

@@ -15,10 +15,11 @@ from typing import Any
 
 import msgspec
 
-from comfyvn_vault.errors import VaultError
+from comfyvn_vault.errors import IndexDamaged, VaultError
 from comfyvn_vault.store import codec, compression
 from comfyvn_vault.store.base import CHUNK
 from comfyvn_vault.store.disk import DiskObjectStore
+from comfyvn_vault.store.fsck_index import packs_note, store_damage
 from comfyvn_vault.store.ids import ObjectId, hash_bytes, hash_file
 from comfyvn_vault.store.journal import journal_refs
 from comfyvn_vault.store.layout import FLAG_OBJECT, FLAG_ZSTD, LOC_PACK, PACK_MAGIC, RECORD, Entry, pack_number
@@ -47,6 +48,13 @@ Progress = Callable[[int], None]
 def fsck(store: DiskObjectStore, progress: Progress | None = None) -> FsckReport:
     """Walk the whole store; ``progress(n_bytes)`` is called as bytes are verified."""
     report = FsckReport()
+    structural, content = store_damage(
+        store.paths, store.env, (store.objects_db, store.packs_db, store.refs_db), store.journal, refs_too=False
+    )
+    report.problems += [Problem("index", "damaged", IndexDamaged.of(d).message) for d in structural + content]
+    if structural:  # the rest reads through the index: what a rebuild would use is checked instead
+        report.notes.append(packs_note(store.paths))
+        return report
     _check_packs(store, report)
     entries = sorted(store.entries(), key=lambda item: (item[1].location, item[1].pack, item[1].offset))
     with store.env.begin(db=store.objects_db) as txn:

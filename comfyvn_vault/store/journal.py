@@ -158,34 +158,57 @@ class Replay:
         self.packs: dict[int, int] = {}
         self.refs: dict[str, ObjectId] = {}
         self.truncated: list[tuple[int, int, int]] = []  # pack, committed length, file length
+        self.ends: dict[int, int] = {}  # pack → where its readable records end
 
 
-def _records(f: Any, number: int) -> Iterator[tuple[int, int, int, int, bytes, bytes]]:
-    """(offset, flags, raw, stored, id, stored bytes) of each whole record of a pack file."""
+def _records(f: Any, size: int, read_objects: bool) -> Iterator[tuple[int, int, int, int, bytes, bytes]]:
+    """(offset, flags, raw, stored, id, stored bytes) of each whole record of a pack file of ``size`` bytes.
+
+    Without ``read_objects`` an object's bytes are stepped over (``b""``); commit records are always read.
+    """
     offset = 0
-    while True:
+    while offset + RECORD.size <= size:
         header = f.read(RECORD.size)
         if len(header) < RECORD.size:
             return
         magic, flags, raw, stored, oid = RECORD.unpack(header)
-        if magic != PACK_MAGIC or stored > (1 << 31):
+        end = offset + RECORD.size + stored
+        if magic != PACK_MAGIC or stored > (1 << 31) or end > size:
             return
-        data = f.read(stored)
-        if len(data) < stored:
-            return
+        if read_objects or flags & FLAG_COMMIT:
+            data = f.read(stored)
+            if len(data) < stored:
+                return
+        else:
+            f.seek(stored, os.SEEK_CUR)
+            data = b""
         yield offset, flags, raw, stored, oid, data
-        offset += RECORD.size + stored
+        offset = end
 
 
-def replay(paths: Paths) -> Replay:
-    """Read every pack in order and keep what whole, verified transactions wrote."""
+def replay(paths: Paths, verify: bool = True, upto: dict[int, int] | None = None) -> Replay:
+    """Read every pack in order and keep what whole, verified transactions wrote.
+
+    Without ``verify`` objects are not read, only their record headers. With
+    ``upto`` (pack number → committed length, as the index has them) only
+    those packs are read, each up to that length: what the index of an
+    undamaged store holds (fsck's index check, which verifies the bytes
+    through the index).
+    """
     out = Replay()
     numbered = sorted((n, p) for p in paths.packs.glob("*.pack") if (n := pack_number(p)) is not None)
     for number, path in numbered:
+        if upto is not None and number not in upto:
+            continue
         pending: dict[ObjectId, Entry] = {}
         committed = 0
         with open(path, "rb") as f:
-            for offset, flags, raw, stored, oid, data in _records(f, number):
+            size = os.fstat(f.fileno()).st_size
+            if upto is not None:
+                size = min(size, upto[number])
+            out.ends[number] = 0
+            for offset, flags, raw, stored, oid, data in _records(f, size, verify):
+                out.ends[number] = offset + RECORD.size + stored
                 if flags & FLAG_COMMIT:
                     rec = decode_commit(data)
                     if rec is None:
@@ -199,21 +222,25 @@ def replay(paths: Paths) -> Replay:
                             out.entries[loose_id] = Entry(LOC_LOOSE, lflags, 0, 0, lstored, lsize)
                     committed = offset + RECORD.size + stored
                     continue
-                body = data
-                if flags & FLAG_ZSTD:
-                    try:
-                        body = compression.decompress(data, raw)
-                    except compression.DecompressError:
-                        break
-                if len(body) != raw or hash_bytes(body) != oid:
+                if verify and not _whole(flags, raw, oid, data):
                     break  # torn by a power cut: this transaction never finished
                 pending[ObjectId(oid)] = Entry(LOC_PACK, flags, number, offset + RECORD.size, stored, raw)
-        size = path.stat().st_size
         if committed:
             out.packs[number] = committed
         if committed != size:
             out.truncated.append((number, committed, size))
     return out
+
+
+def _whole(flags: int, raw: int, oid: bytes, data: bytes) -> bool:
+    """True when an object record's stored bytes are the object its header names."""
+    body = data
+    if flags & FLAG_ZSTD:
+        try:
+            body = compression.decompress(data, raw)
+        except compression.DecompressError:
+            return False
+    return len(body) == raw and hash_bytes(body) == oid
 
 
 def journal_refs(paths: Paths, committed: dict[int, int]) -> dict[str, ObjectId] | None:
@@ -249,6 +276,19 @@ def journal_refs(paths: Paths, committed: dict[int, int]) -> dict[str, ObjectId]
     return refs
 
 
+def _keep_cut(f: Any, path: Path, committed: int) -> None:
+    """Copy what a rebuild cuts off a pack to ``<pack>.cut`` unless it is zeros written ahead.
+
+    A torn transaction is all a power cut leaves there; damage in the middle of a
+    pack would cut whole transactions after it, which the copy keeps for recovery.
+    """
+    f.seek(committed)
+    tail = f.read()
+    f.seek(0)
+    if tail.count(0) != len(tail):
+        write_durably(path.with_name(path.name + ".cut"), tail)
+
+
 def rebuild(paths: Paths, open_env: Any, db_names: tuple[bytes, bytes, bytes]) -> Replay:
     """Replace the index with one rebuilt from the packs; the caller holds the writer lock.
 
@@ -279,6 +319,7 @@ def rebuild(paths: Paths, open_env: Any, db_names: tuple[bytes, bytes, bytes]) -
         env.close()
     for number, committed, _ in found.truncated:
         with open(paths.pack(number), "r+b") as f:
+            _keep_cut(f, paths.pack(number), committed)
             f.truncate(committed)
             os.fsync(f.fileno())
     shutil.rmtree(aside, ignore_errors=True)

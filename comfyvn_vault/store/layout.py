@@ -25,6 +25,7 @@ import struct
 from pathlib import Path
 from typing import Final, NamedTuple
 
+from comfyvn_vault.errors import IndexDamaged
 from comfyvn_vault.store.ids import ObjectId
 
 #: 2: packs end each transaction with a commit record and the index is their cache (store/journal.py).
@@ -65,7 +66,10 @@ class Entry(NamedTuple):
 
     @classmethod
     def unpack(cls, raw: bytes) -> Entry:
-        return cls(*ENTRY.unpack(raw))
+        try:
+            return cls(*ENTRY.unpack(raw))
+        except struct.error:
+            raise IndexDamaged.of(f"an object entry of {len(raw)} bytes") from None
 
 
 class Paths:

@@ -234,6 +234,8 @@ def test_link_to_a_deleted_object_is_dangling(tmp_path: Path, form: str) -> None
         asset_doc = vault.history.trees.get(vault.checkout_tree(), path)  # type: ignore[arg-type]
         import_event = vault.projections.events_for(path)[0][3]  # AssetImported comes first
     linking = sorted([(asset_doc.hex(), "dangling"), (import_event.hex(), "dangling")])
+    if form == "packed-raw":  # its record is still in the pack: the index lost it (reindex restores it)
+        linking = sorted([*linking, ("index", "damaged")])
     assert sorted((p.id, p.kind) for p in report.problems) == linking
     code, doc = fsck_cli(root)
     assert code == 1 and sorted((p["id"], p["kind"]) for p in doc["problems"]) == linking
