@@ -22,6 +22,7 @@ from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import Cause, Event
 from comfyvn_vault.domain.paths import CHARACTERS, SCENES, TIMELINES, VARIABLES, check_id, entity_path
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
+from comfyvn_vault.suggest import did_you_mean
 from comfyvn_vault.vault import Vault
 
 
@@ -54,20 +55,26 @@ def current(vault: Vault, path: str, *, worktree: bool = False) -> Entity | None
 def need(vault: Vault, folder: str, entity_id: str, kind: type[Any], worktree: bool = False) -> Any:
     doc = current(vault, entity_path(folder, check_id(entity_id)), worktree=worktree)
     if doc is None or not isinstance(doc, kind):
-        raise ObjectNotFound(f"no {kind.__name__.lower()} {entity_id!r}")
+        raise ObjectNotFound(f"no {kind.__name__.lower()} {entity_id!r}{_suggest(vault, folder, entity_id)}")
     return doc
 
 
 def find_id(vault: Vault, folder: str, text: str) -> str:
     """An entity id given its id or its (case-insensitive) name or title."""
-    if current(vault, entity_path(folder, text) if _valid_id(text) else "") is not None:
+    if _valid_id(text) and current(vault, entity_path(folder, text)) is not None:
         return text
     ids = vault.projections.by_name(folder, text)
     if len(ids) == 1:
         return ids[0]
     if len(ids) > 1:
         raise InputRejected(f"{len(ids)} {folder} are named {text!r}: give the id ({', '.join(ids[:5])})")
-    raise ObjectNotFound(f"no {folder[:-1]} with id or name {text!r}")
+    raise ObjectNotFound(f"no {folder[:-1]} with id or name {text!r}{_suggest(vault, folder, text)}")
+
+
+def _suggest(vault: Vault, folder: str, text: str) -> str:
+    """"; did you mean …" naming the entities of ``folder`` whose id or name is close to ``text``."""
+    names = vault.projections.names(folder)
+    return did_you_mean(text, {**{name: eid for eid, name in names.items()}, **{eid: eid for eid in names}})
 
 
 def _valid_id(text: str) -> bool:

@@ -24,6 +24,7 @@ from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.fsutil import os_error, write_durably
 from comfyvn_vault.store.ids import ObjectId, new_hasher
 from comfyvn_vault.store.layout import FORMAT_VERSION, READABLE_FORMATS, Paths
+from comfyvn_vault.suggest import did_you_mean
 from comfyvn_vault.worktree.checkout import Change, WorkingCopy
 from comfyvn_vault.worktree.format import file_of
 
@@ -280,7 +281,8 @@ class Vault:
                     raise InputRejected(f"branch {branch} already exists")
                 tip = view.branches.get(view.head)
             elif tip is None:
-                raise InputRejected(f"no branch {branch} (use switch -c to create it)")
+                hint = did_you_mean(branch, view.branches)
+                raise InputRejected(f"no branch {branch}{hint or ' (use switch -c to create it)'}")
             branches = {**view.branches, branch: tip} if tip is not None else dict(view.branches)
             new = View(branches=branches, head=branch, checkout=tip, remotes=view.remotes)
             self.history.set_view(w, new, f"switch to {branch}" + (" (new)" if create else ""))
@@ -305,7 +307,7 @@ class Vault:
         with self.store.transaction() as w:
             view = self.history.view_in(w)
             if name not in view.branches:
-                raise InputRejected(f"no branch {name}")
+                raise InputRejected(f"no branch {name}{did_you_mean(name, view.branches)}")
             if name == view.head:
                 raise InputRejected(f"cannot delete the checked-out branch {name}; switch first")
             branches = {k: v for k, v in view.branches.items() if k != name}

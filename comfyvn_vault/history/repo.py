@@ -33,6 +33,7 @@ from comfyvn_vault.history.tree import TreeReader, TreeWriter
 from comfyvn_vault.store.base import check_ref_name
 from comfyvn_vault.store.codec import StoredObject, decode, decode_as
 from comfyvn_vault.store.ids import ObjectId, is_hex_prefix
+from comfyvn_vault.suggest import did_you_mean
 
 #: What a state tree holds at a path: an entity document or a record such as a merge conflict.
 Document = Entity | Conflict | Record
@@ -233,7 +234,8 @@ class History:
             oid = self.store.resolve(base)
             self.commit(oid)  # must be a commit
         else:
-            raise ObjectNotFound(f"no branch or commit {base!r}")
+            names = [*self.branches(), *self.view().remotes, "HEAD"]
+            raise ObjectNotFound(f"no branch or commit {base!r}{did_you_mean(base, names)}")
         for _ in range(steps):
             parents = self.commit(oid).parents
             if not parents:
