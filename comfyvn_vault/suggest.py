@@ -1,4 +1,4 @@
-""""Did you mean …?" for a mistyped verb, branch, scene or character name (as git does)."""
+""" "Did you mean …?" for a mistyped verb, branch, scene or character name (as git does)."""
 
 from __future__ import annotations
 

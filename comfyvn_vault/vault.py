@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from comfyvn_vault import hooks
 from comfyvn_vault.errors import InputRejected, NotAVault
+from comfyvn_vault.history.author import Author
 from comfyvn_vault.history.objects import View
 from comfyvn_vault.history.repo import CommitRecord, History, check_branch_name
 from comfyvn_vault.projections.index import PROJECTIONS_VERSION, Projections
@@ -61,6 +62,7 @@ class Vault:
         self.root = root
         self.store = store
         self.history = History(store)
+        self.history.author = Author(root / STORE_DIR)
         self.projections = Projections(store.env)
         self.worktree = WorkingCopy(root, store.env, self.history)
         attach(self.history, self.projections)
@@ -188,13 +190,23 @@ class Vault:
             names = ", ".join(file_of(c.path) for c in dirty[:3]) + (" …" if len(dirty) > 3 else "")
             raise InputRejected(f"uncommitted edits in {names}; commit them first (comfyvn commit -m MSG)")
 
-    def record(self, events: Sequence[Event], message: str, *, description: str | None = None) -> CommitRecord:
+    def record(
+        self,
+        events: Sequence[Event],
+        message: str,
+        *,
+        description: str | None = None,
+        base: ObjectId | None = None,
+    ) -> CommitRecord:
         """Commit events made by a verb on HEAD's branch and write the changed entity files.
 
         The files of the entities the events change must be clean, so a verb
-        never overwrites a hand edit.
+        never overwrites a hand edit. ``base`` is the HEAD the verb read before
+        deriving ``events`` (default: HEAD now): if another writer moved it and
+        the events no longer apply, :class:`~comfyvn_vault.errors.RefMoved`
+        (exit 4) says so, rather than a rejection of the events as bad input.
         """
-        base = self.history.head()
+        base = self.history.head() if base is None else base
         hooks.pre_commit(self, events, message, base)
         with self.store.transaction() as w:
             rec = self.history.record(w, events, message, base=base, description=description)
@@ -272,6 +284,9 @@ class Vault:
     def switch(self, branch: str, create: bool = False) -> View:
         """Check out ``branch`` (creating it at HEAD with ``create``); the files follow."""
         check_branch_name(branch)
+        current = self.history.view()
+        if not create and branch == current.head and current.checkout == current.branches.get(branch):
+            return current  # already there: nothing to check out, no operation to record
         self._require_clean()
         with self.store.transaction() as w:
             view = self.history.view_in(w)

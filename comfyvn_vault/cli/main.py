@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
+from comfyvn_vault import __version__
 from comfyvn_vault.cli import (
     advisory_cmds,
     asset_cmds,
@@ -24,7 +25,6 @@ from comfyvn_vault.cli import (
     variants_cmds,
     watch_cmds,
 )
-from comfyvn_vault import __version__
 from comfyvn_vault.cli.context import Context
 from comfyvn_vault.cli.output import start_pager
 from comfyvn_vault.errors import VaultError
