@@ -79,7 +79,7 @@ def find_id(vault: Vault, folder: str, text: str) -> str:
 def _suggest(vault: Vault, folder: str, text: str) -> str:
     """ "; did you mean …" naming the entities of ``folder`` whose id or name is close to ``text``."""
     names = vault.projections.names(folder)
-    return did_you_mean(text, {**{name: eid for eid, name in names.items()}, **{eid: eid for eid in names}})
+    return did_you_mean(text, [*names, *names.values()], shown_as={name: eid for eid, name in names.items()})
 
 
 def _valid_id(text: str) -> bool:

@@ -53,14 +53,14 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return min(prev[-1], limit)
 
 
-def did_you_mean(word: str, candidates: Iterable[str] | Mapping[str, str]) -> str:
+def did_you_mean(word: str, candidates: Iterable[str], shown_as: Mapping[str, str] | None = None) -> str:
     """``"; did you mean 'intro'?"`` to end a not-found message, or ``""`` when nothing is close.
 
-    ``candidates`` may map spellings to what to suggest (an entity's name and id
-    both to its id), so an entity is suggested once, by the name a command takes.
+    ``shown_as`` maps a candidate spelling to what to suggest instead (an
+    entity's name to its id), so an entity is suggested once, as commands take it.
     """
-    spellings = candidates if isinstance(candidates, Mapping) else {c: c for c in candidates}
-    matches = list(dict.fromkeys(spellings[m] for m in close_matches(word, spellings)))
+    shown = shown_as or {}
+    matches = list(dict.fromkeys(shown.get(m, m) for m in close_matches(word, candidates)))
     if not matches:
         return ""
     if len(matches) == 1:

@@ -296,7 +296,7 @@ class Vault:
                     raise InputRejected(f"branch {branch} already exists")
                 tip = view.branches.get(view.head)
             elif tip is None:
-                hint = did_you_mean(branch, view.branches)
+                hint = did_you_mean(branch, list(view.branches))
                 raise InputRejected(f"no branch {branch}{hint or ' (use switch -c to create it)'}")
             branches = {**view.branches, branch: tip} if tip is not None else dict(view.branches)
             new = View(branches=branches, head=branch, checkout=tip, remotes=view.remotes)
@@ -322,7 +322,7 @@ class Vault:
         with self.store.transaction() as w:
             view = self.history.view_in(w)
             if name not in view.branches:
-                raise InputRejected(f"no branch {name}{did_you_mean(name, view.branches)}")
+                raise InputRejected(f"no branch {name}{did_you_mean(name, list(view.branches))}")
             if name == view.head:
                 raise InputRejected(f"cannot delete the checked-out branch {name}; switch first")
             branches = {k: v for k, v in view.branches.items() if k != name}
