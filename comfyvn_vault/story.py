@@ -9,9 +9,13 @@ working-copy file so the change shows in ``status`` until the next ``commit``.
 
 from __future__ import annotations
 
+import functools
+import random
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any, Final, Literal
+import time
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
+from typing import Any, Final, Literal, ParamSpec, TypeVar
 
 import msgspec
 from msgspec.structs import replace
@@ -21,7 +25,9 @@ from comfyvn_vault.domain.entities import Character, Choice, Entity, Node, Scene
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import Cause, Event
 from comfyvn_vault.domain.paths import CHARACTERS, SCENES, TIMELINES, VARIABLES, check_id, entity_path
-from comfyvn_vault.errors import InputRejected, ObjectNotFound
+from comfyvn_vault.errors import InputRejected, ObjectNotFound, RefMoved
+from comfyvn_vault.store.ids import ObjectId
+from comfyvn_vault.suggest import did_you_mean
 from comfyvn_vault.vault import Vault
 
 
@@ -54,20 +60,26 @@ def current(vault: Vault, path: str, *, worktree: bool = False) -> Entity | None
 def need(vault: Vault, folder: str, entity_id: str, kind: type[Any], worktree: bool = False) -> Any:
     doc = current(vault, entity_path(folder, check_id(entity_id)), worktree=worktree)
     if doc is None or not isinstance(doc, kind):
-        raise ObjectNotFound(f"no {kind.__name__.lower()} {entity_id!r}")
+        raise ObjectNotFound(f"no {kind.__name__.lower()} {entity_id!r}{_suggest(vault, folder, entity_id)}")
     return doc
 
 
 def find_id(vault: Vault, folder: str, text: str) -> str:
     """An entity id given its id or its (case-insensitive) name or title."""
-    if current(vault, entity_path(folder, text) if _valid_id(text) else "") is not None:
+    if _valid_id(text) and current(vault, entity_path(folder, text)) is not None:
         return text
     ids = vault.projections.by_name(folder, text)
     if len(ids) == 1:
         return ids[0]
     if len(ids) > 1:
         raise InputRejected(f"{len(ids)} {folder} are named {text!r}: give the id ({', '.join(ids[:5])})")
-    raise ObjectNotFound(f"no {folder[:-1]} with id or name {text!r}")
+    raise ObjectNotFound(f"no {folder[:-1]} with id or name {text!r}{_suggest(vault, folder, text)}")
+
+
+def _suggest(vault: Vault, folder: str, text: str) -> str:
+    """ "; did you mean …" naming the entities of ``folder`` whose id or name is close to ``text``."""
+    names = vault.projections.names(folder)
+    return did_you_mean(text, [*names, *names.values()], shown_as={name: eid for eid, name in names.items()})
 
 
 def _valid_id(text: str) -> bool:
@@ -102,6 +114,46 @@ def _next_numbered(taken: set[str], prefix: str) -> str:
 
 # ----------------------------------------------------------------- saving
 
+#: How often a verb re-reads HEAD and derives its edit again when another writer got in first.
+ATTEMPTS: Final = 8
+#: The HEAD the running verb read its entities at (set by :func:`retrying`, passed to ``Vault.record``).
+_BASE: ContextVar[ObjectId | None] = ContextVar("comfyvn_story_base", default=None)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def retrying(verb: Callable[P, R]) -> Callable[P, R]:
+    """Run a story verb against one HEAD; when another writer moves HEAD first, run it again.
+
+    The verb notes HEAD before it reads anything, and commits with that as the
+    base, so a concurrent commit that clashes with its edit (the same generated
+    node id, the same field) is :class:`RefMoved`, never a rejection of the
+    edit. Then it re-reads the new HEAD and derives its edit again (a fresh
+    node id, say), up to ``ATTEMPTS`` times; after that RefMoved reaches the
+    caller (exit 4: retry).
+    """
+
+    @functools.wraps(verb)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        vault = args[0]
+        assert isinstance(vault, Vault)
+        if _BASE.get() is not None:
+            return verb(*args, **kwargs)  # called from another verb: its attempt is the one
+        for attempt in range(ATTEMPTS):
+            token = _BASE.set(vault.history.head())
+            try:
+                return verb(*args, **kwargs)
+            except RefMoved:
+                if attempt == ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
+            finally:
+                _BASE.reset(token)
+        raise AssertionError("unreachable")
+
+    return run
+
 
 def save(
     vault: Vault,
@@ -121,7 +173,7 @@ def save(
         events.extend(diff_entities(path, current(vault, path), new, cause=cause))
     if not events:
         return Saved(subject, None, 0)
-    rec = vault.record(events, message)
+    rec = vault.record(events, message, base=_BASE.get())
     return Saved(subject, rec.commit_id.hex(), len(events))
 
 
@@ -149,6 +201,7 @@ def _save_to_worktree(vault: Vault, changes: Mapping[str, Entity | None], cause:
 # ----------------------------------------------------------------- scenes
 
 
+@retrying
 def scene_new(vault: Vault, title: str, scene_id: str | None = None, **opts: Any) -> Saved:
     taken = {p.split("/", 1)[1] for p, _ in vault.projections.paths(SCENES)}
     sid = check_id(scene_id) if scene_id else fresh_id(taken, slug(title, "scene"))
@@ -164,6 +217,7 @@ def scene_new(vault: Vault, title: str, scene_id: str | None = None, **opts: Any
     )
 
 
+@retrying
 def scene_rm(vault: Vault, scene_ref: str, **opts: Any) -> Saved:
     sid = find_id(vault, SCENES, scene_ref)
     return save(
@@ -180,6 +234,7 @@ def scene_list(vault: Vault) -> list[dict[str, Any]]:
     return out
 
 
+@retrying
 def node_add(
     vault: Vault,
     scene_ref: str,
@@ -211,7 +266,11 @@ def node_add(
     return save(vault, {entity_path(SCENES, sid): new}, msg, subject=nid, **opts)
 
 
-def _edit_node(vault: Vault, scene_ref: str, node_id: str, change: Any, default_message: str, **opts: Any) -> Saved:
+@retrying
+def _edit_node(
+    vault: Vault, scene_ref: str, node_id: str, change: Any, default_message: Callable[[str], str], **opts: Any
+) -> Saved:
+    """Replace (or, when ``change`` returns None, remove) one node; ``default_message(scene_id)`` names the edit."""
     commit = opts.get("commit", True)
     sid = find_id(vault, SCENES, scene_ref)
     scene: Scene = need(vault, SCENES, sid, Scene, worktree=not commit)
@@ -224,7 +283,7 @@ def _edit_node(vault: Vault, scene_ref: str, node_id: str, change: Any, default_
             else:
                 nodes[i] = new_node
             new = replace(scene, nodes=nodes)
-            msg = opts.pop("message", None) or default_message
+            msg = opts.pop("message", None) or default_message(sid)
             return save(vault, {entity_path(SCENES, sid): new}, msg, subject=node_id, **opts)
     raise ObjectNotFound(f"scene {sid} has no node {node_id!r}")
 
@@ -249,12 +308,21 @@ def node_edit(vault: Vault, scene_ref: str, node_id: str, *, clear: Iterable[str
 
 def node_set(vault: Vault, scene_ref: str, node_id: str, fields: Mapping[str, Any], **opts: Any) -> Saved:
     """Set node fields exactly as given, as one edit (``speaker=None`` clears it; ``choices`` replaces them)."""
-    message = opts.pop("message", None) or f"Edit node {node_id}"
-    return _edit_node(vault, scene_ref, node_id, lambda n: replace(n, **fields), message, **opts)
+    message = opts.pop("message", None)
+    return _edit_node(
+        vault,
+        scene_ref,
+        node_id,
+        lambda n: replace(n, **fields),
+        lambda sid: message or f"Edit node {node_id} of {sid}",
+        **opts,
+    )
 
 
 def node_rm(vault: Vault, scene_ref: str, node_id: str, **opts: Any) -> Saved:
-    return _edit_node(vault, scene_ref, node_id, lambda n: None, f"Remove node {node_id}", **opts)
+    return _edit_node(
+        vault, scene_ref, node_id, lambda n: None, lambda sid: f"Remove node {node_id} from {sid}", **opts
+    )
 
 
 def choice_add(
@@ -278,7 +346,7 @@ def choice_add(
         node_type = "choice" if node.type == "text" and not node.choices else node.type
         return replace(node, type=node_type, choices=[*node.choices, choice])
 
-    return _edit_node(vault, scene_ref, node_id, add, f"Add a choice to {node_id}", **opts)
+    return _edit_node(vault, scene_ref, node_id, add, lambda sid: f"Add a choice to {sid}#{node_id}", **opts)
 
 
 def choice_edit(
@@ -309,7 +377,9 @@ def choice_edit(
             raise ObjectNotFound(f"node {node_id} has no choice {choice_id!r}")
         return replace(node, choices=[replace(c, **changes) if c.id == choice_id else c for c in node.choices])
 
-    return _edit_node(vault, scene_ref, node_id, edit, f"Edit choice {choice_id} of {node_id}", **opts)
+    return _edit_node(
+        vault, scene_ref, node_id, edit, lambda sid: f"Edit choice {choice_id} of {sid}#{node_id}", **opts
+    )
 
 
 def choice_rm(vault: Vault, scene_ref: str, node_id: str, choice_id: str, **opts: Any) -> Saved:
@@ -318,12 +388,15 @@ def choice_rm(vault: Vault, scene_ref: str, node_id: str, choice_id: str, **opts
             raise ObjectNotFound(f"node {node_id} has no choice {choice_id!r}")
         return replace(node, choices=[c for c in node.choices if c.id != choice_id])
 
-    return _edit_node(vault, scene_ref, node_id, rm, f"Remove choice {choice_id}", **opts)
+    return _edit_node(
+        vault, scene_ref, node_id, rm, lambda sid: f"Remove choice {choice_id} from {sid}#{node_id}", **opts
+    )
 
 
 # ----------------------------------------------------------------- characters, timelines, variables
 
 
+@retrying
 def character_new(
     vault: Vault, name: str, traits: Mapping[str, str] | None = None, character_id: str | None = None, **opts: Any
 ) -> Saved:
@@ -336,6 +409,7 @@ def character_new(
     return save(vault, {entity_path(CHARACTERS, cid): ch}, msg, subject=cid, **opts)
 
 
+@retrying
 def character_edit(
     vault: Vault,
     ref: str,
@@ -359,6 +433,7 @@ def entity_list(vault: Vault, folder: str) -> list[Entity]:
     return [vault.history.entity_doc(doc_id) for _, doc_id in vault.projections.paths(folder)]
 
 
+@retrying
 def timeline_new(
     vault: Vault, name: str, scenes: list[str] | None = None, timeline_id: str | None = None, **opts: Any
 ) -> Saved:
@@ -373,6 +448,7 @@ def timeline_new(
     )
 
 
+@retrying
 def timeline_edit(
     vault: Vault,
     ref: str,
@@ -404,6 +480,7 @@ def parse_value(text: str) -> int | str | bool:
     return text
 
 
+@retrying
 def var_set(
     vault: Vault, name: str, value: str, scope: Literal["global", "session", "scene"] = "global", **opts: Any
 ) -> Saved:
@@ -419,6 +496,7 @@ def var_set(
     return save(vault, {entity_path(VARIABLES, vid): new}, msg, subject=vid, **opts)
 
 
+@retrying
 def var_rm(vault: Vault, name: str, **opts: Any) -> Saved:
     vid = find_id(vault, VARIABLES, name)
     msg = opts.pop("message", None) or f"Remove variable {name}"

@@ -16,6 +16,7 @@ import lmdb
 
 from comfyvn_vault import hooks
 from comfyvn_vault.errors import IndexDamaged, InputRejected, NotAVault
+from comfyvn_vault.history.author import Author
 from comfyvn_vault.history.objects import View
 from comfyvn_vault.history.repo import CommitRecord, History, check_branch_name
 from comfyvn_vault.projections.index import PROJECTIONS_VERSION, Projections
@@ -27,6 +28,7 @@ from comfyvn_vault.store.fsck_index import index_error
 from comfyvn_vault.store.fsutil import os_error, write_durably
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.store.layout import FORMAT_VERSION, READABLE_FORMATS, Paths
+from comfyvn_vault.suggest import did_you_mean
 from comfyvn_vault.worktree.checkout import Change, WorkingCopy
 from comfyvn_vault.worktree.format import file_of
 
@@ -65,6 +67,7 @@ class Vault:
         #: What :meth:`reindex` gave when opening rebuilt the projections (the index was rebuilt).
         self.rebuilt: dict[str, Any] | None = None
         self.history = History(store)
+        self.history.author = Author(root / STORE_DIR)
         self.projections = Projections(store.env)
         self.worktree = WorkingCopy(root, store.env, self.history)
         attach(self.history, self.projections)
@@ -204,13 +207,23 @@ class Vault:
             names = ", ".join(file_of(c.path) for c in dirty[:3]) + (" …" if len(dirty) > 3 else "")
             raise InputRejected(f"uncommitted edits in {names}; commit them first (comfyvn commit -m MSG)")
 
-    def record(self, events: Sequence[Event], message: str, *, description: str | None = None) -> CommitRecord:
+    def record(
+        self,
+        events: Sequence[Event],
+        message: str,
+        *,
+        description: str | None = None,
+        base: ObjectId | None = None,
+    ) -> CommitRecord:
         """Commit events made by a verb on HEAD's branch and write the changed entity files.
 
         The files of the entities the events change must be clean, so a verb
-        never overwrites a hand edit.
+        never overwrites a hand edit. ``base`` is the HEAD the verb read before
+        deriving ``events`` (default: HEAD now): if another writer moved it and
+        the events no longer apply, :class:`~comfyvn_vault.errors.RefMoved`
+        (exit 4) says so, rather than a rejection of the events as bad input.
         """
-        base = self.history.head()
+        base = self.history.head() if base is None else base
         hooks.pre_commit(self, events, message, base)
         with self.store.transaction() as w:
             rec = self.history.record(w, events, message, base=base, description=description)
@@ -288,6 +301,9 @@ class Vault:
     def switch(self, branch: str, create: bool = False) -> View:
         """Check out ``branch`` (creating it at HEAD with ``create``); the files follow."""
         check_branch_name(branch)
+        current = self.history.view()
+        if not create and branch == current.head and current.checkout == current.branches.get(branch):
+            return current  # already there: nothing to check out, no operation to record
         self._require_clean()
         with self.store.transaction() as w:
             view = self.history.view_in(w)
@@ -297,7 +313,8 @@ class Vault:
                     raise InputRejected(f"branch {branch} already exists")
                 tip = view.branches.get(view.head)
             elif tip is None:
-                raise InputRejected(f"no branch {branch} (use switch -c to create it)")
+                hint = did_you_mean(branch, list(view.branches))
+                raise InputRejected(f"no branch {branch}{hint or ' (use switch -c to create it)'}")
             branches = {**view.branches, branch: tip} if tip is not None else dict(view.branches)
             new = View(branches=branches, head=branch, checkout=tip, remotes=view.remotes)
             self.history.set_view(w, new, f"switch to {branch}" + (" (new)" if create else ""))
@@ -322,7 +339,7 @@ class Vault:
         with self.store.transaction() as w:
             view = self.history.view_in(w)
             if name not in view.branches:
-                raise InputRejected(f"no branch {name}")
+                raise InputRejected(f"no branch {name}{did_you_mean(name, list(view.branches))}")
             if name == view.head:
                 raise InputRejected(f"cannot delete the checked-out branch {name}; switch first")
             branches = {k: v for k, v in view.branches.items() if k != name}

@@ -16,8 +16,6 @@ is honoured silently.
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 
@@ -103,7 +101,7 @@ def acknowledge(vault: Vault, by: str | None = None) -> CommitRecord:
     """Record that ``by`` (default: the current user) acknowledged the liability notice."""
     from comfyvn_vault.history.repo import now_ms
 
-    who = by or os.environ.get("COMFYVN_AUTHOR") or getpass.getuser()
+    who = by or vault.history.author()
     event = PolicyAcknowledged(by=who, time_ms=now_ms(), notice=NOTICE_VERSION, cause=Cause(kind="user"))
     return vault.record([event], f"Acknowledge the liability notice ({who})")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from comfyvn_vault.cli.context import Context
-from comfyvn_vault.cli.output import emit_json, out, say
+from comfyvn_vault.cli.output import emit_json, out, plural, say, short
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -47,8 +47,8 @@ def cmd_scan(args: argparse.Namespace, ctx: Context) -> int:
         emit_json({"schema": "comfyvn.advisory-scan/1", "findings": [finding_json(f) for f in found]})
     else:
         for f in found:
-            out(f"{f.id[:20]}  {f.kind:8} asset {f.asset_id[:12]}  {f.message}")
-        say(f"{len(found)} new finding(s)")
+            out(f"{short(f.id)}  {f.kind:8} asset {short(f.asset_id)}  {f.message}")
+        say(f"{plural(len(found), 'new finding')}")
     return 0
 
 
@@ -62,7 +62,7 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     else:
         for f in found:
             fixes = "/".join(f.fixes)
-            out(f"{f.id[:20]}  [{f.status}]  asset {f.asset_id[:12]}  {f.message}  ({fixes})")
+            out(f"{short(f.id)}  [{f.status}]  asset {short(f.asset_id)}  {f.message}  ({fixes})")
     return 0
 
 

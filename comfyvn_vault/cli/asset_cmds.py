@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from comfyvn_vault.cli.context import Context
-from comfyvn_vault.cli.output import emit_json, human_bytes, out, say
+from comfyvn_vault.cli.output import emit_json, human_bytes, out, plural, say
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -119,7 +119,8 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
         lic = row["meta"]["license"] or "(no license)"
         out(f"{row['id'][:12]}  {row['kind']:5}  {size:>11}  {lic:14}  {row['name']}{flags}")
     if hidden:
-        say(f"{hidden} NSFW asset(s) hidden by the content filter (sfw); `comfyvn policy filter warn` shows them")
+        shown = "`comfyvn policy filter warn` shows them"
+        say(f"{plural(hidden, 'NSFW asset')} hidden by the content filter (sfw); {shown}")
     return 0
 
 

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from comfyvn_vault.cli.context import Context
-from comfyvn_vault.cli.output import emit_json, out, say
+from comfyvn_vault.cli.output import ID_LEN, emit_json, out, paint, plural, quote, say, short
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -105,15 +105,18 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         emit_json(doc)
         return 0
-    out(f"On branch {doc['branch']} at {doc['head'][:12] if doc['head'] else '(no commits)'}")
+    head = paint(short(doc["head"]), "id") if doc["head"] else "(no commits)"
+    out(f"On branch {paint(doc['branch'], 'branch')} at {head}")
     if not doc["changes"]:
         out("nothing to commit: the working copy matches HEAD")
     for ch in doc["changes"]:
-        out(f"  {ch['kind']:<9} {ch['file']}")
+        kind = f"{ch['kind']:<9}"
+        out(f"  {paint(kind, _KIND_STYLE.get(ch['kind'], 'changed'))} {ch['file']}")
         for line in ch["events"]:
             out(f"              {line}")
     for c in doc["conflicts"]:
-        out(f"  conflict  {c['id'][:12]} {c['entity']} {c.get('field', '')}")
+        where = f"{c['entity']} {c.get('field') or ''}".rstrip()
+        out(f"  {paint('conflict', 'removed')}  {paint(short(c['id']), 'id')} {where}")
     return 0
 
 
@@ -123,24 +126,36 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
     doc = _read(args, ctx, _with_remote_refs(queries.log), args.rev, args.limit, args.entity, every=args.every)
     if doc is None:
         return 0
-    prefixes = ["*"] * len(doc["commits"])
+    rows: list[tuple[list[str], str, list[str]]] = [([], "*", [])] * len(doc["commits"])
     if args.graph:
-        from comfyvn_vault.history.graph import lanes
+        from comfyvn_vault.history.graph import graph_rows
         from comfyvn_vault.store.ids import ObjectId
 
-        prefixes = lanes(
+        rows = graph_rows(
             [(ObjectId.from_hex(c["id"]), [ObjectId.from_hex(p) for p in c["parents"]]) for c in doc["commits"]]
         )
-        width = max((len(p) for p in prefixes), default=1)
-        prefixes = [p.ljust(width) for p in prefixes]
-    for prefix, c in zip(prefixes, doc["commits"], strict=True):
-        names = [*c.get("branches", []), *c.get("remotes", [])]
+    for (above, prefix, below), c in zip(rows, doc["commits"], strict=True):
+        names = [paint(b, "branch") for b in c.get("branches", [])] + [paint(r, "remote") for r in c.get("remotes", [])]
         tips = f" ({', '.join(names)})" if names else ""
+        for line in above:
+            out(paint(line, "graph"))
         out(
-            f"{prefix} {c['id'][:12]}{tips}  {_when(c['time'])}  {c['author']:<12} {c['message']}"
-            f"  [{c['events']} events]"
+            f"{paint(prefix, 'graph')} {paint(short(c['id']), 'id')}{tips}  {_when(c['time'])}  "
+            f"{_name(c['author']):<12} {c['message']}  [{plural(c['events'], 'event')}]"
         )
+        for line in below:
+            out(paint(line, "graph"))
     return 0
+
+
+#: How ``status`` colours each kind of change.
+_KIND_STYLE = {"added": "added", "deleted": "removed"}
+
+
+def _name(author: str) -> str:
+    """An author as one-line output shows it: the name without the ``<email>``."""
+    name, sep, _ = author.partition(" <")
+    return name if sep and name else author
 
 
 def _with_remote_refs(query: Any) -> Any:
@@ -168,16 +183,16 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
             emit_json(doc)
             return 0
         if doc["schema"] == "comfyvn.commit/1":
-            out(f"commit {doc['id']}")
+            out(paint(f"commit {doc['id']}", "id"))
             for p in doc["parents"]:
                 out(f"parent {p}")
             out(f"author {doc['author']}  {_when(doc['time'])}\n\n    {doc['message']}\n")
             for e in doc["event_list"]:
-                out(f"  {e['id'][:12]}  {e['summary']}")
+                out(f"  {paint(short(e['id']), 'id')}  {e['summary']}")
             return 0
         if doc["schema"] == "comfyvn.tree/1":
             for entry in doc["entries"]:
-                out(f"{entry['document'][:12]}  {entry['path']}")
+                out(f"{paint(short(entry['document']), 'id')}  {entry['path']}")
             return 0
         if doc.get("kind") == "blob":
             sink = sys.stdout.buffer
@@ -206,16 +221,16 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
         emit_json(doc)
     elif args.stat:
         for e in doc["entities"]:
-            out(f" {e['path']:<40} {e['kind']:<9} {len(e['changes'])} change(s)")
-        out(f" {len(doc['entities'])} entities changed")
+            out(f" {e['path']:<40} {e['kind']:<9} {plural(len(e['changes']), 'change')}")
+        out(f" {plural(len(doc['entities']), 'entity')} changed")
     else:
         for e in doc["entities"]:
-            out(f"{e['kind']} {e['path']}")
+            out(paint(f"{e['kind']} {e['path']}", _KIND_STYLE.get(e["kind"], "changed")))
             for ch in e["changes"]:
                 out(f"  {ch['summary']}")
                 for field, vals in ch.get("fields", {}).items():
-                    out(f"    - {field}: {vals['before']!r}")
-                    out(f"    + {field}: {vals['after']!r}")
+                    out(paint(f"    - {field}: {quote(vals['before'])}", "removed"))
+                    out(paint(f"    + {field}: {quote(vals['after'])}", "added"))
     return 1 if args.exit_code and doc["entities"] else 0
 
 
@@ -226,7 +241,8 @@ def cmd_blame(args: argparse.Namespace, ctx: Context) -> int:
     if doc is None:
         return 0
     for n in doc["nodes"]:
-        who = f"{n.get('commit', '?' * 12)[:12]} {n.get('author', ''):<10} {_when(n['time']) if 'time' in n else ''}"
+        commit = paint(short(n["commit"]), "id") if "commit" in n else "?" * ID_LEN
+        who = f"{commit} {_name(n.get('author', '')):<10} {_when(n['time']) if 'time' in n else ''}"
         out(f"{who}  {n['node']:<8} {(n['speaker'] or '') + ': ' if n['speaker'] else ''}{n['content']}")
     return 0
 
@@ -261,7 +277,7 @@ def cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         emit_json({"schema": "comfyvn.restore/1", "restored": restored})
     else:
-        say(f"restored {len(restored)} file(s)" if restored else "nothing to restore")
+        say(f"restored {plural(len(restored), 'file')}" if restored else "nothing to restore")
     return 0
 
 
@@ -277,7 +293,7 @@ def cmd_commit(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         emit_json({"schema": "comfyvn.commit-result/1", "commit": rec.commit_id.hex(), "events": len(rec.events)})
     else:
-        say(f"[{rec.branch} {rec.commit_id.short()}] {args.message} ({len(rec.events)} events)")
+        say(f"[{rec.branch} {short(rec.commit_id)}] {args.message} ({plural(len(rec.events), 'event')})")
     return 0
 
 
@@ -292,7 +308,7 @@ def cmd_branch(args: argparse.Namespace, ctx: Context) -> int:
             if args.json:
                 emit_json({"schema": "comfyvn.branch/1", "name": args.name, "head": tip.hex()})
             else:
-                say(f"created branch {args.name} at {tip.short()}")
+                say(f"created branch {args.name} at {short(tip)}")
             return 0
         view = vault.history.view()
     if args.json:
@@ -310,17 +326,22 @@ def cmd_branch(args: argparse.Namespace, ctx: Context) -> int:
         )
     else:
         for name, tip in sorted(view.branches.items()):
-            out(f"{'*' if name == view.head else ' '} {name:<24} {tip.short()}")
+            shown = paint(f"{name:<24}", "branch") if name == view.head else f"{name:<24}"
+            out(f"{'*' if name == view.head else ' '} {shown} {paint(short(tip), 'id')}")
         for name, tip in sorted(view.remotes.items()) if args.all else ():
-            out(f"  {'remotes/' + name:<24} {tip.short()}")
+            shown = f"remotes/{name}"
+            out(f"  {paint(f'{shown:<24}', 'remote')} {paint(short(tip), 'id')}")
     return 0
 
 
 def cmd_switch(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.vault() as vault:
+        already = not args.create and vault.history.head_branch() == args.name
         view = vault.switch(args.name, create=args.create)
     if args.json:
         emit_json({"schema": "comfyvn.switch/1", "branch": view.head, "head": _hex(view.checkout)})
+    elif already:
+        say(f"already on branch {view.head}")
     else:
         say(f"switched to {'a new ' if args.create else ''}branch {view.head}")
     return 0
@@ -355,7 +376,7 @@ def cmd_op_log(args: argparse.Namespace, ctx: Context) -> int:
     if doc is None:
         return 0
     for op in doc["operations"]:
-        out(f"{op['id'][:12]}  {_when(op['time'])}  {op['author']:<10} {op['description']}")
+        out(f"{paint(short(op['id']), 'id')}  {_when(op['time'])}  {_name(op['author']):<10} {op['description']}")
     return 0
 
 
@@ -375,5 +396,5 @@ def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
     else:
         if result["index_rebuilt"]:
             say("rebuilt the index from the packs (it was missing or damaged)")
-        say(f"rebuilt projections from history ({result['events']} events)")
+        say(f"rebuilt projections from history ({plural(result['events'], 'event')})")
     return 1 if args.verify and not result["identical"] else 0

@@ -10,8 +10,9 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+from comfyvn_vault import __version__
 from comfyvn_vault.cli import (
     advisory_cmds,
     asset_cmds,
@@ -25,7 +26,9 @@ from comfyvn_vault.cli import (
     watch_cmds,
 )
 from comfyvn_vault.cli.context import Context
+from comfyvn_vault.cli.output import start_pager
 from comfyvn_vault.errors import VaultError
+from comfyvn_vault.suggest import did_you_mean
 
 VERB_MODULES = (
     store_cmds,
@@ -40,6 +43,20 @@ VERB_MODULES = (
     watch_cmds,
 )
 EXIT_INTERNAL = 70  # a bug in comfyvn, not bad input: see the message
+#: Verbs (and verb paths) whose output goes through the pager on a terminal, as git's log/show/diff/blame do.
+PAGED: Final = frozenset({("log",), ("show",), ("diff",), ("blame",), ("search",), ("op", "log")})
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with git's "did you mean" for a mistyped verb or choice."""
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        choices = action.choices
+        if choices is not None and value not in choices:
+            names = [str(c) for c in choices]
+            hint = did_you_mean(str(value), names)
+            listing = "" if hint else f" (choose from {', '.join(names)})"
+            raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint}{listing}")
 
 
 class _Skip:
@@ -65,7 +82,7 @@ def verb_of(argv: list[str]) -> str | None:
     """The verb named on the command line, or None when help or every verb is wanted."""
     it = iter(argv)
     for arg in it:
-        if arg in ("-h", "--help"):
+        if arg in ("-h", "--help", "--version"):
             return None
         if arg == "-C":
             next(it, None)
@@ -75,12 +92,16 @@ def verb_of(argv: list[str]) -> str | None:
 
 
 def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="comfyvn",
         description="comfyvn-vault: an event-sourced content repository for visual novels.",
     )
+    parser.add_argument("--version", action="version", version=f"comfyvn {__version__}")
     parser.add_argument("-C", dest="chdir", metavar="PATH", help="run as if started in PATH")
-    common = argparse.ArgumentParser(add_help=False)
+    parser.add_argument(
+        "--no-pager", action="store_true", help="never page long output (else: $COMFYVN_PAGER, $PAGER or less)"
+    )
+    common = Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     only: Any = _OnlyVerb(sub, verb)
@@ -99,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     if not cwd.is_dir():
         print(f"comfyvn: -C {args.chdir}: not a folder", file=sys.stderr)
         return 2
+    pager = None
+    if _verb_path(args) in PAGED and not getattr(args, "json", False) and not args.no_pager:
+        pager = start_pager()
     try:
         code: int = args.run(args, Context(cwd))
         return code
@@ -126,6 +150,16 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+    finally:
+        if pager is not None:
+            pager.close()
+
+
+def _verb_path(args: argparse.Namespace) -> tuple[str, ...]:
+    """The verb and its sub-verb, e.g. ``("op", "log")``."""
+    path = (args.verb,)
+    sub = getattr(args, f"{args.verb}_verb", None)
+    return (*path, sub) if isinstance(sub, str) else path
 
 
 def run() -> None:

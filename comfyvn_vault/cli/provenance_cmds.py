@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from comfyvn_vault.cli.context import Context
-from comfyvn_vault.cli.output import emit_json, out, say
+from comfyvn_vault.cli.output import emit_json, out, plural, say
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -39,7 +39,7 @@ def cmd_lineage(args: argparse.Namespace, ctx: Context) -> int:
     else:
         _print_graph(doc)
         if args.verify:
-            say(f"verified {doc['verified']['objects']} objects, {len(problems)} problem(s)")
+            say(f"verified {plural(doc['verified']['objects'], 'object')}, {plural(len(problems), 'problem')}")
             for p in problems:
                 say(f"  {p['kind']} {p['id'][:12]}: {p['detail']}")
     return 1 if problems else 0

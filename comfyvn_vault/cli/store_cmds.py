@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from comfyvn_vault.cli.context import Context
-from comfyvn_vault.cli.output import emit_json, human_bytes, out, say
+from comfyvn_vault.cli.output import emit_json, human_bytes, out, plural, say
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -57,8 +57,8 @@ def cmd_fsck(args: argparse.Namespace, ctx: Context) -> int:
             out(f"{problem.kind}: {problem.id}: {problem.detail}")
         for note in report.notes:
             say(f"note: {note}")
-        verdict = "clean" if report.clean else f"{len(report.problems)} problem(s)"
-        say(f"checked {report.objects} objects ({human_bytes(report.bytes)}): {verdict}")
+        verdict = "clean" if report.clean else plural(len(report.problems), "problem")
+        say(f"checked {plural(report.objects, 'object')} ({human_bytes(report.bytes)}): {verdict}")
     return 0 if report.clean else 1
 
 

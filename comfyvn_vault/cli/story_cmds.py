@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from comfyvn_vault.cli.context import Context
-from comfyvn_vault.cli.output import emit_json, out, say
+from comfyvn_vault.cli.output import emit_json, out, plural, say, short
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -229,9 +229,10 @@ def _verb(name: str, split: Any) -> Any:
                 }
             )
         elif saved.commit:
-            say(f"{saved.id}: committed {saved.commit[:12]} ({saved.events} events)")
+            say(f"{saved.id}: committed {short(saved.commit)} ({plural(saved.events, 'event')})")
         elif saved.events:
-            say(f"{saved.id}: written to the working copy ({saved.events} events pending; comfyvn commit -m MSG)")
+            pending = plural(saved.events, "event")
+            say(f"{saved.id}: written to the working copy ({pending} pending; comfyvn commit -m MSG)")
         else:
             say(f"{saved.id}: nothing changed")
         return 0
@@ -286,5 +287,5 @@ def cmd_scene_list(args: argparse.Namespace, ctx: Context) -> int:
         emit_json({"schema": "comfyvn.scenes/1", "scenes": scenes})
     else:
         for s in scenes:
-            out(f"{s['id']:<24} {s['nodes']:>4} nodes  {s['title']}")
+            out(f"{s['id']:<24} {plural(s['nodes'], 'node'):>9}  {s['title']}")
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from comfyvn_vault.cli.context import Context
-from comfyvn_vault.cli.output import emit_json, human_bytes, out, say
+from comfyvn_vault.cli.output import emit_json, human_bytes, out, plural, say, short
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -64,15 +64,15 @@ def _report(args: argparse.Namespace, verb: str, result: Any) -> int:
     if args.json:
         emit_json(doc)
     else:
-        moved = f"{result.objects} objects ({human_bytes(result.bytes)})" if result.objects else "no objects"
+        moved = f"{plural(result.objects, 'object')} ({human_bytes(result.bytes)})" if result.objects else "no objects"
         say(f"{verb} {result.remote}: {moved}")
         for ref, tip in sorted(result.updated.items()):
-            say(f"  {ref} -> {tip[:12]}")
+            say(f"  {ref} -> {short(tip)}")
         if result.merge is not None:
             m = result.merge
-            say(f"merge: {m['kind']} {(m['commit'] or '')[:12]}")
+            say(f"merge: {m['kind']} {short(m['commit']) if m['commit'] else ''}".rstrip())
             for c in m["conflicts"]:
-                out(f"CONFLICT {c['id']}  {c['path']} {c['locator'] or '(whole entity)'}  [{c['kind']}]")
+                out(f"CONFLICT {short(c['id'])}  {c['path']} {c['locator'] or '(whole entity)'}  [{c['kind']}]")
     return 1 if result.merge is not None and result.merge["conflicts"] else 0
 
 
@@ -99,7 +99,7 @@ def cmd_remote_list(args: argparse.Namespace, ctx: Context) -> int:
     for r in doc["remotes"]:
         out(f"{r['name']:<12} {r['url']}")
         for b in r["branches"]:
-            out(f"    {b['ref']:<28} {b['head'][:12]}  ahead {b['ahead']}, behind {b['behind']}")
+            out(f"    {b['ref']:<28} {short(b['head'])}  ahead {b['ahead']}, behind {b['behind']}")
     return 0
 
 

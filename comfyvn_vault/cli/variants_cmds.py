@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from comfyvn_vault.cli.context import Context
-from comfyvn_vault.cli.output import emit_json, out, say
+from comfyvn_vault.cli.output import emit_json, out, plural, say, short
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -40,9 +40,10 @@ def _print(args: argparse.Namespace, result: Any, schema: str) -> int:
         emit_json(doc)
     else:
         label = {"up-to-date": "already up to date", "fast-forward": "fast-forward"}.get(result.kind, result.kind)
-        say(f"{label}: {result.commit[:12] if result.commit else 'nothing to commit'} ({result.events} events)")
+        made = short(result.commit) if result.commit else "nothing to commit"
+        say(f"{label}: {made} ({plural(result.events, 'event')})")
         for c in result.conflicts:
-            out(f"CONFLICT {c['id']}  {c['path']} {c['locator'] or '(whole entity)'}  [{c['kind']}]")
+            out(f"CONFLICT {short(c['id'])}  {c['path']} {c['locator'] or '(whole entity)'}  [{c['kind']}]")
         if result.conflicts and schema != "comfyvn.resolve/1":
             say("the merge is recorded; settle each conflict with `comfyvn resolve ID --ours|--theirs|--both|--value`")
     return 1 if result.conflicts and schema != "comfyvn.resolve/1" else 0

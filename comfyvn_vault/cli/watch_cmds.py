@@ -13,7 +13,7 @@ import signal
 from typing import TYPE_CHECKING, Any
 
 from comfyvn_vault.cli.context import Context
-from comfyvn_vault.cli.output import emit_json, say
+from comfyvn_vault.cli.output import emit_json, plural, say, short
 
 if TYPE_CHECKING:
     from comfyvn_vault.vault import Vault
@@ -90,7 +90,8 @@ def _report(vault: Vault, r: Settled, *, as_json: bool) -> None:
     if as_json:
         return
     if r.commit:
-        say(f"[{vault.history.head_branch()} {r.commit[:12]}] {', '.join(r.files)} ({len(r.events)} events)")
+        files = ", ".join(r.files)
+        say(f"[{vault.history.head_branch()} {short(r.commit)}] {files} ({plural(len(r.events), 'event')})")
     elif r.mode == "pending" and r.files:
         say(f"pending: {', '.join(r.files)} (commit with `comfyvn commit -m MSG`)")
         for line in r.events:

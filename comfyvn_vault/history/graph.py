@@ -72,7 +72,9 @@ class Lanes:
     cells: ``commit`` for the commit, ``through`` for lanes passing by, ``end``
     for a lane that ends here (a second child of this commit). A merge opens a
     lane for each further parent. Incremental, so a long log is drawn page by
-    page (the TUI) or all at once (``comfyvn log --graph``).
+    page (the TUI) or all at once (``comfyvn log --graph``). :meth:`draw` gives
+    git's picture instead: a ``|/`` row where lanes join before the commit and a
+    ``|\\`` row where a merge forks after it.
     """
 
     def __init__(self, commit: str = "*", through: str = "|", end: str = "/") -> None:
@@ -80,6 +82,34 @@ class Lanes:
         self.expect: list[Any] = []
 
     def place(self, commit: Any, parents: Sequence[Any]) -> str:
+        col, ending, before, _ = self._step(commit, parents)
+        dot, bar, end = self.glyphs
+        cells = [dot if i == col else end if i in ending else bar if e is not None else " " for i, e in before]
+        return " ".join(cells).rstrip()
+
+    def draw(self, commit: Any, parents: Sequence[Any]) -> tuple[list[str], str, list[str]]:
+        """Rows for one commit, as git draws them: (join rows above, the commit's row, fork rows below)."""
+        col, ending, before, forks = self._step(commit, parents)
+        dot, bar, _ = self.glyphs
+        above: list[str] = []
+        if ending:
+            join = [bar if e is not None and i not in ending else " " for i, e in before]
+            canvas = list(" ".join(join))
+            for j in ending:
+                canvas[2 * j - 1] = "/"
+            above.append("".join(canvas).rstrip())
+        cells = [dot if i == col else " " if i in ending else bar if e is not None else " " for i, e in before]
+        below: list[str] = []
+        if forks:
+            after = [bar if e is not None and i not in forks else " " for i, e in enumerate(self.expect)]
+            canvas = list(" ".join(after))
+            for k in forks:
+                canvas[2 * k - 1 if k > col else 2 * k + 1] = "\\" if k > col else "/"
+            below.append("".join(canvas).rstrip())
+        return above, " ".join(cells).rstrip(), below
+
+    def _step(self, commit: Any, parents: Sequence[Any]) -> tuple[int, set[int], list[tuple[int, Any]], list[int]]:
+        """Move the lanes past ``commit``: its column, the lanes ending at it, the lanes before, merge lanes."""
         cols = [i for i, e in enumerate(self.expect) if e == commit]
         if cols:
             col = cols[0]
@@ -88,28 +118,36 @@ class Lanes:
             if col == len(self.expect):
                 self.expect.append(None)
         ending = set(cols[1:])
-        dot, bar, end = self.glyphs
-        cells = [
-            dot if i == col else end if i in ending else bar if e is not None else " "
-            for i, e in enumerate(self.expect)
-        ]
+        before = list(enumerate(self.expect))
         for i in ending:
             self.expect[i] = None
         self.expect[col] = parents[0] if parents else None
+        forks: list[int] = []
         for p in parents[1:]:
             if p in self.expect:
-                continue
-            free = [i for i, e in enumerate(self.expect) if e is None and i != col]
-            if free:
-                self.expect[free[0]] = p
+                k = self.expect.index(p)
             else:
-                self.expect.append(p)
+                free = [i for i, e in enumerate(self.expect) if e is None and i != col]
+                if free:
+                    k = free[0]
+                    self.expect[k] = p
+                else:
+                    k = len(self.expect)
+                    self.expect.append(p)
+            if k != col:
+                forks.append(k)
         while self.expect and self.expect[-1] is None:
             self.expect.pop()
-        return " ".join(cells).rstrip()
+        return col, ending, before, forks
 
 
 def lanes(commits: list[tuple[ObjectId, list[ObjectId]]]) -> list[str]:
     """ASCII lanes for commits listed newest first (a topological order), one prefix per commit."""
     walker = Lanes()
     return [walker.place(oid, parents) for oid, parents in commits]
+
+
+def graph_rows(commits: list[tuple[ObjectId, list[ObjectId]]]) -> list[tuple[list[str], str, list[str]]]:
+    """Git-style graph rows for commits listed newest first: per commit (join rows, its row, fork rows)."""
+    walker = Lanes()
+    return [walker.draw(oid, parents) for oid, parents in commits]

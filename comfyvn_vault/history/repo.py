@@ -13,8 +13,6 @@ through the operation chain, which is itself reachable from ``ops/head``).
 
 from __future__ import annotations
 
-import functools
-import getpass
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,11 +26,13 @@ from comfyvn_vault.domain.events import Event, touched
 from comfyvn_vault.domain.paths import CONFLICTS
 from comfyvn_vault.errors import InputRejected, ObjectNotFound, RefMoved
 from comfyvn_vault.history import graph
+from comfyvn_vault.history.author import Author
 from comfyvn_vault.history.objects import Commit, EventList, Operation, View
 from comfyvn_vault.history.tree import TreeReader, TreeWriter
 from comfyvn_vault.store.base import check_ref_name
 from comfyvn_vault.store.codec import StoredObject, decode, decode_as
 from comfyvn_vault.store.ids import ObjectId, is_hex_prefix
+from comfyvn_vault.suggest import did_you_mean
 
 #: What a state tree holds at a path: an entity document or a record such as a merge conflict.
 Document = Entity | Conflict | Record
@@ -50,13 +50,8 @@ def now_ms() -> int:
     return int(fixed) if fixed else int(time.time() * 1000)
 
 
-def default_author() -> str:
-    return os.environ.get("COMFYVN_AUTHOR") or _login_name()
-
-
-@functools.cache
-def _login_name() -> str:
-    return getpass.getuser()
+#: The author of writes made without a vault's config (see :mod:`comfyvn_vault.history.author`).
+default_author: Final = Author()
 
 
 class CommitRecord:
@@ -117,6 +112,8 @@ class History:
         self._views: dict[ObjectId, View] = {}
         self.hooks: list[CommitHook] = []
         self.view_hooks: list[Callable[[Any, View, View], None]] = []
+        #: Who writes: the Vault sets one that reads its config (author.py).
+        self.author: Callable[[], str] = default_author
 
     # ----------------------------------------------------------------- reading
 
@@ -233,7 +230,8 @@ class History:
             oid = self.store.resolve(base)
             self.commit(oid)  # must be a commit
         else:
-            raise ObjectNotFound(f"no branch or commit {base!r}")
+            names = [*self.branches(), *self.view().remotes, "HEAD"]
+            raise ObjectNotFound(f"no branch or commit {base!r}{did_you_mean(base, names)}")
         for _ in range(steps):
             parents = self.commit(oid).parents
             if not parents:
@@ -300,7 +298,7 @@ class History:
             view=None,
             description=description,
             time=now_ms(),
-            author=default_author(),
+            author=self.author(),
             state=new,
             **op_fields,
         )
@@ -316,7 +314,7 @@ class History:
         """The root commit (an empty story) and the first operation; run once by ``init``."""
         tree = TreeWriter(self.trees, w).empty()
         root = Commit(
-            parents=[], tree=tree, generation=1, author=default_author(), time=now_ms(), message="Create the vault"
+            parents=[], tree=tree, generation=1, author=self.author(), time=now_ms(), message="Create the vault"
         )
         cid: ObjectId = w.put_object(root)
         view = View(branches={branch: cid}, head=branch, checkout=cid)
@@ -374,7 +372,7 @@ class History:
             parents=parent_ids,
             tree=new_tree,
             generation=generation,
-            author=author or default_author(),
+            author=author or self.author(),
             time=now_ms(),
             message=message,
             events=elist,

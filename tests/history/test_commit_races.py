@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from comfyvn_vault import story
 from comfyvn_vault.domain.entities import Scene
 from comfyvn_vault.vault import Vault
@@ -18,6 +20,8 @@ from comfyvn_vault.vault import Vault
 WRITER = r"""
 import sys
 from pathlib import Path
+
+import pytest
 from comfyvn_vault import story
 from comfyvn_vault.errors import ConcurrentWork
 from comfyvn_vault.vault import Vault
@@ -77,6 +81,8 @@ def test_concurrent_writers_on_disjoint_nodes_both_land(tmp_path: Path) -> None:
 OVERLAP = r"""
 import sys, time
 from pathlib import Path
+
+import pytest
 from comfyvn_vault import story
 from comfyvn_vault.errors import VaultError
 from comfyvn_vault.store.disk import DiskObjectStore
@@ -126,6 +132,8 @@ def test_overlapping_edits_one_wins_the_other_gets_exit_4(tmp_path: Path) -> Non
 LOOP = r"""
 import sys
 from pathlib import Path
+
+import pytest
 from comfyvn_vault import story
 from comfyvn_vault.vault import Vault
 
@@ -171,3 +179,93 @@ def test_sigkill_during_commit_loops(tmp_path: Path) -> None:
             v.restore()
             assert v.changes() == []
     assert len(acknowledged) > 20
+
+
+INTERLEAVED = r"""
+import subprocess, sys
+from comfyvn_vault.cli.main import main
+from comfyvn_vault.vault import Vault
+
+root = sys.argv[1]
+original = Vault.record
+raced = []
+
+
+def record(self, events, message, **kwargs):
+    # Another writer commits the same generated node id between this verb's read and its commit.
+    if not raced:
+        raced.append(1)
+        verb = ["scene", "node", "add", "race", "--content", "theirs"]
+        other = [sys.executable, "-m", "comfyvn_vault", "-C", root, *verb]
+        assert subprocess.run(other).returncode == 0
+    return original(self, events, message, **kwargs)
+
+
+Vault.record = record
+sys.exit(main(["-C", root, "scene", "node", "add", "race", "--content", "ours"]))
+"""
+
+
+def test_an_edit_verb_that_loses_a_race_derives_its_edit_again(tmp_path: Path) -> None:
+    root = tmp_path / "v"
+    _story(root)
+    proc = subprocess.run([sys.executable, "-c", INTERLEAVED, str(root)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr  # not exit 3 "already has a node n1"
+    with Vault.open(root) as v:
+        scene = story.need(v, "scenes", "race", Scene)
+        added = [(n.id, n.content) for n in scene.nodes[2:]]
+        assert sorted(c for _, c in added) == ["ours", "theirs"] and len({i for i, _ in added}) == 2
+        assert v.fsck().clean and v.changes() == []
+
+
+ADDER = r"""
+import sys
+from comfyvn_vault.cli.main import main
+
+root, tag, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for i in range(rounds):
+    code = main(["-C", root, "scene", "node", "add", "race", "--content", f"{tag}-{i}"])
+    print(code, f"{tag}-{i}", flush=True)
+"""
+
+
+def test_concurrent_node_adds_on_one_scene_never_exit_3(tmp_path: Path) -> None:
+    root = tmp_path / "v"
+    _story(root)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", ADDER, str(root), f"w{k}", "12"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(3)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    results = [line.split() for out, _ in outs for line in out.splitlines()]
+    assert len(results) == 36, [err for _, err in outs]
+    codes = {int(code) for code, _ in results}
+    assert codes <= {0, 4}, [err for _, err in outs]
+    landed = sorted(content for code, content in results if code == "0")
+    with Vault.open(root) as v:
+        scene = story.need(v, "scenes", "race", Scene)
+        contents = sorted(n.content for n in scene.nodes[2:])
+        assert contents == landed  # every acknowledged add is there, nothing else
+        assert len({n.id for n in scene.nodes}) == len(scene.nodes)
+        assert v.fsck().clean and v.changes() == []
+
+
+def test_a_verb_that_keeps_losing_gives_up_with_exit_4(vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
+    from comfyvn_vault.errors import RefMoved
+
+    story.scene_new(vault, "Race", scene_id="race")
+    calls: list[int] = []
+
+    def always_moved(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        raise RefMoved("branch main moved while you edited and the edits overlap; retry")
+
+    monkeypatch.setattr(vault.history, "record", always_moved)
+    with pytest.raises(RefMoved) as caught:
+        story.node_add(vault, "race", content="x")
+    assert caught.value.exit_code == 4 and len(calls) == story.ATTEMPTS

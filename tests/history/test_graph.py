@@ -89,3 +89,24 @@ def test_lanes_of_a_merge() -> None:
     base, a, b, m = (hash_bytes(x.encode()) for x in ["base", "a", "b", "merge"])
     rows = lanes([(m, [a, b]), (b, [base]), (a, [base]), (base, [])])
     assert rows == ["*", "| *", "* |", "* /"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(dags())
+def test_graph_rows_draw_each_commit_once_with_joins_and_forks(commits: dict[ObjectId, Commit]) -> None:
+    from comfyvn_vault.history.graph import graph_rows
+
+    order = sorted(commits, key=lambda o: (-commits[o].generation, o))
+    rows = graph_rows([(o, commits[o].parents) for o in order])
+    assert len(rows) == len(order) and all(row.count("*") == 1 for _, row, _ in rows)
+    for (above, _, below), oid in zip(rows, order, strict=True):
+        assert all("*" not in line and set(line) <= set("|/\\ ") for line in above + below)
+        assert bool(below) == (len(set(commits[oid].parents)) > 1)  # a merge always draws its fork
+
+
+def test_graph_rows_of_a_merge_look_like_git() -> None:
+    from comfyvn_vault.history.graph import graph_rows
+
+    base, a, b, m = (hash_bytes(x.encode()) for x in ["base", "a", "b", "merge"])
+    rows = graph_rows([(m, [a, b]), (b, [base]), (a, [base]), (base, [])])
+    assert rows == [([], "*", ["|\\"]), ([], "| *", []), ([], "* |", []), (["|/"], "*", [])]

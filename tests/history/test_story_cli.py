@@ -148,7 +148,7 @@ def test_undo_redo_restore_refs_and_files(story: Path, cli: Any) -> None:
     assert cli("-C", story, "redo").code == 3  # nothing left to redo
     ops = cli("-C", story, "op", "log", "--json").json()["operations"]
     assert [o["kind"] for o in ops[:4]] == ["redo", "redo", "undo", "undo"]
-    assert ops[0]["description"] == "redo 'commit: Edit node n1'"
+    assert ops[0]["description"] == "redo 'commit: Edit node n1 of intro'"
     assert cli("-C", story, "reindex", "--verify").code == 0
     assert cli("-C", story, "fsck").code == 0
 
@@ -160,7 +160,7 @@ def test_blame_and_entity_log(story: Path, cli: Any) -> None:
     blame = cli("-C", story, "blame", "intro", "--json").json()
     by_node = {n["node"]: n for n in blame["nodes"]}
     assert by_node["stairs"]["message"] == "Bob speaks" and by_node["stairs"]["event_type"] == "NodeEdited"
-    assert by_node["n2"]["message"] == "Add a choice to n2"
+    assert by_node["n2"]["message"] == "Add a choice to intro#n2"
     assert by_node["n1"]["message"] == "Add node n1 to intro"
     log = cli("-C", story, "log", "--entity", "scenes/intro#stairs", "--json").json()
     assert [c["message"] for c in log["commits"]] == ["Bob speaks", "Add node stairs to intro"]
