@@ -11,13 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from comfyvn_vault import sync
-from comfyvn_vault.errors import RemoteFailed
+from comfyvn_vault.errors import InputRejected, RemoteFailed
+from comfyvn_vault.store.base import Kind
 from comfyvn_vault.store.fsck import fsck
 from comfyvn_vault.store.ids import ObjectId
+from comfyvn_vault.sync import packstream
 from comfyvn_vault.sync.endpoint import Endpoint, RemoteInfo
+from comfyvn_vault.sync.walk import Graph, missing
 from comfyvn_vault.vault import Vault
 from tests.conftest import run_cli
 from tests.sync.conftest import READ_TOKEN, TOKEN, Server, edit, free_port, heads, make_story, wait_http
@@ -408,3 +412,99 @@ def test_checkout_refuses_hostile_paths_already_stored(tmp_path: Path, verb: tup
     assert _outside(tmp_path) == []
     with Vault.open(local) as v:
         assert fsck(v.store).clean
+
+
+# ----------------------------------------------------------------- objects sent under the wrong flag
+
+
+class _Flagged:
+    """A store whose every object claims ``kind`` (what a hostile sender's record flags say)."""
+
+    def __init__(self, inner: Any, kind: Kind) -> None:
+        self.inner, self.kind = inner, kind
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def info(self, oid: ObjectId) -> Any:
+        return msgspec.structs.replace(self.inner.info(oid), kind=self.kind)
+
+
+class Misflagging(Endpoint):
+    """Sends every object flagged as ``kind``: commits and trees as raw blobs, or blobs as structured."""
+
+    def __init__(self, vault: Vault, kind: Kind = Kind.BLOB) -> None:
+        super().__init__(vault)
+        self.kind = kind
+
+    def stream(self, ids: Any) -> Iterator[bytes]:
+        return packstream.encode_stream(_Flagged(self.reader, self.kind), ids)
+
+
+def test_commits_sent_as_blobs_are_stored_and_checked_as_objects(tmp_path: Path) -> None:
+    origin = make_story(tmp_path / "origin")
+    local = tmp_path / "local"
+    with hostile_server(Misflagging(Vault.open(origin))) as url:
+        result = run_cli("clone", url, local, env={"COMFYVN_TOKEN": TOKEN})
+    assert result.code == 0, result.err
+    with Vault.open(local) as v:
+        head = v.history.head()
+        assert head is not None
+        assert v.store.info(head).kind == Kind.OBJECT
+        assert v.store.info(v.history.commit(head).tree).kind == Kind.OBJECT
+        assert fsck(v.store).clean
+    # gc follows objects' links: with the history filed as objects, nothing of it is lost.
+    assert run_cli("gc", cwd=local).code == 0
+    log = run_cli("log", cwd=local)
+    assert log.code == 0 and "Traceback" not in log.err, log.err
+    with Vault.open(origin) as v:
+        commits = len(list(v.history.log(head)))
+    with Vault.open(local) as v:
+        assert fsck(v.store).clean
+        assert len(list(v.history.log(head))) == commits > 1
+
+
+def test_hostile_trees_sent_as_blobs_are_still_refused(tmp_path: Path) -> None:
+    origin = make_story(tmp_path / "origin")
+    forge(origin, ["scenes/../../PWNED"])
+    local = tmp_path / "local"
+    with hostile_server(Misflagging(Vault.open(origin))) as url:
+        result = run_cli("clone", url, local, env={"COMFYVN_TOKEN": TOKEN})
+    assert result.code == 3, result.err
+    assert "tree path" in result.err and "Traceback" not in result.err
+    assert not local.exists() and _outside(tmp_path) == []
+
+
+def test_a_pushed_stream_of_misflagged_hostile_objects_is_refused(tmp_path: Path) -> None:
+    """The server's receive path is the same: a pusher's flags decide nothing either."""
+    origin = make_story(tmp_path / "origin")
+    evil = tmp_path / "evil"
+    sync.clone(str(origin), evil)
+    tip = ObjectId.from_hex(forge(evil, ["scenes/../.comfyvn/config"]))
+    with Vault.open(evil) as v:
+        ids = [oid for oid, _ in missing(Graph(v.store), [tip], [])]
+        stream = list(packstream.encode_stream(_Flagged(v.store, Kind.BLOB), ids))
+    endpoint = Endpoint.open(origin)
+    try:
+        before = endpoint.vault.store.count()
+        with pytest.raises(InputRejected, match="tree path"):
+            endpoint.receive(stream)
+        assert endpoint.vault.store.count() == before
+        assert not endpoint.vault.store.has(tip)
+    finally:
+        endpoint.close()
+
+
+def test_a_blob_sent_as_structured_is_refused(tmp_path: Path) -> None:
+    import os
+
+    origin = make_story(tmp_path / "origin", scenes=1)
+    take = tmp_path / "take.bin"
+    take.write_bytes(os.urandom(4096))
+    assert run_cli("asset", "add", take, cwd=origin).code == 0
+    local = tmp_path / "local"
+    with hostile_server(Misflagging(Vault.open(origin), Kind.OBJECT)) as url:
+        result = run_cli("clone", url, local, env={"COMFYVN_TOKEN": TOKEN})
+    assert result.code == 3, result.err
+    assert "as structured, but it is not" in result.err and "Traceback" not in result.err
+    assert not local.exists()
