@@ -8,7 +8,6 @@ tail, a blob file nothing points at yet) that the next write or ``gc`` clears.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -220,8 +219,7 @@ def _check_blob_kind(store: DiskObjectStore, oid: ObjectId, e: Entry, data: byte
     if e.size > codec.MAX_STRUCTURED:
         return
     if data is None:
-        with contextlib.closing(store.iter_chunks(oid)) as chunks:
-            head = next(chunks, b"")
+        head = next(iter(store.iter_chunks(oid)), b"")  # the generator (and its file) closes here
         if not codec.looks_structured(head):
             return
         data = store.get(oid)

@@ -281,7 +281,7 @@ class Ingest:
         reader = _Exact(src, size)
         first = bytearray(min(size, CHUNK))
         n = reader.readinto(first)
-        if size <= MAX_STRUCTURED and codec.looks_structured(first[:n]):
+        if size <= MAX_STRUCTURED and codec.looks_structured(bytes(first[: codec.SNIFF_BYTES])):
             # Perhaps a structured object sent as a blob: small enough to read whole and look at.
             data = bytes(first[:n]) + _read_exact(src, reader.left)
             self._verify(oid, data)

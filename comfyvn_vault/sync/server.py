@@ -228,7 +228,9 @@ def listen(host: str, port: int) -> socket.socket:
     if not 0 <= port <= 65535:
         raise UsageError(f"--port {port}: not a port")
     try:
-        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[
+            0
+        ]
     except (socket.gaierror, UnicodeError) as exc:
         raise InputRejected(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}") from None
     sock = socket.socket(family, kind, proto)

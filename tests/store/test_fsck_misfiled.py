@@ -24,7 +24,9 @@ def _commit_on_head(v: Vault, message: str) -> bytes:
     head = v.history.head()
     assert head is not None
     c = v.history.commit(head)
-    return codec.encode(Commit(parents=[head], tree=c.tree, generation=c.generation + 1, author="m", time=0, message=message))
+    return codec.encode(
+        Commit(parents=[head], tree=c.tree, generation=c.generation + 1, author="m", time=0, message=message)
+    )
 
 
 @pytest.mark.parametrize(

@@ -292,7 +292,9 @@ def forge(root: Path, paths: list[str], branch: str | None = None) -> str:
             view = h.view_in(w)
             name = branch or view.head
             branches = {**view.branches, name: cid}
-            h.set_view(w, View(branches=branches, head=view.head, checkout=view.checkout, remotes=view.remotes), "forge")
+            h.set_view(
+                w, View(branches=branches, head=view.head, checkout=view.checkout, remotes=view.remotes), "forge"
+            )
         return cid.hex()
 
 
@@ -306,9 +308,7 @@ def _configs(*roots: Path) -> dict[Path, bytes]:
 
 
 @pytest.fixture
-def remote_url(
-    request: pytest.FixtureRequest, tmp_path: Path, serve: Callable[..., Server]
-) -> Callable[[Path], str]:
+def remote_url(request: pytest.FixtureRequest, tmp_path: Path, serve: Callable[..., Server]) -> Callable[[Path], str]:
     """The url a vault is reached at over the transport under test (an S3 bucket gets a copy pushed)."""
 
     def url(origin: Path) -> str:

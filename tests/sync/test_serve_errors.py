@@ -61,10 +61,8 @@ def _hang_up(url: str, path: str, head: bytes, declared: int) -> None:
     """Send a request's headers and the first bytes of its body, then close the connection."""
     port = int(url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port)) as s:
-        s.sendall(
-            f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {declared}\r\n\r\n".encode()
-            + head
-        )
+        auth = f"Authorization: Bearer {TOKEN}\r\n"
+        s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {declared}\r\n\r\n".encode() + head)
         time.sleep(0.3)
 
 
