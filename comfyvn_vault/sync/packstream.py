@@ -18,9 +18,10 @@ What an object is comes from its bytes (:func:`codec.structured_tag`), never
 from the sender's flag: a structured object must parse and link only to objects
 the store already holds or that arrived before it, and every path of a tree
 must be a valid tree path (:func:`~comfyvn_vault.domain.paths.check_tree_path`),
-so no remote can name a file outside the working copy. Verified objects are committed in batches through
-the store's own transaction (pack fsync, renames, then the index), so an
-interrupted transfer keeps what arrived and the retry asks only for the rest.
+so no remote can name a file outside the working copy. Verified objects are
+committed in batches through the store's own transaction (pack fsync, renames,
+then the index), so an interrupted transfer keeps what arrived and the retry
+asks only for the rest.
 No ref ever moves here.
 """
 
@@ -228,9 +229,7 @@ class Ingest:
                     raise InputRejected(f"structured object {oid.hex()} is implausibly large ({size} bytes)")
                 data = _read_exact(src, size)
                 self._verify(oid, data)
-                if codec.structured_tag(data) is None:
-                    raise InputRejected(f"the remote sent object {oid.hex()[:12]} as structured, but it is not")
-                self._classified(oid, data)
+                self._classified(oid, data, flagged=True)
             elif size >= self.store.loose_threshold:
                 self._large(oid, src, size)
             else:
@@ -257,15 +256,18 @@ class Ingest:
     def _present(self, oid: ObjectId) -> bool:
         return oid in self.received or self.store.has(oid)
 
-    def _classified(self, oid: ObjectId, data: bytes) -> None:
+    def _classified(self, oid: ObjectId, data: bytes, flagged: bool = False) -> None:
         """Store verified bytes as what they are, whatever the sender's flag said.
 
         Structured bytes are a structured object (its links checked, a tree's
         paths too), so a commit or tree sent as a "blob" cannot slip in
         unchecked and later be lost to ``gc``, which follows only objects' links.
+        Bytes ``flagged`` structured that are not are refused.
         """
         tag = codec.structured_tag(data)
         if tag is None:
+            if flagged:
+                raise InputRejected(f"the remote sent object {oid.hex()[:12]} as structured, but it is not")
             self._add(oid, data, Kind.BLOB, len(data))
             return
         for link in codec.links(data):
