@@ -24,7 +24,15 @@ from comfyvn_vault.domain.diffing import diff_entities
 from comfyvn_vault.domain.entities import Character, Choice, Entity, Node, Scene, Timeline, Variable
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import Cause, Event
-from comfyvn_vault.domain.paths import CHARACTERS, SCENES, TIMELINES, VARIABLES, check_id, entity_path
+from comfyvn_vault.domain.paths import (
+    CHARACTERS,
+    SCENES,
+    TIMELINES,
+    VARIABLES,
+    check_id,
+    entity_path,
+    is_reserved_name,
+)
 from comfyvn_vault.errors import InputRejected, ObjectNotFound, RefMoved
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.suggest import did_you_mean
@@ -93,7 +101,7 @@ def _valid_id(text: str) -> bool:
 def slug(text: str, fallback: str) -> str:
     """A readable id from a title: ``"The Lighthouse!"`` → ``the-lighthouse``."""
     s = re.sub(r"[^A-Za-z0-9_.-]+", "-", text.strip().lower()).strip("-.")[:48]
-    return s or fallback
+    return f"{s}-{fallback}" if is_reserved_name(s) else s or fallback
 
 
 def fresh_id(taken: set[str], base: str) -> str:

@@ -35,6 +35,10 @@ FINDINGS: Final = "findings"
 CONFLICTS: Final = "conflicts"
 SETTINGS: Final = "settings"
 FOLDERS: Final = (SCENES, CHARACTERS, TIMELINES, VARIABLES, ASSETS, FINDINGS, CONFLICTS, SETTINGS)
+#: Names Windows reserves for devices, whatever the extension (``con.toml`` is the console there).
+RESERVED_NAMES: Final = frozenset(
+    ["con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))]
+)
 
 
 def id_problem(value: str) -> str | None:
@@ -58,12 +62,49 @@ def check_id(value: str, what: str = "id") -> str:
     raise Rejected(f"{what} {value[:80]!r} {id_problem(value)}")
 
 
+def is_reserved_name(entity_id: str) -> bool:
+    """True for ids that name a device, not a file, on some system (``nul``, ``COM1.x``)."""
+    return entity_id.partition(".")[0].lower() in RESERVED_NAMES
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def entity_path(folder: str, entity_id: str) -> str:
     """``folder/entity_id``, after checking the id (an invalid id could forge another path)."""
-    if not _ID.fullmatch(entity_id):
-        check_id(entity_id, f"{folder[:-1]} id")
+    if not _ID.fullmatch(entity_id) or is_reserved_name(entity_id):
+        raise Rejected(f"{folder[:-1]} id {entity_id[:80]!r} {_name_problem(entity_id)}")
     return f"{folder}/{entity_id}"
+
+
+def _name_problem(entity_id: str) -> str | None:
+    problem = id_problem(entity_id)
+    if problem is None and is_reserved_name(entity_id):
+        return "is a reserved device name on Windows"
+    return problem
+
+
+def tree_path_problem(path: str) -> str | None:
+    """Why ``path`` cannot be a state-tree path, or ``None`` when it is one.
+
+    A tree path names a file of the working copy (``scenes/intro`` is
+    ``scenes/intro.toml``), so this is the one check between another vault's
+    data and the file system: exactly ``<folder>/<id>`` with a known folder and
+    an id that is one plain file name (no ``..``, no separator of any system,
+    no leading dot, no device name). Every path :func:`entity_path` builds passes.
+    """
+    folder, slash, name = path.partition("/")
+    if not slash:
+        return "has no folder"
+    if folder not in FOLDERS:
+        return f"is not in one of the folders {', '.join(FOLDERS)}"
+    return _name_problem(name)
+
+
+def check_tree_path(path: str) -> str:
+    """Return ``path`` if it is a valid state-tree path; raise :class:`Rejected` otherwise."""
+    problem = tree_path_problem(path)
+    if problem is not None:
+        raise Rejected(f"tree path {path[:80]!r} {problem}")
+    return path
 
 
 @functools.lru_cache(maxsize=1 << 16)

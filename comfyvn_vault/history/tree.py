@@ -15,6 +15,8 @@ from typing import Final, Protocol
 
 import blake3
 
+from comfyvn_vault.domain.errors import Rejected
+from comfyvn_vault.domain.paths import check_tree_path
 from comfyvn_vault.store.codec import StoredObject, decode_as, encode
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
 
@@ -31,6 +33,25 @@ class TreeNode(StoredObject, frozen=True, tag="Tree"):
 
 
 EMPTY: Final = TreeNode()
+_DIGITS: Final = frozenset("0123456789abcdef")
+
+
+def check_tree_node(node: TreeNode) -> TreeNode:
+    """Return ``node`` if it is well formed; raise :class:`Rejected` for a path no vault writes.
+
+    Every entry path is checked by :func:`check_tree_path` (the same check that
+    runs before a working-copy file is written), so a tree from another vault
+    cannot name a file outside the working copy; a branch keys its children by
+    one hex digit and holds no entries.
+    """
+    if node.children and node.entries:
+        raise Rejected("a tree node holds both entries and children")
+    for digit in node.children:
+        if digit not in _DIGITS:
+            raise Rejected(f"a tree node keys a child by {digit[:8]!r}, not by a hex digit")
+    for path in node.entries:
+        check_tree_path(path)
+    return node
 
 
 class ObjectSource(Protocol):

@@ -27,6 +27,8 @@ from comfyvn_vault.store.ids import ID_BYTES, ObjectId, hash_bytes
 
 LINK_EXT: Final = 1
 TAG_FIELD: Final = "_type"
+#: Structured objects are small (a tree node, a commit, one scene); a larger one is hostile.
+MAX_STRUCTURED: Final = 64 << 20
 
 
 class StoredObject(
@@ -131,6 +133,40 @@ def links(data: bytes | memoryview) -> list[ObjectId]:
     except (msgspec.DecodeError, ValueError) as exc:
         raise InputRejected(f"not a structured object: {exc}") from None
     return found
+
+
+_TAG_KEY: Final = b"\xa5" + TAG_FIELD.encode()  # msgpack fixstr "_type"
+#: Bytes a map header takes before its first key: fixmap, map16, map32.
+_MAP_HEADER: Final = {**{b: 1 for b in range(0x80, 0x90)}, 0xDE: 3, 0xDF: 5}
+#: How much of an object :func:`looks_structured` needs to see.
+SNIFF_BYTES: Final = 5 + len(_TAG_KEY)
+
+
+def looks_structured(head: bytes | memoryview) -> bool:
+    """True when bytes start as every structured object does: a map whose first key is ``_type``.
+
+    ``head`` may be just the first :data:`SNIFF_BYTES` bytes, so a large blob
+    is classified without reading it whole.
+    """
+    skip = _MAP_HEADER.get(head[0]) if len(head) else None
+    return skip is not None and bytes(head[skip : skip + len(_TAG_KEY)]) == _TAG_KEY
+
+
+def structured_tag(data: bytes | memoryview) -> str | None:
+    """The kind (``_type``) of structured object bytes, or ``None`` when they are a blob's bytes.
+
+    What an object *is* depends only on its bytes: one msgpack map, first key
+    ``_type`` naming its kind. A transfer decides with this whatever the sender
+    claimed, and ``fsck`` uses it to find structured objects filed as blobs.
+    """
+    if not looks_structured(data):
+        return None
+    try:
+        doc = msgspec.msgpack.decode(data, ext_hook=lambda code, raw: None)
+    except (msgspec.DecodeError, ValueError):
+        return None
+    tag = doc.get(TAG_FIELD) if isinstance(doc, dict) else None
+    return tag if isinstance(tag, str) else None
 
 
 def to_plain(data: bytes | memoryview) -> Any:

@@ -27,7 +27,7 @@ from comfyvn_vault.store.layout import FLAG_OBJECT, FLAG_ZSTD, LOC_PACK, PACK_MA
 
 class Problem(msgspec.Struct, frozen=True):
     id: str
-    kind: str  # corrupt | truncated | missing | dangling | bad-ref
+    kind: str  # corrupt | truncated | missing | dangling | bad-ref | misfiled
     detail: str
 
 
@@ -69,8 +69,13 @@ def fsck(store: DiskObjectStore, progress: Progress | None = None) -> FsckReport
                 data = _verify_pack_entry(store, oid, e, report)
                 if data is not None and e.flags & FLAG_OBJECT:
                     _check_links(oid, data, has, report)
-            elif _verify_loose(store, oid, e, report) and e.flags & FLAG_OBJECT:
-                _check_links(oid, store.get(oid), has, report)
+                elif data is not None:
+                    _check_blob_kind(store, oid, e, data, report)
+            elif _verify_loose(store, oid, e, report):
+                if e.flags & FLAG_OBJECT:
+                    _check_links(oid, store.get(oid), has, report)
+                else:
+                    _check_blob_kind(store, oid, e, None, report)
             if progress is not None:
                 progress(e.size)
     for name, target in store.refs().items():
@@ -210,6 +215,26 @@ def _check_links(oid: ObjectId, data: bytes, has: Callable[[ObjectId], bool], re
     for target in targets:
         if not has(target):
             report.problems.append(Problem(oid.hex(), "dangling", f"links to missing object {target.hex()}"))
+
+
+def _check_blob_kind(store: DiskObjectStore, oid: ObjectId, e: Entry, data: bytes | None, report: FsckReport) -> None:
+    """A blob must not hold a structured object (a commit or tree filed as a blob by a hostile peer).
+
+    ``gc`` follows only structured objects' links, so what such a "blob" links
+    to would be deleted. ``data`` is None for a loose blob: its head is looked
+    at first, and the whole read only when it could be structured.
+    """
+    if e.size > codec.MAX_STRUCTURED:
+        return
+    if data is None:
+        head = next(iter(store.iter_chunks(oid)), b"")  # the generator (and its file) closes here
+        if not codec.looks_structured(head):
+            return
+        data = store.get(oid)
+    tag = codec.structured_tag(data)
+    if tag is not None:
+        detail = f"a {tag[:40]!r} object stored as a blob: its links go unchecked and gc would drop what it links to"
+        report.problems.append(Problem(oid.hex(), "misfiled", detail))
 
 
 def _note_strays(store: DiskObjectStore, report: FsckReport) -> None:

@@ -51,6 +51,8 @@ class HttpRemote:
             raise NonFastForward(message)
         if response.status_code == 409:
             raise RefMoved(message)
+        if response.status_code == 400 and kind == "rejected":
+            raise InputRejected(f"{self.url}: the server refused: {message}")
         raise RemoteFailed(f"{self.url}: the server answered {response.status_code}: {message}")
 
     def _request(self, method: str, path: str, **kwargs: Any) -> bytes:

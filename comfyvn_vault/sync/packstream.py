@@ -13,11 +13,15 @@ zstd's raw blocks at memory speed. Large blobs are read and written in chunks:
 neither side ever holds one whole.
 
 The receiving side (:class:`Ingest`) trusts nothing: every record must be one it
-asked for, with the size it was offered at; its bytes must hash to its id; a
-structured object must parse and link only to objects the store already holds
-or that arrived before it. Verified objects are committed in batches through
-the store's own transaction (pack fsync, renames, then the index), so an
-interrupted transfer keeps what arrived and the retry asks only for the rest.
+asked for, with the size it was offered at; its bytes must hash to its id.
+What an object is comes from its bytes (:func:`codec.structured_tag`), never
+from the sender's flag: a structured object must parse and link only to objects
+the store already holds or that arrived before it, and every path of a tree
+must be a valid tree path (:func:`~comfyvn_vault.domain.paths.check_tree_path`),
+so no remote can name a file outside the working copy. Verified objects are
+committed in batches through the store's own transaction (pack fsync, renames,
+then the index), so an interrupted transfer keeps what arrived and the retry
+asks only for the rest.
 No ref ever moves here.
 """
 
@@ -30,6 +34,8 @@ from typing import Any, Final
 import zstandard
 
 from comfyvn_vault.errors import InputRejected, RemoteFailed
+from comfyvn_vault.history.objects import Commit
+from comfyvn_vault.history.tree import TreeNode, check_tree_node
 from comfyvn_vault.store import codec
 from comfyvn_vault.store.base import CHUNK, Kind
 from comfyvn_vault.store.disk import DiskObjectStore, Staged
@@ -39,8 +45,9 @@ MAGIC: Final = b"CVS1"
 HEADER = struct.Struct("<BQ32s")
 FLAG_OBJECT: Final = 1
 FLAG_END: Final = 0xFF
-#: Structured objects are small; a larger one in a stream is hostile.
-MAX_STRUCTURED: Final = 64 << 20
+MAX_STRUCTURED: Final = codec.MAX_STRUCTURED
+TREE_TAG: Final = TreeNode.__struct_config__.tag
+COMMIT_TAG: Final = Commit.__struct_config__.tag
 #: Commit received objects at least this often (bytes), so an interruption loses little.
 BATCH_BYTES: Final = 8 << 20
 ZSTD_LEVEL: Final = 3
@@ -220,13 +227,15 @@ class Ingest:
             if flags & FLAG_OBJECT:
                 if size > MAX_STRUCTURED:
                     raise InputRejected(f"structured object {oid.hex()} is implausibly large ({size} bytes)")
-                self._structured(oid, _read_exact(src, size))
+                data = _read_exact(src, size)
+                self._verify(oid, data)
+                self._classified(oid, data, flagged=True)
             elif size >= self.store.loose_threshold:
                 self._large(oid, src, size)
             else:
                 data = _read_exact(src, size)
                 self._verify(oid, data)
-                self._add(oid, data, Kind.BLOB, size)
+                self._classified(oid, data)
             if self.progress is not None:
                 self.progress(size + HEADER.size)
 
@@ -247,17 +256,39 @@ class Ingest:
     def _present(self, oid: ObjectId) -> bool:
         return oid in self.received or self.store.has(oid)
 
-    def _structured(self, oid: ObjectId, data: bytes) -> None:
-        self._verify(oid, data)
+    def _classified(self, oid: ObjectId, data: bytes, flagged: bool = False) -> None:
+        """Store verified bytes as what they are, whatever the sender's flag said.
+
+        Structured bytes are a structured object (its links checked, a tree's
+        paths too), so a commit or tree sent as a "blob" cannot slip in
+        unchecked and later be lost to ``gc``, which follows only objects' links.
+        Bytes ``flagged`` structured that are not are refused.
+        """
+        tag = codec.structured_tag(data)
+        if tag is None:
+            if flagged:
+                raise InputRejected(f"the remote sent object {oid.hex()[:12]} as structured, but it is not")
+            self._add(oid, data, Kind.BLOB, len(data))
+            return
         for link in codec.links(data):
             if not self._present(link):
                 raise InputRejected(f"object {oid.hex()[:12]} arrived before {link.hex()[:12]}, which it links to")
+        if tag == TREE_TAG:
+            check_tree_node(codec.decode_as(data, TreeNode))
+        elif tag == COMMIT_TAG:
+            codec.decode_as(data, Commit)
         self._add(oid, data, Kind.OBJECT, len(data))
 
     def _large(self, oid: ObjectId, src: Any, size: int) -> None:
         reader = _Exact(src, size)
         first = bytearray(min(size, CHUNK))
         n = reader.readinto(first)
+        if size <= MAX_STRUCTURED and codec.looks_structured(bytes(first[: codec.SNIFF_BYTES])):
+            # Perhaps a structured object sent as a blob: small enough to read whole and look at.
+            data = bytes(first[:n]) + _read_exact(src, reader.left)
+            self._verify(oid, data)
+            self._classified(oid, data)
+            return
         staged = self.store.stage_stream(reader, bytes(first[:n]))
         if staged.id != oid or staged.size != size:
             staged.discard()

@@ -22,15 +22,17 @@ Routes (ids travel as raw 32-byte strings, concatenated)::
 
 from __future__ import annotations
 
+import errno
 import hmac
 import json
 import os
+import socket
 import struct
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Final
 
-from comfyvn_vault.errors import ConcurrentWork, InputRejected, UsageError, VaultError
+from comfyvn_vault.errors import ConcurrentWork, InputRejected, RemoteFailed, UsageError, VaultError
 from comfyvn_vault.store.ids import ID_BYTES, ObjectId
 from comfyvn_vault.sync import config
 from comfyvn_vault.sync.endpoint import Endpoint, NonFastForward
@@ -48,11 +50,29 @@ def split_ids(body: bytes) -> list[ObjectId]:
     return [ObjectId(body[i : i + ID_BYTES]) for i in range(0, len(body), ID_BYTES)]
 
 
+def log(message: str) -> None:
+    """One line on the server's stderr (a client's mistake or hang-up is never a traceback)."""
+    print(f"comfyvn: {message}", file=sys.stderr, flush=True)
+
+
+def _stopping(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """An object stream that ends (short, so the client sees it cut) instead of raising mid-response.
+
+    Once the response has started no HTTP error can be sent; a damaged object
+    found while streaming is logged in one line and the client's receiver
+    reports the stream as interrupted.
+    """
+    try:
+        yield from chunks
+    except VaultError as exc:
+        log(f"object stream stopped: {exc.message}")
+
+
 def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
     """The ASGI app serving ``endpoint``."""
     import anyio
     from starlette.applications import Starlette
-    from starlette.requests import Request
+    from starlette.requests import ClientDisconnect, Request
     from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
     from starlette.routing import Route
 
@@ -87,8 +107,13 @@ def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
                 return error(409, "non-fast-forward", exc.message)
             except ConcurrentWork as exc:
                 return error(409, "ref-moved", exc.message)
+            except RemoteFailed as exc:
+                return error(400, "interrupted", exc.message)
             except VaultError as exc:
                 return error(400, "rejected", exc.message)
+            except ClientDisconnect:
+                log(f"{request.url.path}: the client hung up before its request was read")
+                return error(400, "disconnected", "the request body was cut off")
 
         return wrapped
 
@@ -146,7 +171,11 @@ def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
 
     async def objects(request: Request) -> Response:
         ids = split_ids(await body(request))
-        return StreamingResponse(endpoint.stream(ids), media_type=STREAM_TYPE)
+        present = await anyio.to_thread.run_sync(endpoint.has, ids)
+        unknown = next((oid for oid, yes in zip(ids, present, strict=True) if not yes), None)
+        if unknown is not None:
+            return error(404, "not-found", f"no object {unknown.hex()} here")
+        return StreamingResponse(_stopping(endpoint.stream(ids)), media_type=STREAM_TYPE)
 
     async def push(request: Request) -> Response:
         declared = request.headers.get("content-length")
@@ -159,12 +188,18 @@ def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
                 return await agen.__anext__()
             except StopAsyncIteration:
                 return None
+            except ClientDisconnect:
+                return None  # the stream ends early: what verified is kept, the pusher's retry resumes
 
         def parts() -> Iterator[bytes]:
             while (part := anyio.from_thread.run(next_part)) is not None:
                 yield part
 
-        n = await anyio.to_thread.run_sync(lambda: endpoint.receive(parts(), max_bytes=MAX_PUSH))
+        try:
+            n = await anyio.to_thread.run_sync(lambda: endpoint.receive(parts(), max_bytes=MAX_PUSH))
+        except RemoteFailed as exc:
+            log(f"push from {request.client.host if request.client else 'a client'}: {exc.message}")
+            raise
         return JSONResponse({"objects": n})
 
     async def ref(request: Request) -> Response:
@@ -188,23 +223,44 @@ def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
     return Starlette(routes=routes)
 
 
-def serve(vault: Vault, host: str = "127.0.0.1", port: int = 8765, access_log: bool = False) -> None:
-    """Run the server until interrupted."""
-    import uvicorn
-
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``, or a one-line :class:`InputRejected` (a busy port, a bad host)."""
     if not 0 <= port <= 65535:
         raise UsageError(f"--port {port}: not a port")
-    rw, ro, generated = config.serve_tokens(vault.root / STORE_DIR)
-    source = "COMFYVN_SERVE_TOKEN" if os.environ.get("COMFYVN_SERVE_TOKEN") else "the vault config"
-    if generated:
-        where = config.path(vault.root / STORE_DIR)
-        print(f"comfyvn: generated serve tokens, kept in {where} (serve.token, serve.read_token)", file=sys.stderr)
-    print(f"comfyvn: serving {vault.root} on http://{host}:{port} (token from {source})", file=sys.stderr)
-    endpoint = Endpoint(vault)
-    app = build_app(endpoint, rw, ro)
-    cfg = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=access_log, lifespan="off")
-    server = uvicorn.Server(cfg)
     try:
-        server.run()
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[
+            0
+        ]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InputRejected(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
     except OSError as exc:
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        sock.close()
+        why = (exc.strerror or str(exc)).lower()
+        hint = "; is another serve running? pick another --port" if exc.errno == errno.EADDRINUSE else ""
+        raise InputRejected(f"cannot listen on {host}:{port}: {why}{hint}") from None
+    return sock
+
+
+def serve(vault: Vault, host: str = "127.0.0.1", port: int = 8765, access_log: bool = False) -> None:
+    """Run the server until interrupted; "serving" is printed only once the port is ours."""
+    import uvicorn
+
+    sock = listen(host, port)
+    try:
+        rw, ro, generated = config.serve_tokens(vault.root / STORE_DIR)
+        source = "COMFYVN_SERVE_TOKEN" if os.environ.get("COMFYVN_SERVE_TOKEN") else "the vault config"
+        if generated:
+            where = config.path(vault.root / STORE_DIR)
+            print(f"comfyvn: generated serve tokens, kept in {where} (serve.token, serve.read_token)", file=sys.stderr)
+        bound = sock.getsockname()[1]
+        print(f"comfyvn: serving {vault.root} on http://{host}:{bound} (token from {source})", file=sys.stderr)
+        endpoint = Endpoint(vault)
+        app = build_app(endpoint, rw, ro)
+        cfg = uvicorn.Config(app, log_level="warning", access_log=access_log, lifespan="off")
+        uvicorn.Server(cfg).run(sockets=[sock])
+    finally:
+        sock.close()

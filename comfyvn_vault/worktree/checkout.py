@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from comfyvn_vault.domain.entities import TYPE_OF, Entity
+from comfyvn_vault.domain.paths import check_tree_path
 from comfyvn_vault.history.repo import History
 from comfyvn_vault.store.codec import encode
 from comfyvn_vault.store.fsutil import fsync_dir, os_error
@@ -126,6 +127,8 @@ class WorkingCopy:
     def write(self, txn: Any, docs: Mapping[str, tuple[Any, ObjectId | None]]) -> None:
         """Write (or delete) the files of changed entities and cache their stats in ``txn``."""
         dirs: set[Path] = set()
+        for path in docs:
+            check_tree_path(path)  # every path before any file: a refused tree writes nothing
         for path, (entity, doc_id) in sorted(docs.items()):
             if path.split("/", 1)[0] not in TYPE_OF:
                 continue  # conflicts and other records live in history, not in files
@@ -142,9 +145,10 @@ class WorkingCopy:
     def write_file(self, path: str, entity: Entity | None, sync_dir: bool = True) -> Path:
         """Replace one entity file atomically (temp file + rename), or delete it for None.
 
-        An editor or a crash never sees half a file.
+        An editor or a crash never sees half a file. A path that could name a
+        file outside the working copy is refused before anything is touched.
         """
-        rel = file_of(path)
+        rel = file_of(check_tree_path(path))
         target = self.root / rel
         if entity is None:
             target.unlink(missing_ok=True)
