@@ -104,7 +104,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
         out("nothing to commit: the working copy matches HEAD")
     for ch in doc["changes"]:
         out(f"  {ch['kind']:<9} {ch['file']}")
-        for line in ch["events"]:
+        for line in ch["events"] or [ch.get("error", "")]:
             out(f"              {line}")
     for c in doc["conflicts"]:
         out(f"  conflict  {c['id'][:12]} {c['entity']} {c.get('field', '')}")
@@ -205,6 +205,8 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
     else:
         for e in doc["entities"]:
             out(f"{e['kind']} {e['path']}")
+            if "error" in e:
+                out(f"  {e['error']}")
             for ch in e["changes"]:
                 out(f"  {ch['summary']}")
                 for field, vals in ch.get("fields", {}).items():
