@@ -25,7 +25,6 @@ from comfyvn_vault.store.fsutil import os_error, write_durably
 from comfyvn_vault.store.ids import ObjectId, new_hasher
 from comfyvn_vault.store.layout import FORMAT_VERSION, READABLE_FORMATS, Paths
 from comfyvn_vault.worktree.checkout import Change, WorkingCopy
-from comfyvn_vault.worktree.format import file_of
 
 if TYPE_CHECKING:
     # Imported where used: ``comfyvn status`` should not load fsck, gc or the differ.
@@ -222,7 +221,9 @@ class Vault:
         changes = self.worktree.scan(self.checkout_tree(), paths)
         for ch in changes:
             if ch.kind == "broken":
-                raise InputRejected(f"{ch.problem}; nothing was committed (fix it, or discard it: comfyvn restore {ch.file})")
+                raise InputRejected(
+                    f"{ch.problem}; nothing was committed (fix it, or discard it: comfyvn restore {ch.file})"
+                )
             if ch.problem is not None:
                 raise InputRejected(f"{ch.problem}; nothing was committed")
         if not changes:

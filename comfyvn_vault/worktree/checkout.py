@@ -58,9 +58,7 @@ class Change:
 
     __slots__ = ("new", "old", "path", "problem")
 
-    def __init__(
-        self, path: str, old: Entity | None, new: Entity | None, problem: InputRejected | None = None
-    ) -> None:
+    def __init__(self, path: str, old: Entity | None, new: Entity | None, problem: InputRejected | None = None) -> None:
         self.path, self.old, self.new, self.problem = path, old, new, problem
 
     @property
@@ -255,7 +253,7 @@ class WorkingCopy:
             if path is not None:
                 target = ObjectId(value[_SEEN.size :]) if len(value) > _SEEN.size else None
                 if self._seen(rel) == value[: _SEEN.size]:
-                    self.write_file(path, self.history.any_doc(target) if target is not None else None)
+                    self.write_file(path, self.history.entity_doc(target) if target is not None else None)
                     self._cache(txn, path, target)
                 else:
                     self._cache(txn, path, target if self._holds(rel, target) else None)

@@ -93,8 +93,11 @@ _PATH_PART: Final = re.compile(r"\.(\w+)|\[(\d+)\]")
 _TOML_HINTS: Final = tuple(
     (re.compile(pattern), hint)
     for pattern, hint in (
-        (r"Cannot mutate immutable namespace (.+)", "{0} was already given in full above ({0} = ...), so it cannot "
-         "be extended here; add to that value, or write all of it as [[{0}]] or [{0}] sections"),
+        (
+            r"Cannot mutate immutable namespace (.+)",
+            "{0} was already given in full above ({0} = ...), so it cannot "
+            "be extended here; add to that value, or write all of it as [[{0}]] or [{0}] sections",
+        ),
         (r"Cannot declare (.+) twice", "[{0}] appears twice; merge the two sections into one"),
         (r"Cannot redefine namespace (.+)", "{0} is already a value or a table above; use another name"),
         (r"Cannot overwrite a value", "this key is already set above; keep only one of the two lines"),
@@ -102,14 +105,23 @@ _TOML_HINTS: Final = tuple(
         (r"Expected '=' after a key in a key/value pair", "expected '=' after the key: write key = value"),
         (r"Expected '\]' at the end of a table declaration", "close the [section] header with ']'"),
         (r"Expected '\]\]' at the end of an array declaration", "close the [[section]] header with ']]'"),
-        (r"Invalid initial character for a key part", "a key must start with a letter, a digit, '_' or '-' (or be quoted)"),
+        (
+            r"Invalid initial character for a key part",
+            "a key starts with a letter, digit, '_' or '-', or is quoted",
+        ),
         (r"Invalid statement", "not a key = value line or a [section] header; quote text values"),
         (r"Unclosed array", "a [ ... ] list is not closed: add the missing ']' (and a ',' between items)"),
         (r"Unclosed inline table", "a {{ ... }} table is not closed: add the missing '}}' (it must end on its line)"),
-        (r"Unterminated string", "a string is not closed: add the closing quote (\"\"\" ... \"\"\" spans lines)"),
+        (r"Unterminated string", 'a string is not closed: add the closing quote (""" ... """ spans lines)'),
         (r"Unescaped '\\' in a string", "write a backslash in a \"...\" string as \\\\ (or use '...' quotes)"),
-        (r"Invalid hex value|Escaped character is not a Unicode scalar value",
-         "a \\u or \\U escape needs 4 or 8 hex digits of a real character"),
+        (
+            r"Invalid hex value|Escaped character is not a Unicode scalar value",
+            "a \\u or \\U escape needs 4 or 8 hex digits of a real character",
+        ),
+        (
+            r"Illegal character '\\n'",
+            'a string is not closed on its line: add the closing quote (""" ... """ spans lines)',
+        ),
         (r"Illegal character (.+)", "the character {0} is not allowed here; escape it or remove it"),
         (r"Invalid date or datetime", "not a valid date; put the value in quotes if it is text"),
         (r"Invalid value", "not a valid value: put text in quotes; numbers, true/false and [lists] go bare"),

@@ -104,9 +104,7 @@ def _check_after_kill(cli: Any, root: Path) -> None:
 
 @pytest.mark.parametrize("verb", sorted(VERBS))
 @pytest.mark.parametrize("point", POINTS)
-def test_sigkill_at_each_point_leaves_the_working_copy_at_head(
-    tmp_path: Path, cli: Any, verb: str, point: str
-) -> None:
+def test_sigkill_at_each_point_leaves_the_working_copy_at_head(tmp_path: Path, cli: Any, verb: str, point: str) -> None:
     args, files = VERBS[verb]
     if point == "file2" and files < 2:
         pytest.skip("the verb writes one file")
