@@ -205,7 +205,8 @@ def _fuzz_vault() -> Iterator[Path]:
 
 
 def _run(*argv: str) -> int:
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+    sink = io.TextIOWrapper(io.BytesIO())  # the CLI writes JSON to sys.stdout.buffer
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(io.StringIO()) as err:
         code = main(list(argv))
     assert "internal error" not in err.getvalue(), err.getvalue()
     return code
