@@ -207,9 +207,11 @@ def diff(vault: Vault, a: str | None = None, b: str | None = None) -> dict[str, 
         base_rev = vault.history.resolve_rev(a) if a else vault.history.view().checkout
         base_tree = vault.history.tree_of(base_rev)
         pairs = []
-        work = {c.path: c for c in vault.worktree.changes(base_tree)}
-        for path, ch in sorted(work.items()):
-            pairs.append((path, ch.old, ch.new))
+        for ch in vault.worktree.scan(base_tree):
+            if ch.problem is None:
+                pairs.append((ch.path, ch.old, ch.new))
+            else:  # an unreadable file has no differences to show, only why
+                entities.append({"path": ch.path, "kind": ch.kind, "changes": [], "error": ch.problem.message})
         label_a, label_b = (a or "HEAD"), "working copy"
     else:
         ta = vault.history.tree_of(vault.history.resolve_rev(a or "HEAD"))

@@ -30,7 +30,6 @@ from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.store.layout import FORMAT_VERSION, READABLE_FORMATS, Paths
 from comfyvn_vault.suggest import did_you_mean
 from comfyvn_vault.worktree.checkout import Change, WorkingCopy
-from comfyvn_vault.worktree.format import file_of
 
 if TYPE_CHECKING:
     # Imported where used: ``comfyvn status`` should not load fsck, gc or the differ.
@@ -123,6 +122,7 @@ class Vault:
             elif vault.projections.version() != PROJECTIONS_VERSION:
                 # Built by a comfyvn with another projection layout: rebuilt from history, once.
                 vault.reindex(only_if_outdated=True)
+            vault.worktree.recover()  # a process killed after a commit left its files unwritten
         except BaseException as exc:
             store.close()
             if isinstance(exc, lmdb.Error):
@@ -202,9 +202,13 @@ class Vault:
         return self.worktree.changes(self.checkout_tree())
 
     def _require_clean(self, paths: Iterable[str] | None = None) -> None:
-        dirty = self.worktree.changes(self.checkout_tree(), paths)
+        found = self.worktree.scan(self.checkout_tree(), paths)
+        broken = [c for c in found if c.kind == "broken"]
+        if broken:
+            raise InputRejected(f"{broken[0].problem}; fix the file or discard it (comfyvn restore {broken[0].file})")
+        dirty = [c for c in found if c.problem is None]  # a misnamed file is no entity's: nothing overwrites it
         if dirty:
-            names = ", ".join(file_of(c.path) for c in dirty[:3]) + (" …" if len(dirty) > 3 else "")
+            names = ", ".join(c.file for c in dirty[:3]) + (" …" if len(dirty) > 3 else "")
             raise InputRejected(f"uncommitted edits in {names}; commit them first (comfyvn commit -m MSG)")
 
     def record(
@@ -244,7 +248,14 @@ class Vault:
         from comfyvn_vault.domain.diffing import diff_entities
         from comfyvn_vault.domain.events import Cause
 
-        changes = self.worktree.changes(self.checkout_tree(), paths)
+        changes = self.worktree.scan(self.checkout_tree(), paths)
+        for ch in changes:
+            if ch.kind == "broken":
+                raise InputRejected(
+                    f"{ch.problem}; nothing was committed (fix it, or discard it: comfyvn restore {ch.file})"
+                )
+            if ch.problem is not None:
+                raise InputRejected(f"{ch.problem}; nothing was committed")
         if not changes:
             return None
         cause = cause or hooks.hook_cause() or Cause(kind="user")
@@ -289,7 +300,9 @@ class Vault:
         in history, so this cannot be undone.
         """
         wanted = set(paths) if paths is not None else None
-        changes = [c for c in self.changes() if wanted is None or c.path in wanted]
+        # Files are not parsed to be thrown away: a broken one is restored like any other.
+        found = self.worktree.scan(self.checkout_tree(), wanted)
+        changes = [c for c in found if c.kind != "misnamed"]
         if not changes:
             return []
         tree = self.checkout_tree()
@@ -374,15 +387,13 @@ class Vault:
         from comfyvn_vault.domain.conflicts import describe as describe_conflict
 
         view = self.history.view()
-        changes = self.changes()
+        changes = self.worktree.scan(self.checkout_tree())
         return {
             "schema": "comfyvn.status/1",
             "vault": str(self.root),
             "branch": view.head,
             "head": view.branches[view.head].hex() if view.head in view.branches else None,
-            "changes": [
-                {"path": c.path, "file": file_of(c.path), "kind": c.kind, "events": _event_summary(c)} for c in changes
-            ],
+            "changes": [_change_json(c) for c in changes],
             "conflicts": [
                 {
                     "id": c.id,
@@ -452,6 +463,18 @@ class Vault:
 
     def total_bytes(self) -> int:
         return sum(e.size for _, e in self.store.entries())
+
+
+def _change_json(change: Change) -> dict[str, Any]:
+    """One ``status`` entry; an unreadable file says why (``error``) and what line (``line``)."""
+    doc: dict[str, Any] = {"path": change.path, "file": change.file, "kind": change.kind}
+    if change.problem is None:
+        doc["events"] = _event_summary(change)
+        return doc
+    doc["events"] = []
+    doc["error"] = change.problem.message
+    doc["line"] = getattr(change.problem, "line", None)
+    return doc
 
 
 def _event_summary(change: Change) -> list[str]:

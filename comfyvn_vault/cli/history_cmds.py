@@ -112,7 +112,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     for ch in doc["changes"]:
         kind = f"{ch['kind']:<9}"
         out(f"  {paint(kind, _KIND_STYLE.get(ch['kind'], 'changed'))} {ch['file']}")
-        for line in ch["events"]:
+        for line in ch["events"] or [ch.get("error", "")]:
             out(f"              {line}")
     for c in doc["conflicts"]:
         where = f"{c['entity']} {c.get('field') or ''}".rstrip()
@@ -149,7 +149,7 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
 
 
 #: How ``status`` colours each kind of change.
-_KIND_STYLE = {"added": "added", "deleted": "removed"}
+_KIND_STYLE = {"added": "added", "deleted": "removed", "broken": "removed", "misnamed": "removed"}
 
 
 def _name(author: str) -> str:
@@ -226,6 +226,8 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
     else:
         for e in doc["entities"]:
             out(paint(f"{e['kind']} {e['path']}", _KIND_STYLE.get(e["kind"], "changed")))
+            if "error" in e:
+                out(f"  {e['error']}")
             for ch in e["changes"]:
                 out(f"  {ch['summary']}")
                 for field, vals in ch.get("fields", {}).items():

@@ -434,9 +434,29 @@ class DiskObjectStore:
         except BaseException:
             writer.abort()
             raise
+        else:
+            # The commit stands whatever happens now: an error here propagates and undoes nothing.
+            self._pending = None
+            for effect in writer.after:
+                effect()
         finally:
             self._pending = None
             lock.release()
+
+    def after_commit(self, effect: Callable[[], None]) -> None:
+        """Run ``effect()`` once the open transaction has committed, still under the writer lock.
+
+        For writes outside the vault that must follow a commit rather than precede it
+        (the working-copy files): a process killed before then leaves no trace of them.
+        Effects are dropped when the transaction aborts.
+        """
+        if self._pending is None:
+            raise RuntimeError("after_commit needs an open transaction")
+        self._pending.after.append(effect)
+
+    def in_transaction(self) -> bool:
+        """True while this process holds a write transaction open."""
+        return self._pending is not None
 
     def forget_append_pack(self) -> None:
         """Close the pack kept open for appends (gc rewrites packs; close ends the store)."""
@@ -583,6 +603,8 @@ class DiskWriter:
         self.staged: dict[ObjectId, Staged] = {}
         self.ref_updates: dict[str, ObjectId | None] = {}
         self.hooks: list[CommitHook] = []
+        #: Effects to run after the commit (see :meth:`DiskObjectStore.after_commit`).
+        self.after: list[Callable[[], None]] = []
         self._pack: int | None = None
         self._pack_fd: int | None = None
         self._buf = bytearray()  # appended records not yet written to the pack

@@ -4,11 +4,24 @@ A stat cache in LMDB (``wc.stat``: file → size, mtime, inode, document id)
 lets ``status`` skip files nobody touched, as git's index does. A file whose
 mtime is within ``RACY_NS`` of when it was cached is re-read anyway, since an
 edit in the same clock tick would keep its size and mtime.
+
+Files follow commits, never precede them: a commit records the files it will
+rewrite in ``wc.pending`` (in the index transaction that commits it) and the
+files are written once that transaction has committed. A process killed before
+the commit leaves the files as they were (nothing happened); one killed after it
+leaves pending entries, and the next vault to open finishes the writes
+(:meth:`WorkingCopy.recover`), so the working copy never runs ahead of HEAD nor
+stays behind it.
+
+A file that cannot be read as an entity (bad TOML, wrong types, not UTF-8, a
+name that is not an id) is reported by :meth:`WorkingCopy.scan` as a change of
+kind ``broken`` or ``misnamed`` instead of hiding the rest of the working copy.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import struct
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -16,28 +29,47 @@ from pathlib import Path
 from typing import Any, Final
 
 from comfyvn_vault.domain.entities import TYPE_OF, Entity
-from comfyvn_vault.domain.paths import check_tree_path
+from comfyvn_vault.domain.paths import ID_MAX, check_tree_path, id_problem
+from comfyvn_vault.errors import ConcurrentWork, InputRejected
 from comfyvn_vault.history.repo import History
 from comfyvn_vault.store.codec import encode
 from comfyvn_vault.store.fsutil import fsync_dir, os_error
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
-from comfyvn_vault.worktree.format import MalformedFile, file_of, parse, path_of_file, render
+from comfyvn_vault.worktree.format import SUFFIX, MalformedFile, file_of, parse, path_of_file, render
 
 DB_STAT: Final = b"wc.stat"
+#: File → (its stat when a commit recorded it, the document it is to hold; empty: deleted).
+DB_PENDING: Final = b"wc.pending"
 _STAT: Final = struct.Struct(">QqQ32s")
+_SEEN: Final = struct.Struct(">?QqQ")  # exists, size, mtime, inode
 RACY_NS: Final = 2_000_000_000
 
 
+class MisnamedFile(MalformedFile):
+    """A ``.toml`` file in an entity folder whose name is not ``<id>.toml``."""
+
+
 class Change:
-    """One entity whose file differs from the checkout: ``old`` → ``new`` (None: absent)."""
+    """One entity whose file differs from the checkout: ``old`` → ``new`` (None: absent).
 
-    __slots__ = ("new", "old", "path")
+    With ``problem`` the file could not be read (``new`` is None): kind ``broken``,
+    or ``misnamed`` for a file that maps to no entity (its ``path`` is then only a label).
+    """
 
-    def __init__(self, path: str, old: Entity | None, new: Entity | None) -> None:
-        self.path, self.old, self.new = path, old, new
+    __slots__ = ("new", "old", "path", "problem")
+
+    def __init__(self, path: str, old: Entity | None, new: Entity | None, problem: InputRejected | None = None) -> None:
+        self.path, self.old, self.new, self.problem = path, old, new, problem
+
+    @property
+    def file(self) -> str:
+        """The file's name in the working copy."""
+        return self.problem.file if isinstance(self.problem, MalformedFile) else file_of(self.path)
 
     @property
     def kind(self) -> str:
+        if self.problem is not None:
+            return "misnamed" if isinstance(self.problem, MisnamedFile) else "broken"
         return "added" if self.old is None else "deleted" if self.new is None else "modified"
 
 
@@ -49,9 +81,19 @@ class WorkingCopy:
         self.env = env
         self.history = history
         self.db = env.open_db(DB_STAT)
+        self.pending_db = env.open_db(DB_PENDING)
 
     def files(self) -> Iterator[tuple[str, str, os.stat_result]]:
         """Every entity file on disk, as (relative path, entity path, stat)."""
+        for rel, path, st in self._entries():
+            if path is not None and st is not None:
+                yield rel, path, st
+
+    def _entries(self) -> Iterator[tuple[str, str | None, os.stat_result | None]]:
+        """Entity files (rel, path, stat) and, with path None, the ``.toml`` files no entity maps to.
+
+        Hidden files (editor swap files, our temp files) and other suffixes are not the vault's.
+        """
         for folder in sorted(TYPE_OF):
             d = self.root / folder
             if not d.is_dir():
@@ -60,38 +102,60 @@ class WorkingCopy:
                 for entry in it:
                     rel = f"{folder}/{entry.name}"
                     path = path_of_file(rel)
-                    if path is not None and entry.is_file():
-                        yield rel, path, entry.stat()
+                    if path is not None:
+                        try:
+                            yield rel, path, entry.stat()
+                        except OSError:
+                            yield rel, path, None  # a dangling symlink: read() says why
+                    elif not entry.name.startswith(".") and entry.name.lower().endswith(SUFFIX):
+                        yield rel, None, None
 
-    def _some_files(self, paths: Iterable[str]) -> Iterator[tuple[str, str, os.stat_result]]:
+    def _some_files(self, paths: Iterable[str]) -> Iterator[tuple[str, str | None, os.stat_result | None]]:
         for path in sorted(set(paths)):
             if path.split("/", 1)[0] not in TYPE_OF:
                 continue
             rel = file_of(path)
             try:
-                st = (self.root / rel).stat()
+                st: os.stat_result | None = (self.root / rel).stat()
             except FileNotFoundError:
-                continue
+                if not (self.root / rel).is_symlink():
+                    continue
+                st = None  # a dangling symlink: read() says why
+            except OSError:
+                st = None
             yield rel, path, st
 
     def changes(self, tree: ObjectId | None, paths: Iterable[str] | None = None) -> list[Change]:
-        """Entity-level differences between the files and ``tree`` (raises MalformedFile).
+        """Entity-level differences between the files and ``tree``; raises the first unreadable file's error.
 
         With ``paths``, only those entities are looked at (a verb about to rewrite
         a few files need not stat the whole story).
         """
+        found = self.scan(tree, paths)
+        for change in found:
+            if change.problem is not None:
+                raise change.problem
+        return found
+
+    def scan(self, tree: ObjectId | None, paths: Iterable[str] | None = None) -> list[Change]:
+        """Like :meth:`changes`, but an unreadable or misnamed file is a change with a ``problem``."""
+        self.recover()
         trees = self.history.trees
         wanted = set(paths) if paths is not None else None
         on_disk: set[str] = set()
         out: list[Change] = []
         now = time.time_ns()
-        files = self.files() if wanted is None else self._some_files(wanted)
+        files = self._entries() if wanted is None else self._some_files(wanted)
         with self.env.begin(db=self.db) as txn:
             for rel, path, st in files:
+                if path is None:
+                    shown = rel.encode("utf-8", "backslashreplace").decode()  # names need not be UTF-8
+                    out.append(Change(shown.removesuffix(SUFFIX), None, None, misnamed(shown)))
+                    continue
                 on_disk.add(path)
                 committed_id = trees.get(tree, path) if tree is not None else None
                 cached = txn.get(rel.encode())
-                if cached is not None and committed_id is not None:
+                if cached is not None and committed_id is not None and st is not None:
                     size, mtime, ino, doc = _STAT.unpack(cached)
                     if (
                         (size, mtime, ino) == (st.st_size, st.st_mtime_ns, st.st_ino)
@@ -99,10 +163,14 @@ class WorkingCopy:
                         and now - mtime > RACY_NS
                     ):
                         continue
-                entity = self.read(rel)
+                old = self.history.entity_doc(committed_id) if committed_id is not None else None
+                try:
+                    entity = self.read(rel)
+                except InputRejected as exc:  # MalformedFile, or a file that cannot be read
+                    out.append(Change(path, old, None, exc))
+                    continue
                 if committed_id is not None and hash_bytes(encode(entity)) == committed_id:
                     continue
-                old = self.history.entity_doc(committed_id) if committed_id is not None else None
                 out.append(Change(path, old, entity))
         if tree is not None:
             if wanted is None:
@@ -117,30 +185,104 @@ class WorkingCopy:
 
     def read(self, rel: str) -> Entity:
         try:
-            text = (self.root / rel).read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise MalformedFile(rel, None, "not UTF-8 text") from None
+            data = (self.root / rel).read_bytes()
+        except IsADirectoryError:
+            raise MalformedFile(rel, None, "is a folder, not a file; move it away") from None
         except OSError as exc:
             raise os_error(exc, f"read {rel}") from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise MalformedFile(rel, line, "not UTF-8 text; save the file as UTF-8") from None
         return parse(rel, text)
 
     def write(self, txn: Any, docs: Mapping[str, tuple[Any, ObjectId | None]]) -> None:
-        """Write (or delete) the files of changed entities and cache their stats in ``txn``."""
-        dirs: set[Path] = set()
+        """Rewrite (or delete) the files of changed entities once the transaction of ``txn`` commits.
+
+        Called from a commit hook: the files to rewrite are recorded as pending in
+        ``txn``, so if this process dies after the commit the next one finishes them.
+        """
+        docs = {p: d for p, d in sorted(docs.items()) if p.split("/", 1)[0] in TYPE_OF}
+        if not docs:
+            return  # conflicts and other records live in history, not in files
         for path in docs:
             check_tree_path(path)  # every path before any file: a refused tree writes nothing
-        for path, (entity, doc_id) in sorted(docs.items()):
-            if path.split("/", 1)[0] not in TYPE_OF:
-                continue  # conflicts and other records live in history, not in files
-            target = self.write_file(path, entity, sync_dir=False)
-            dirs.add(target.parent)
-            if entity is None or doc_id is None:
-                self.forget(txn, path)
-            else:
-                self.remember(txn, path, doc_id)
+        for path, (entity, doc_id) in docs.items():
+            rel = file_of(path)
+            target = bytes(doc_id) if entity is not None and doc_id is not None else b""
+            txn.put(rel.encode(), self._seen(rel) + target, db=self.pending_db)
+        self.history.store.after_commit(lambda: self._settle(docs))
+
+    def _settle(self, docs: Mapping[str, tuple[Any, ObjectId | None]]) -> None:
+        """Write the files of a commit that has committed, then drop them from the pending list."""
+        dirs: set[Path] = set()
+        for path, (entity, _) in docs.items():
+            dirs.add(self.write_file(path, entity, sync_dir=False).parent)
         for d in dirs:
             if d.is_dir():
                 fsync_dir(d)
+        with self.env.begin(write=True) as txn:
+            for path, (entity, doc_id) in docs.items():
+                self._cache(txn, path, doc_id if entity is not None else None)
+                txn.delete(file_of(path).encode(), db=self.pending_db)
+
+    def recover(self) -> bool:
+        """Finish the file writes of a process killed after its commit; True if there were any.
+
+        A pending file still as the commit found it is rewritten; one changed
+        since (edited by hand after the crash) is left for ``status`` to show.
+        """
+        with self.env.begin(db=self.pending_db) as txn:
+            if txn.stat(self.pending_db)["entries"] == 0:
+                return False
+        store = self.history.store
+        if store.in_transaction():
+            return False  # our own transaction's files; this process recovered when it opened
+        try:
+            with store.transaction() as w:
+                w.on_commit(self._finish_pending)
+        except ConcurrentWork:
+            return False  # a busy writer; the next scan tries again
+        return True
+
+    def _finish_pending(self, txn: Any) -> None:
+        with txn.cursor(db=self.pending_db) as cur:
+            pending = [(bytes(k), bytes(v)) for k, v in cur]
+        for key, value in pending:
+            rel = key.decode()
+            path = path_of_file(rel)
+            if path is not None:
+                target = ObjectId(value[_SEEN.size :]) if len(value) > _SEEN.size else None
+                if self._seen(rel) == value[: _SEEN.size]:
+                    self.write_file(path, self.history.entity_doc(target) if target is not None else None)
+                    self._cache(txn, path, target)
+                else:
+                    self._cache(txn, path, target if self._holds(rel, target) else None)
+            txn.delete(key, db=self.pending_db)
+
+    def _holds(self, rel: str, doc_id: ObjectId | None) -> bool:
+        """Whether the file of ``rel`` holds document ``doc_id`` (None: there is no file)."""
+        if doc_id is None:
+            return not (self.root / rel).exists()
+        try:
+            return hash_bytes(encode(self.read(rel))) == doc_id
+        except InputRejected:
+            return False
+
+    def _seen(self, rel: str) -> bytes:
+        """The file's stat as recorded for pending writes: whether it exists, size, mtime, inode."""
+        try:
+            st = (self.root / rel).stat()
+        except OSError:
+            return _SEEN.pack(False, 0, 0, 0)
+        return _SEEN.pack(True, st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def _cache(self, txn: Any, path: str, doc_id: ObjectId | None) -> None:
+        if doc_id is None:
+            self.forget(txn, path)
+        else:
+            self.remember(txn, path, doc_id)
 
     def write_file(self, path: str, entity: Entity | None, sync_dir: bool = True) -> Path:
         """Replace one entity file atomically (temp file + rename), or delete it for None.
@@ -180,3 +322,14 @@ class WorkingCopy:
 
     def forget(self, txn: Any, path: str) -> None:
         txn.delete(file_of(path).encode(), db=self.db)
+
+
+def misnamed(rel: str) -> MisnamedFile:
+    """The error for a ``.toml`` file in an entity folder that maps to no entity, naming what it expects."""
+    folder, name = rel.split("/", 1)
+    stem = name[: -len(SUFFIX)]
+    kind = folder[:-1]
+    problem = id_problem(stem)
+    why = f"{stem!r} is not a valid {kind} id: it {problem}" if problem else f"{kind} files end in {SUFFIX}"
+    fixed = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-").lstrip(".")[:ID_MAX].rstrip("-")
+    return MisnamedFile(rel, None, f"{why}; rename the file to {folder}/{fixed or '<id>'}{SUFFIX} to use it")

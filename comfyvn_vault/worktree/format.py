@@ -12,6 +12,7 @@ Pure: text in, entity out (or a :class:`MalformedFile` naming the file and line)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any, Final
 
 import msgspec
@@ -56,11 +57,86 @@ def render(entity: Entity) -> str:
     data.pop(TAG, None)
     data.pop("id", None)
     header = f"# {FOLDER_OF[type(entity)][:-1]} {entity.id}: edit freely; `comfyvn status` shows the changes\n"
-    return header + tomli_w.dumps(data, multiline_strings=True)
+    return header + "".join(_table(tomli_w.dumps, "", data))
 
 
-_AT_LINE: Final = re.compile(r"\(at line (\d+), column \d+\)")
+def _table(dumps: Any, name: str, data: dict[str, Any]) -> Iterator[str]:
+    """TOML for one table whose lists of tables are always ``[[name]]`` sections.
+
+    tomli_w picks inline ``{ ... }`` or ``[[...]]`` by line length, so one long
+    line would reshape every node of a scene; here the shape never depends on content.
+    """
+    literals = {k: v for k, v in data.items() if not isinstance(v, dict) and not _is_tables(v)}
+    if literals:
+        yield dumps(literals, multiline_strings=True)
+    for key, value in data.items():
+        if key in literals:
+            continue
+        full = f"{name}.{_key(dumps, key)}" if name else _key(dumps, key)
+        for item in value if isinstance(value, list) else [value]:
+            yield f"\n[[{full}]]\n" if isinstance(value, list) else f"\n[{full}]\n"
+            yield from _table(dumps, full, item)
+
+
+def _is_tables(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _key(dumps: Any, key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else str(dumps({key: 0})).rsplit(" = ", 1)[0]
+
+
+_AT_LINE: Final = re.compile(r"\(at line (\d+), column \d+\)|\(at end of document\)")
 _PATH_PART: Final = re.compile(r"\.(\w+)|\[(\d+)\]")
+
+#: tomllib's messages, as sentences that say what to do (the first match wins; the rest pass through).
+_TOML_HINTS: Final = tuple(
+    (re.compile(pattern), hint)
+    for pattern, hint in (
+        (
+            r"Cannot mutate immutable namespace (.+)",
+            "{0} was already given in full above ({0} = ...), so it cannot "
+            "be extended here; add to that value, or write all of it as [[{0}]] or [{0}] sections",
+        ),
+        (r"Cannot declare (.+) twice", "[{0}] appears twice; merge the two sections into one"),
+        (r"Cannot redefine namespace (.+)", "{0} is already a value or a table above; use another name"),
+        (r"Cannot overwrite a value", "this key is already set above; keep only one of the two lines"),
+        (r"Duplicate inline table key (.+)", "key {0} appears twice inside {{ ... }}; keep only one"),
+        (r"Expected '=' after a key in a key/value pair", "expected '=' after the key: write key = value"),
+        (r"Expected '\]' at the end of a table declaration", "close the [section] header with ']'"),
+        (r"Expected '\]\]' at the end of an array declaration", "close the [[section]] header with ']]'"),
+        (
+            r"Invalid initial character for a key part",
+            "a key starts with a letter, digit, '_' or '-', or is quoted",
+        ),
+        (r"Invalid statement", "not a key = value line or a [section] header; quote text values"),
+        (r"Unclosed array", "a [ ... ] list is not closed: add the missing ']' (and a ',' between items)"),
+        (r"Unclosed inline table", "a {{ ... }} table is not closed: add the missing '}}' (it must end on its line)"),
+        (r"Unterminated string", 'a string is not closed: add the closing quote (""" ... """ spans lines)'),
+        (r"Unescaped '\\' in a string", "write a backslash in a \"...\" string as \\\\ (or use '...' quotes)"),
+        (
+            r"Invalid hex value|Escaped character is not a Unicode scalar value",
+            "a \\u or \\U escape needs 4 or 8 hex digits of a real character",
+        ),
+        (
+            r"Illegal character '\\n'",
+            'a string is not closed on its line: add the closing quote (""" ... """ spans lines)',
+        ),
+        (r"Illegal character (.+)", "the character {0} is not allowed here; escape it or remove it"),
+        (r"Invalid date or datetime", "not a valid date; put the value in quotes if it is text"),
+        (r"Invalid value", "not a valid value: put text in quotes; numbers, true/false and [lists] go bare"),
+        (r"Found invalid character (.+)", "unexpected character {0}; check the quotes and brackets"),
+    )
+)
+
+
+def _hint(message: str) -> str:
+    for pattern, hint in _TOML_HINTS:
+        m = pattern.fullmatch(message)
+        if m:
+            # tomllib names keys as tuples: ('nodes', 'choices') → nodes.choices
+            return hint.format(*(".".join(re.findall(r"'([^']*)'", g)) or g for g in m.groups()))
+    return message
 
 
 def parse(rel: str, text: str) -> Entity:
@@ -77,7 +153,10 @@ def parse(rel: str, text: str) -> Entity:
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = _AT_LINE.search(msg)
-        raise MalformedFile(rel, int(m.group(1)) if m else None, _AT_LINE.sub("", msg).strip()) from None
+        line = (int(m.group(1)) if m.group(1) else text.count("\n") + 1) if m else None
+        raise MalformedFile(rel, line, _hint(_AT_LINE.sub("", msg).strip())) from None
+    except RecursionError:
+        raise MalformedFile(rel, None, "values nested too deeply ([[[... or {{{...); an entity file is flat") from None
     for reserved in ("id", TAG):
         if reserved in data:
             line = _line_of_key(text.splitlines(), 0, reserved)
@@ -85,6 +164,8 @@ def parse(rel: str, text: str) -> Entity:
     data["id"] = entity_id
     try:
         entity: Entity = msgspec.convert(data, kind, strict=True)
+    except RecursionError:
+        raise MalformedFile(rel, None, "values nested too deeply; an entity file is flat") from None
     except msgspec.ValidationError as exc:
         msg = str(exc)
         where, _, at = msg.partition(" - at `")

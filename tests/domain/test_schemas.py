@@ -83,4 +83,3 @@ def test_descriptions_do_not_depend_on_how_docstrings_are_indented() -> None:
     nested = {"$defs": {"A": indented, "B": [dedented]}, "title": "  kept  "}
     assert schema_gen.normalized(indented) == schema_gen.normalized(dedented) == dedented
     assert schema_gen.normalized(nested) == {"$defs": {"A": dedented, "B": [dedented]}, "title": "  kept  "}
-
