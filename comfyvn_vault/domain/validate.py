@@ -131,6 +131,14 @@ def check_character(character: Character) -> None:
         check_id(asset_id, f"asset id of expression {name!r}")
 
 
+def check_entity_shape(entity: object) -> None:
+    """What can be checked of one entity on its own (ids, node shapes), with no lookup of others."""
+    if isinstance(entity, Scene):
+        check_scene_shape(entity)
+    elif isinstance(entity, Character):
+        check_character(entity)
+
+
 def check_scene_order(lookup: Lookup, order: list[str], known: Collection[str], where: str) -> None:
     """A timeline's scenes appear once each; those not in ``known`` must exist."""
     seen: set[str] = set()

@@ -19,6 +19,7 @@ import msgspec
 
 from comfyvn_vault.domain.entities import FOLDER_OF, TYPE_OF, Entity
 from comfyvn_vault.domain.paths import id_problem
+from comfyvn_vault.domain.validate import check_entity_shape
 from comfyvn_vault.errors import InputRejected
 
 SUFFIX: Final = ".toml"
@@ -174,6 +175,10 @@ def parse(rel: str, text: str) -> Entity:
         line = locate(text, at, unknown.group(1) if unknown else None)
         shown = at.removeprefix("$").lstrip(".")
         raise MalformedFile(rel, line, f"{shown}: {where}" if shown else where) from None
+    try:
+        check_entity_shape(entity)  # an id no event could carry makes the file unreadable, not the verb
+    except InputRejected as exc:
+        raise MalformedFile(rel, None, exc.message) from None
     return entity
 
 
