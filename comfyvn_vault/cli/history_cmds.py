@@ -106,8 +106,16 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
         out(f"  {ch['kind']:<9} {ch['file']}")
         for line in ch["events"]:
             out(f"              {line}")
+    from comfyvn_vault.cli.variants_cmds import show_sides
+
     for c in doc["conflicts"]:
-        out(f"  conflict  {c['id'][:12]} {c['entity']} {c.get('field', '')}")
+        out(f"  conflict  {c['id']} {c['entity']} {c.get('field', '')}: {c['summary'].split(': ', 1)[-1]}")
+        show_sides(c)
+    for w in doc.get("word_merges", []):
+        out(f"  word-merged {w['id']} {w['entity']} {w['field']}: {w['merged']!r} (review; --accept keeps it)")
+        show_sides(w)
+    if doc["conflicts"] or doc.get("word_merges"):
+        say("settle with `comfyvn resolve ID --ours|--theirs|--both|--accept|--value TEXT` (or edit the marked file)")
     return 0
 
 

@@ -15,12 +15,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import TYPE_OF, Entity
+from comfyvn_vault.domain.paths import CONFLICTS
+from comfyvn_vault.domain.resolve import changed_between
 from comfyvn_vault.history.repo import History
 from comfyvn_vault.store.codec import encode
 from comfyvn_vault.store.fsutil import fsync_dir, os_error
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
-from comfyvn_vault.worktree.format import MalformedFile, file_of, parse, path_of_file, render
+from comfyvn_vault.worktree.format import MalformedFile, file_of, parse_marked, path_of_file, render
 
 DB_STAT: Final = b"wc.stat"
 _STAT: Final = struct.Struct(">QqQ32s")
@@ -28,12 +31,16 @@ RACY_NS: Final = 2_000_000_000
 
 
 class Change:
-    """One entity whose file differs from the checkout: ``old`` → ``new`` (None: absent)."""
+    """One entity whose file differs from the checkout: ``old`` → ``new`` (None: absent).
 
-    __slots__ = ("new", "old", "path")
+    ``settled``: the conflicts whose marker the file no longer has (committing it resolves them).
+    """
 
-    def __init__(self, path: str, old: Entity | None, new: Entity | None) -> None:
+    __slots__ = ("new", "old", "path", "settled")
+
+    def __init__(self, path: str, old: Entity | None, new: Entity | None, settled: list[Conflict] | None = None) -> None:
         self.path, self.old, self.new = path, old, new
+        self.settled = settled or []
 
     @property
     def kind(self) -> str:
@@ -48,6 +55,20 @@ class WorkingCopy:
         self.env = env
         self.history = history
         self.db = env.open_db(DB_STAT)
+        self._marks: tuple[ObjectId | None, dict[str, list[Conflict]]] = (None, {})
+
+    def marks(self, tree: ObjectId | None) -> dict[str, list[Conflict]]:
+        """The unresolved conflicts (and word-merge reviews) of ``tree``, by entity path."""
+        if tree is None:
+            return {}
+        if self._marks[0] != tree:
+            found: dict[str, list[Conflict]] = {}
+            for _, doc_id in self.history.trees.items(tree, CONFLICTS + "/"):
+                doc = self.history.any_doc(doc_id)
+                if isinstance(doc, Conflict):
+                    found.setdefault(doc.path, []).append(doc)
+            self._marks = (tree, found)
+        return self._marks[1]
 
     def files(self) -> Iterator[tuple[str, str, os.stat_result]]:
         """Every entity file on disk, as (relative path, entity path, stat)."""
@@ -98,11 +119,11 @@ class WorkingCopy:
                         and now - mtime > RACY_NS
                     ):
                         continue
-                entity = self.read(rel)
-                if committed_id is not None and hash_bytes(encode(entity)) == committed_id:
-                    continue
                 old = self.history.entity_doc(committed_id) if committed_id is not None else None
-                out.append(Change(path, old, entity))
+                entity, settled = self.read_marked(rel, old, self.marks(tree).get(path, []))
+                if committed_id is not None and hash_bytes(encode(entity)) == committed_id and not settled:
+                    continue
+                out.append(Change(path, old, entity, settled))
         if tree is not None:
             if wanted is None:
                 committed = (item for folder in sorted(TYPE_OF) for item in trees.items(tree, folder + "/"))
@@ -115,21 +136,48 @@ class WorkingCopy:
         return out
 
     def read(self, rel: str) -> Entity:
+        """The entity a file describes now (its conflict markers read against the checkout)."""
+        path = path_of_file(rel)
+        tree = self.history.tree_of(self.history.view().checkout)
+        conflicts = self.marks(tree).get(path or "", [])
+        committed = self.history.entity(tree, path) if conflicts and tree is not None and path else None
+        return self.read_marked(rel, committed, conflicts)[0]
+
+    def read_marked(self, rel: str, committed: Entity | None, conflicts: list[Conflict]) -> tuple[Entity, list[Conflict]]:
+        """The entity a file describes and the ``conflicts`` whose markers it no longer has."""
         try:
             text = (self.root / rel).read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise MalformedFile(rel, None, "not UTF-8 text") from None
         except OSError as exc:
             raise os_error(exc, f"read {rel}") from None
-        return parse(rel, text)
+        return parse_marked(rel, text, committed, conflicts)
 
-    def write(self, txn: Any, docs: Mapping[str, tuple[Any, ObjectId | None]]) -> None:
-        """Write (or delete) the files of changed entities and cache their stats in ``txn``."""
+    def write(
+        self,
+        txn: Any,
+        docs: Mapping[str, tuple[Any, ObjectId | None]],
+        tree: ObjectId | None = None,
+        changed_conflicts: Iterable[Any] = (),
+    ) -> None:
+        """Write (or delete) the files of changed entities and cache their stats in ``txn``.
+
+        ``tree`` is the tree the files now show: its unresolved conflicts are
+        marked in them. The files of the entities of ``changed_conflicts``
+        (conflict records added or removed) are rewritten from ``tree`` too.
+        """
+        docs = dict(docs)
+        if tree is not None:
+            for c in changed_conflicts:
+                if isinstance(c, Conflict) and c.path not in docs and c.path.split("/", 1)[0] in TYPE_OF:
+                    doc_id = self.history.trees.get(tree, c.path)
+                    docs[c.path] = (self.history.entity_doc(doc_id) if doc_id is not None else None, doc_id)
+        marks = self.marks(tree)
         dirs: set[Path] = set()
         for path, (entity, doc_id) in sorted(docs.items()):
             if path.split("/", 1)[0] not in TYPE_OF:
                 continue  # conflicts and other records live in history, not in files
-            target = self.write_file(path, entity, sync_dir=False)
+            target = self.write_file(path, entity, sync_dir=False, conflicts=marks.get(path, []))
             dirs.add(target.parent)
             if entity is None or doc_id is None:
                 self.forget(txn, path)
@@ -139,11 +187,18 @@ class WorkingCopy:
             if d.is_dir():
                 fsync_dir(d)
 
-    def write_file(self, path: str, entity: Entity | None, sync_dir: bool = True) -> Path:
+    def write_file(
+        self, path: str, entity: Entity | None, sync_dir: bool = True, conflicts: list[Conflict] | None = None
+    ) -> Path:
         """Replace one entity file atomically (temp file + rename), or delete it for None.
 
-        An editor or a crash never sees half a file.
+        An editor or a crash never sees half a file. The file marks ``conflicts``
+        (default: the checkout's, except where ``entity`` holds a new value).
         """
+        if conflicts is None:
+            tree = self.history.tree_of(self.history.view().checkout)
+            committed = self.history.entity(tree, path) if tree is not None else None
+            conflicts = [c for c in self.marks(tree).get(path, []) if not changed_between(committed, entity, c)]
         rel = file_of(path)
         target = self.root / rel
         if entity is None:
@@ -153,7 +208,7 @@ class WorkingCopy:
             tmp = target.with_name(f".{target.name}.comfyvn-tmp")
             try:
                 with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-                    f.write(render(entity))
+                    f.write(render(entity, conflicts))
                     f.flush()
                     os.fsync(f.fileno())
                 os.replace(tmp, target)
