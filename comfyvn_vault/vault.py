@@ -191,8 +191,10 @@ class Vault:
         """Commit events made by a verb on HEAD's branch and write the changed entity files.
 
         The files of the entities the events change must be clean, so a verb
-        never overwrites a hand edit.
+        never overwrites a hand edit. An edit that sets a new value at the place
+        of an unresolved conflict (or word-merge review) resolves it.
         """
+        events = [*events, *self._settled_by(events)]
         base = self.history.head()
         hooks.pre_commit(self, events, message, base)
         with self.store.transaction() as w:
@@ -208,6 +210,26 @@ class Vault:
         docs = {p: (new, new_id) for p, (_, new, new_id) in rec.docs.items()}
         changed = [d for old, new, _ in rec.docs.values() for d in (old, new)]
         w.on_commit(lambda txn: self.worktree.write(txn, docs, rec.commit.tree, changed))
+
+    def _settled_by(self, events: Sequence[Event]) -> list[Event]:
+        """The resolutions of the open conflicts whose place ``events`` set a new value at."""
+        from comfyvn_vault.domain.apply import apply_all
+        from comfyvn_vault.domain.resolve import settled_by_edit
+
+        tree = self.checkout_tree()
+        marks = self.worktree.marks(tree)
+        touched = {p.split("#", 1)[0] for e in events for p in e.touched()} & marks.keys()
+        if not touched or tree is None:
+            return []
+        lookup = self.history.lookup_in(tree)
+        after = apply_all(lookup, events)
+        out: list[Event] = []
+        for path in sorted(touched):
+            if path in after:
+                old, new = lookup(path), after[path]
+                cause = next(e.cause for e in events)
+                out.extend(settled_by_edit(old, new, [], marks[path], cause))  # type: ignore[arg-type]
+        return out
 
     def commit(
         self, message: str, cause: Cause | None = None, paths: Iterable[str] | None = None

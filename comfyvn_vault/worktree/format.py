@@ -101,9 +101,8 @@ def render(entity: Entity, conflicts: Sequence[Conflict] = ()) -> str:
         data[LISTED] = listed
     header = f"# {FOLDER_OF[type(entity)][:-1]} {entity.id}: edit freely; `comfyvn status` shows the changes\n"
     if marked:
-        ids = ", ".join(c.id for c in marked)
         header += (
-            f"# CONFLICT: {len(marked)} unresolved merge conflict(s) are marked below ({ids}).\n"
+            "# CONFLICT: unresolved merge conflicts are marked below as `conflict = ID` tables.\n"
             "# Replace each `conflict = ...` table by the value you want (or delete its [[conflicts]] entry)\n"
             "# and commit, or run `comfyvn resolve ID --ours|--theirs|--both|--value TEXT`.\n"
         )
@@ -204,7 +203,7 @@ def _unmark(
                 rel,
                 _line_of(lines, c.id),
                 f"the conflict marker for {c.locator or c.path} ({c.id}) was edited; replace the whole marker by "
-                f"the value you want, or run `comfyvn resolve {c.id} --ours|--theirs|--both`",
+                f"the value you want, or throw the edit away with `comfyvn restore {rel}`",
             )
         if spot is None:
             still.append(c)
@@ -242,7 +241,7 @@ def _no_stray_markers(rel: str, lines: list[str], data: Any, top: bool = True) -
 
 
 def _line_of(lines: list[str], needle: str) -> int | None:
-    return next((i + 1 for i, line in enumerate(lines) if needle in line), None)
+    return next((i + 1 for i, line in enumerate(lines) if needle in line and not line.startswith("#")), None)
 
 
 _AT_LINE: Final = re.compile(r"\(at line (\d+), column \d+\)")
@@ -296,7 +295,8 @@ def parse_marked(
             raise MalformedFile(
                 rel,
                 _line_of(text.splitlines(), c.id),
-                f"{c.locator} was edited but its [[conflicts]] entry {c.id} is still there; "
+                f"{c.locator or 'the ' + kind.__name__.lower()} was edited but its [[conflicts]] entry {c.id} is "
+                "still there; "
                 "delete the entry to resolve the conflict with your edit",
             )
     return entity, settled
