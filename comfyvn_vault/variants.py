@@ -31,11 +31,11 @@ from comfyvn_vault.domain.assets import is_record_path
 from comfyvn_vault.domain.conflicts import ABSENT, Conflict, conflict_json
 from comfyvn_vault.domain.diffing import diff_entities
 from comfyvn_vault.domain.entities import Entity
+from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import Cause, ConflictRecorded, ConflictResolved, Event
 from comfyvn_vault.domain.merge import merge_entity
 from comfyvn_vault.domain.paths import CONFLICTS
 from comfyvn_vault.domain.record_merge import merge_record
-from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.resolve import changed_between, changed_since_merge, value_at, value_from_text
 from comfyvn_vault.domain.resolve import resolve as resolve_conflict
 from comfyvn_vault.errors import InputRejected, ObjectNotFound

@@ -286,8 +286,9 @@ class Vault:
         changed = []
         for path, old_id, new_id in self.history.trees.diff(a, b):
             docs[path] = (self.history.any_doc(new_id) if new_id is not None else None, new_id)
-            if path.startswith("conflicts/"):
-                changed.append(self.history.any_doc(new_id if new_id is not None else old_id))
+            either = new_id if new_id is not None else old_id
+            if path.startswith("conflicts/") and either is not None:
+                changed.append(self.history.any_doc(either))
         self.worktree.write(txn, docs, b, changed)
 
     def restore(self, paths: Iterable[str] | None = None) -> list[str]:

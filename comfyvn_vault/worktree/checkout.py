@@ -38,7 +38,9 @@ class Change:
 
     __slots__ = ("new", "old", "path", "settled")
 
-    def __init__(self, path: str, old: Entity | None, new: Entity | None, settled: list[Conflict] | None = None) -> None:
+    def __init__(
+        self, path: str, old: Entity | None, new: Entity | None, settled: list[Conflict] | None = None
+    ) -> None:
         self.path, self.old, self.new = path, old, new
         self.settled = settled or []
 
@@ -143,7 +145,9 @@ class WorkingCopy:
         committed = self.history.entity(tree, path) if conflicts and tree is not None and path else None
         return self.read_marked(rel, committed, conflicts)[0]
 
-    def read_marked(self, rel: str, committed: Entity | None, conflicts: list[Conflict]) -> tuple[Entity, list[Conflict]]:
+    def read_marked(
+        self, rel: str, committed: Entity | None, conflicts: list[Conflict]
+    ) -> tuple[Entity, list[Conflict]]:
         """The entity a file describes and the ``conflicts`` whose markers it no longer has."""
         try:
             text = (self.root / rel).read_text(encoding="utf-8")

@@ -167,16 +167,23 @@ def _value_spot(kind: type[Any], data: dict[str, Any], locator: str, create: boo
         if not isinstance(rule, Keyed):
             return None
         items = holder.get(name, [])
-        found = next((x for x in items if isinstance(x, dict) and x.get("id") == rest[0]), None) if isinstance(
-            items, list
-        ) else None
+        found = (
+            next((x for x in items if isinstance(x, dict) and x.get("id") == rest[0]), None)
+            if isinstance(items, list)
+            else None
+        )
         if found is None or len(rest) == 1:
             return None
         holder, kind, segments = found, rule.item, rest[1:]
 
 
 def _unmark(
-    rel: str, text: str, kind: type[Entity], data: dict[str, Any], committed: Entity | None, conflicts: Sequence[Conflict]
+    rel: str,
+    text: str,
+    kind: type[Entity],
+    data: dict[str, Any],
+    committed: Entity | None,
+    conflicts: Sequence[Conflict],
 ) -> tuple[list[Conflict], list[Conflict]]:
     """Take the markers out of a file's data: the ``[[conflicts]]`` entries left as written, and the
     conflicts whose marker is gone.

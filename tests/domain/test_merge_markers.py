@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from comfyvn_vault.domain import Node, Scene
+from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.merge import merge_entity
 from comfyvn_vault.domain.resolve import changed_since_merge
 from comfyvn_vault.worktree.format import MalformedFile, parse_marked, render
@@ -63,23 +64,24 @@ content = "Hello"
 """
 
 
-def _conflicted() -> tuple[Scene, list[object], str]:
+def _conflicted() -> tuple[Scene, list[Conflict], str]:
     base = Scene("s1", "Intro", nodes=[Node("n1", content="lamp"), Node("n2", speaker="Bob")])
     ours = Scene("s1", "Intro", nodes=[Node("n1", content="cold lamp"), Node("n2", speaker="Carol")])
     theirs = Scene("s1", "Intro", nodes=[Node("n1", content="wet lamp"), Node("n2", speaker="Dave")])
     merged = merge_entity("scenes/s1", base, ours, theirs, word_level=False)
     assert merged.entity is not None and len(merged.conflicts) == 2
-    return merged.entity, list(merged.conflicts), render(merged.entity, merged.conflicts)  # type: ignore[arg-type]
+    assert isinstance(merged.entity, Scene)
+    return merged.entity, list(merged.conflicts), render(merged.entity, merged.conflicts)
 
 
 def test_replacing_one_marker_settles_exactly_that_conflict() -> None:
     entity, conflicts, text = _conflicted()
-    content, speaker = sorted(conflicts, key=lambda c: c.locator)  # type: ignore[attr-defined]
+    content, _speaker = sorted(conflicts, key=lambda c: c.locator)
     start = text.index("[nodes.content]")
     end = text.index("[[nodes]]", start)
     edited = text[:start] + text[end:]
     edited = edited.replace('id = "n1"\n', 'id = "n1"\ncontent = "cold wet lamp"\n', 1)
-    got, settled = parse_marked(REL, edited, entity, conflicts)  # type: ignore[arg-type]
+    got, settled = parse_marked(REL, edited, entity, conflicts)
     assert settled == [content]
     assert isinstance(got, Scene) and got.nodes[0].content == "cold wet lamp" and got.nodes[1].speaker == "Carol"
 
@@ -94,7 +96,7 @@ def test_replacing_one_marker_settles_exactly_that_conflict() -> None:
 def test_an_edited_or_stray_marker_is_refused_with_what_to_do(edit: tuple[str, str], reason: str) -> None:
     entity, conflicts, text = _conflicted()
     with pytest.raises(MalformedFile, match=reason) as info:
-        parse_marked(REL, text.replace(*edit), entity, conflicts)  # type: ignore[arg-type]
+        parse_marked(REL, text.replace(*edit), entity, conflicts)
     assert "restore" in str(info.value) or "replace its marker" in str(info.value)
     assert info.value.line is not None and not text.splitlines()[info.value.line - 1].startswith("#")
 
@@ -117,7 +119,9 @@ def test_a_whole_node_conflict_is_listed_and_an_edit_under_it_is_refused() -> No
     assert parse_marked(REL, text, merged.entity, merged.conflicts) == (merged.entity, [])
     # bringing the node back while the entry is still there is refused
     with pytest.raises(MalformedFile, match="delete the entry"):
-        parse_marked(REL, text.replace('content = "a" },', 'content = "a" }, { id = "n2" },'), merged.entity, [conflict])
+        parse_marked(
+            REL, text.replace('content = "a" },', 'content = "a" }, { id = "n2" },'), merged.entity, [conflict]
+        )
     # deleting the entry settles it with what the file holds
     kept = text[: text.index("\n[[conflicts]]\n")]
     assert parse_marked(REL, kept, merged.entity, [conflict]) == (merged.entity, [conflict])

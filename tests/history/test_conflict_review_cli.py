@@ -73,9 +73,7 @@ def test_a_hand_fix_committed_resolves_and_resolve_cannot_overwrite_it(forked: P
     f.write_text(_drop_marker(f.read_text(), "[nodes.content]", "content", '"The lamp flickers"'))
     ok(cli, forked, "commit", "-m", "fix the line by hand")
     cid = _id(doc, "nodes/n1/content")
-    assert [c["id"] for c in ok(cli, forked, "status", "--json").json()["conflicts"]] == [
-        _id(doc, "nodes/n2/speaker")
-    ]
+    assert [c["id"] for c in ok(cli, forked, "status", "--json").json()["conflicts"]] == [_id(doc, "nodes/n2/speaker")]
     before = ok(cli, forked, "log", "--json").json()
     r = cli("-C", forked, "resolve", cid, "--both")
     assert r.code == 3 and "Traceback" not in r.err
