@@ -18,7 +18,6 @@ from typing import Any, Final
 from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import TYPE_OF, Entity
 from comfyvn_vault.domain.paths import CONFLICTS
-from comfyvn_vault.domain.resolve import changed_between
 from comfyvn_vault.history.repo import History
 from comfyvn_vault.store.codec import encode
 from comfyvn_vault.store.fsutil import fsync_dir, os_error
@@ -200,6 +199,8 @@ class WorkingCopy:
         (default: the checkout's, except where ``entity`` holds a new value).
         """
         if conflicts is None:
+            from comfyvn_vault.domain.resolve import changed_between
+
             tree = self.history.tree_of(self.history.view().checkout)
             committed = self.history.entity(tree, path) if tree is not None else None
             conflicts = [c for c in self.marks(tree).get(path, []) if not changed_between(committed, entity, c)]

@@ -46,9 +46,7 @@ import msgspec
 
 from comfyvn_vault.domain.conflicts import Conflict, plain
 from comfyvn_vault.domain.entities import FOLDER_OF, TYPE_OF, Entity
-from comfyvn_vault.domain.merge import Keyed, rule_of
 from comfyvn_vault.domain.paths import id_problem
-from comfyvn_vault.domain.resolve import changed_between
 from comfyvn_vault.errors import InputRejected
 
 SUFFIX: Final = ".toml"
@@ -154,6 +152,8 @@ def _value_spot(kind: type[Any], data: dict[str, Any], locator: str, create: boo
     """
     if not locator:
         return None
+    from comfyvn_vault.domain.merge import Keyed, rule_of
+
     segments = locator.split("/")
     holder: Any = data
     while True:
@@ -297,6 +297,8 @@ def parse_marked(
         line = locate(text, at, unknown.group(1) if unknown else None)
         shown = at.removeprefix("$").lstrip(".")
         raise MalformedFile(rel, line, f"{shown}: {where}" if shown else where) from None
+    if still:
+        from comfyvn_vault.domain.resolve import changed_between
     for c in still:
         if changed_between(committed, entity, c):
             raise MalformedFile(
