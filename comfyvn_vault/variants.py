@@ -7,6 +7,17 @@ commit's, replay from its first parent); what cannot merge is recorded as
 ``ConflictRecorded`` events, which put first-class :class:`Conflict` records in
 the merge commit's tree under ``conflicts/<id>``. The merge completes; ``status``
 lists the conflicts and ``resolve`` settles them one by one.
+
+A line both sides edited that merged word by word is new prose nobody wrote, so
+it is recorded too, as a ``word-merge`` review (same storage, same ``resolve``;
+``--accept`` keeps the merged line). Reviews block nothing. The vault setting
+``[merge] word_level = false`` in ``.comfyvn/config.toml`` turns word-level
+merging off: such lines then conflict.
+
+A resolution never overwrites a value that changed since the merge: if the
+place no longer holds what the merge left there, ``resolve`` refuses (keep the
+newer value with ``--accept``). A commit that sets a new value at a conflicted
+place resolves that conflict.
 """
 
 from __future__ import annotations
@@ -17,13 +28,15 @@ import msgspec
 
 from comfyvn_vault import hooks
 from comfyvn_vault.domain.assets import is_record_path
-from comfyvn_vault.domain.conflicts import Conflict, conflict_json
+from comfyvn_vault.domain.conflicts import ABSENT, Conflict, conflict_json
 from comfyvn_vault.domain.diffing import diff_entities
 from comfyvn_vault.domain.entities import Entity
+from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import Cause, ConflictRecorded, ConflictResolved, Event
 from comfyvn_vault.domain.merge import merge_entity
 from comfyvn_vault.domain.paths import CONFLICTS
 from comfyvn_vault.domain.record_merge import merge_record
+from comfyvn_vault.domain.resolve import changed_between, changed_since_merge, value_at, value_from_text
 from comfyvn_vault.domain.resolve import resolve as resolve_conflict
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.history.objects import View
@@ -38,6 +51,24 @@ class MergeResult(msgspec.Struct):
     commit: str | None
     conflicts: list[dict[str, Any]]
     events: int = 0
+    word_merges: list[dict[str, Any]] = []
+    """The lines merged word by word, listed for review (``resolve ID --accept``)."""
+
+
+Resolution = Literal["ours", "theirs", "both", "accept"]
+
+
+def word_level(vault: Vault) -> bool:
+    """The ``[merge] word_level`` setting of ``.comfyvn/config.toml`` (default on)."""
+    from comfyvn_vault.sync.config import load
+
+    setting = load(vault.root / ".comfyvn").get("merge", {})
+    value = setting.get("word_level", True) if isinstance(setting, dict) else None
+    if not isinstance(value, bool):
+        raise InputRejected(
+            "the setting [merge] word_level in .comfyvn/config.toml must be true or false; fix it and retry"
+        )
+    return value
 
 
 def conflicts_at(vault: Vault, tree: ObjectId | None) -> list[Conflict]:
@@ -47,7 +78,7 @@ def conflicts_at(vault: Vault, tree: ObjectId | None) -> list[Conflict]:
 
 def require_no_conflicts(vault: Vault, what: str) -> None:
     """Refuse ``what`` (play, export…) while the checkout has unresolved conflicts."""
-    pending = conflicts_at(vault, vault.checkout_tree())
+    pending = vault.conflicts()
     if pending:
         raise InputRejected(
             f"cannot {what}: {len(pending)} unresolved merge conflict(s); see `comfyvn status`, then `comfyvn resolve`"
@@ -56,15 +87,19 @@ def require_no_conflicts(vault: Vault, what: str) -> None:
 
 def _three_way(
     vault: Vault, base: ObjectId | None, ours: ObjectId, theirs: ObjectId, cause: Cause
-) -> tuple[list[Event], list[Conflict]]:
-    """Events turning ``ours`` into the merge of ``ours`` and ``theirs`` over ``base``, and the conflicts."""
+) -> tuple[list[Event], list[Conflict], list[Conflict]]:
+    """Events turning ``ours`` into the merge of ``ours`` and ``theirs`` over ``base``, the conflicts and
+    the word-merge reviews."""
     h = vault.history
     tb, to, tt = h.tree_of(base), h.tree_of(ours), h.tree_of(theirs)
     if conflicts_at(vault, to):
         raise InputRejected("resolve the conflicts of the last merge first (`comfyvn status` lists them)")
+    words = word_level(vault)
+    open_reviews = vault.worktree.marks(to)
     paths = {p for p, _, _ in h.trees.diff(tb, tt)}
     events: list[Event] = []
     conflicts: list[Conflict] = []
+    reviews: list[Conflict] = []
     for path in sorted(paths):
         if path.startswith(CONFLICTS + "/"):
             continue  # their unresolved conflicts are theirs to settle
@@ -75,15 +110,25 @@ def _three_way(
             rb, ro, rt = (h.any_doc(d) if d is not None else None for d in (b, o, t))
             events.extend(merge_record(path, rb, ro, rt, cause))  # type: ignore[arg-type]
             continue
+        found: list[Conflict] = []
         if o == b:
             new = h.entity_doc(t) if t is not None else None
         else:
-            merged = merge_entity(path, _doc(vault, b), _doc(vault, o), _doc(vault, t))
-            new, found = merged.entity, merged.conflicts
-            conflicts.extend(found)
-        events.extend(diff_entities(path, _doc(vault, o), new, cause=cause))
-    events.extend(ConflictRecorded(conflict=c, cause=cause) for c in conflicts)
-    return events, conflicts
+            merged = merge_entity(path, _doc(vault, b), _doc(vault, o), _doc(vault, t), word_level=words)
+            new, found = merged.entity, [*merged.conflicts, *merged.reviews]
+            conflicts.extend(merged.conflicts)
+            reviews.extend(merged.reviews)
+        old = _doc(vault, o)
+        events.extend(diff_entities(path, old, new, cause=cause))
+        # a review this merge changes the line of, or records anew, is superseded
+        ids = {c.id for c in found}
+        events.extend(
+            ConflictResolved(conflict_id=r.id, how="superseded", before=r, cause=cause)
+            for r in open_reviews.get(path, [])
+            if r.review and (r.id in ids or changed_between(old, new, r))
+        )
+    events.extend(ConflictRecorded(conflict=c, cause=cause) for c in [*conflicts, *reviews])
+    return events, conflicts, reviews
 
 
 def _doc(vault: Vault, doc_id: ObjectId | None) -> Entity | None:
@@ -123,12 +168,16 @@ def _merge(vault: Vault, rev: str, ours: ObjectId, theirs: ObjectId, message: st
     bases = h.merge_bases(ours, theirs)
     base = bases[0] if bases else None
     cause = Cause(kind="merge", ref=theirs.hex())
-    events, conflicts = _three_way(vault, base, ours, theirs, cause)
+    events, conflicts, reviews = _three_way(vault, base, ours, theirs, cause)
     text = message or f"Merge {rev} into {h.head_branch()}"
     with vault.store.transaction() as w:
         rec = h.record(w, events, text, base=ours, parents=[ours, theirs], description=f"merge {rev}")
         _write_files(vault, w, rec)
-    return MergeResult("merge", rec.commit_id.hex(), [conflict_json(c) for c in conflicts], len(events))
+    return _result("merge", rec.commit_id.hex(), conflicts, reviews, len(events))
+
+
+def _result(kind: Any, commit: str | None, conflicts: list[Conflict], reviews: list[Conflict], n: int) -> MergeResult:
+    return MergeResult(kind, commit, [conflict_json(c) for c in conflicts], n, [conflict_json(r) for r in reviews])
 
 
 def pick(vault: Vault, rev: str, message: str | None = None) -> MergeResult:
@@ -138,7 +187,7 @@ def pick(vault: Vault, rev: str, message: str | None = None) -> MergeResult:
     picked = h.commit(theirs)
     parent = picked.parents[0] if picked.parents else None
     cause = Cause(kind="merge", ref=theirs.hex(), note="pick")
-    events, conflicts = _three_way(vault, parent, ours, theirs, cause)
+    events, conflicts, reviews = _three_way(vault, parent, ours, theirs, cause)
     if not events:
         return MergeResult("pick", None, [])
     text = message or f"{picked.message} (picked from {theirs.short()})"
@@ -147,48 +196,85 @@ def pick(vault: Vault, rev: str, message: str | None = None) -> MergeResult:
         rec = h.record(w, events, text, base=ours, description=f"pick {theirs.short()}")
         _write_files(vault, w, rec)
     hooks.post_commit(vault, rec)
-    return MergeResult("pick", rec.commit_id.hex(), [conflict_json(c) for c in conflicts], len(events))
+    return _result("pick", rec.commit_id.hex(), conflicts, reviews, len(events))
 
 
 def _write_files(vault: Vault, w: Any, rec: Any) -> None:
     """Refuse if a file the commit rewrites has hand edits; else rewrite those files with the commit."""
-    vault._require_clean(rec.docs.keys())
+    vault._require_clean({*rec.docs.keys(), *(c.path for c in _conflicts_in(rec))})
     if rec.checkout_from is False:
         return
-    docs = {p: (new, new_id) for p, (_, new, new_id) in rec.docs.items() if not p.startswith(CONFLICTS + "/")}
-    w.on_commit(lambda txn: vault.worktree.write(txn, docs))
+    vault._write_files(w, rec)
+
+
+def _conflicts_in(rec: Any) -> list[Conflict]:
+    return [d for old, new, _ in rec.docs.values() for d in (old, new) if isinstance(d, Conflict)]
 
 
 def resolve(
     vault: Vault,
     conflict_id: str,
-    how: Literal["ours", "theirs", "both"] | None = None,
+    how: Resolution | None = None,
     value: Any = None,
     message: str | None = None,
+    *,
+    text: str | None = None,
 ) -> MergeResult:
-    """Settle one conflict of the checkout: keep ours, take theirs, keep both, or set a value."""
+    """Settle one conflict (or word-merge review) of the checkout.
+
+    Keep ours, take theirs, keep both, accept what is there now, or set a value
+    (``value`` as data, or ``text`` as typed after ``--value``). Refuses when the
+    place holds a value newer than the merge left there, rather than overwrite it.
+    """
     tree = vault.checkout_tree()
-    matches = [c for c in conflicts_at(vault, tree) if c.id.startswith(conflict_id)]
-    if not matches:
-        raise ObjectNotFound(f"no unresolved conflict {conflict_id!r} (see `comfyvn status`)")
+    matches = [c for c in vault.conflicts(tree, reviews=True) if c.id.startswith(conflict_id.lower())]
+    if not conflict_id or not matches:
+        raise ObjectNotFound(
+            f"no unresolved conflict or word merge {conflict_id!r}; `comfyvn status` lists them with their ids"
+        )
     if len(matches) > 1:
         raise InputRejected(f"conflict id {conflict_id!r} is ambiguous; give more digits")
     conflict = matches[0]
     h = vault.history
     assert tree is not None
     current = h.entity(tree, conflict.path)
-    new = resolve_conflict(current, conflict, how, value)
+    where = f"{conflict.path} {conflict.locator}".strip()
+    if how == "accept":
+        new = current
+    else:
+        if changed_since_merge(current, conflict):
+            raise InputRejected(
+                f"{where} changed since the merge (it now holds {_now(current, conflict)}); resolving would "
+                f"overwrite that newer value. Keep it with `comfyvn resolve {conflict.id} --accept`, "
+                f"or edit {conflict.path}.toml and commit"
+            )
+        try:
+            if text is not None:
+                value = value_from_text(current, conflict, text)
+            new = resolve_conflict(current, conflict, how, value)
+        except Rejected as exc:
+            raise InputRejected(str(exc)) from None
     cause = Cause(kind="user", note=f"resolve {conflict.id}")
     events: list[Event] = list(diff_entities(conflict.path, current, new, cause=cause))
     events.append(ConflictResolved(conflict_id=conflict.id, how=how or "value", before=conflict, cause=cause))
-    text = message or f"Resolve {conflict.path} {conflict.locator or '(entity)'}: {how or 'value'}"
+    summary = message or f"Resolve {conflict.path} {conflict.locator or '(entity)'}: {how or 'value'}"
     base = h.head()
-    hooks.pre_commit(vault, events, text, base)
+    hooks.pre_commit(vault, events, summary, base)
     with vault.store.transaction() as w:
-        rec = h.record(w, events, text, base=base, description=f"resolve {conflict.id}")
+        rec = h.record(w, events, summary, base=base, description=f"resolve {conflict.id}")
         _write_files(vault, w, rec)
     hooks.post_commit(vault, rec)
     return MergeResult("merge", rec.commit_id.hex(), [conflict_json(conflict)], len(events))
+
+
+def _now(entity: Any, conflict: Conflict) -> str:
+    """The value at the conflict's place, shortly, for a message."""
+    try:
+        now = value_at(entity, conflict.locator) if entity is not None else None
+    except Rejected:
+        return "nothing: it was removed"
+    shown = "nothing" if now is None or now is ABSENT else repr(msgspec.to_builtins(now))
+    return shown if len(shown) <= 60 else shown[:59] + "…"
 
 
 def abort(vault: Vault) -> None:

@@ -30,6 +30,7 @@ from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.store.layout import FORMAT_VERSION, READABLE_FORMATS, Paths
 from comfyvn_vault.suggest import did_you_mean
 from comfyvn_vault.worktree.checkout import Change, WorkingCopy
+from comfyvn_vault.worktree.format import file_of
 
 if TYPE_CHECKING:
     # Imported where used: ``comfyvn status`` should not load fsck, gc or the differ.
@@ -226,17 +227,45 @@ class Vault:
         deriving ``events`` (default: HEAD now): if another writer moved it and
         the events no longer apply, :class:`~comfyvn_vault.errors.RefMoved`
         (exit 4) says so, rather than a rejection of the events as bad input.
+        An edit that sets a new value at the place of an unresolved conflict
+        (or word-merge review) resolves it.
         """
+        events = [*events, *self._settled_by(events)]
         base = self.history.head() if base is None else base
         hooks.pre_commit(self, events, message, base)
         with self.store.transaction() as w:
             rec = self.history.record(w, events, message, base=base, description=description)
             self._require_clean(rec.docs.keys())
             if rec.checkout_from is not False:
-                docs = {p: (new, new_id) for p, (_, new, new_id) in rec.docs.items()}
-                w.on_commit(lambda txn: self.worktree.write(txn, docs))
+                self._write_files(w, rec)
         hooks.post_commit(self, rec)
         return rec
+
+    def _write_files(self, w: Any, rec: CommitRecord) -> None:
+        """Rewrite, with the commit, the files of the entities it changed or whose conflicts it changed."""
+        docs = {p: (new, new_id) for p, (_, new, new_id) in rec.docs.items()}
+        changed = [d for old, new, _ in rec.docs.values() for d in (old, new)]
+        w.on_commit(lambda txn: self.worktree.write(txn, docs, rec.commit.tree, changed))
+
+    def _settled_by(self, events: Sequence[Event]) -> list[Event]:
+        """The resolutions of the open conflicts whose place ``events`` set a new value at."""
+        from comfyvn_vault.domain.apply import apply_all
+        from comfyvn_vault.domain.resolve import settled_by_edit
+
+        tree = self.checkout_tree()
+        marks = self.worktree.marks(tree)
+        touched = {p.split("#", 1)[0] for e in events for p in e.touched()} & marks.keys()
+        if not touched or tree is None:
+            return []
+        lookup = self.history.lookup_in(tree)
+        after = apply_all(lookup, events)
+        out: list[Event] = []
+        for path in sorted(touched):
+            if path in after:
+                old, new = lookup(path), after[path]
+                cause = next(e.cause for e in events)
+                out.extend(settled_by_edit(old, new, [], marks[path], cause))  # type: ignore[arg-type]
+        return out
 
     def commit(
         self, message: str, cause: Cause | None = None, paths: Iterable[str] | None = None
@@ -246,9 +275,12 @@ class Vault:
         None when nothing changed. The files are only read, never rewritten.
         """
         from comfyvn_vault.domain.diffing import diff_entities
+        from comfyvn_vault.domain.entities import TYPE_OF
         from comfyvn_vault.domain.events import Cause
+        from comfyvn_vault.domain.resolve import settled_by_edit
 
-        changes = self.worktree.scan(self.checkout_tree(), paths)
+        tree = self.checkout_tree()
+        changes = self.worktree.scan(tree, paths)
         for ch in changes:
             if ch.kind == "broken":
                 raise InputRejected(
@@ -262,6 +294,9 @@ class Vault:
         events: list[Event] = []
         for ch in changes:
             events.extend(diff_entities(ch.path, ch.old, ch.new, cause=cause))
+        marks = self.worktree.marks(tree)
+        for ch in changes:
+            events.extend(settled_by_edit(ch.old, ch.new, ch.settled, marks.get(ch.path, []), cause))
         base = self.history.head()
         hooks.pre_commit(self, events, message, base)
         with self.store.transaction() as w:
@@ -269,6 +304,8 @@ class Vault:
 
             def remember(txn: Any) -> None:
                 for path, (_, _, new_id) in rec.docs.items():
+                    if path.split("/", 1)[0] not in TYPE_OF:
+                        continue
                     if new_id is None:
                         self.worktree.forget(txn, path)
                     else:
@@ -289,9 +326,13 @@ class Vault:
         """View hook: rewrite the files that differ between the old and new checkout."""
         a, b = self.history.tree_of(old.checkout), self.history.tree_of(new.checkout)
         docs: dict[str, tuple[Any, ObjectId | None]] = {}
-        for path, _, new_id in self.history.trees.diff(a, b):
+        changed = []
+        for path, old_id, new_id in self.history.trees.diff(a, b):
             docs[path] = (self.history.any_doc(new_id) if new_id is not None else None, new_id)
-        self.worktree.write(txn, docs)
+            either = new_id if new_id is not None else old_id
+            if path.startswith("conflicts/") and either is not None:
+                changed.append(self.history.any_doc(either))
+        self.worktree.write(txn, docs, b, changed)
 
     def restore(self, paths: Iterable[str] | None = None) -> list[str]:
         """Throw away working-copy edits (of ``paths``, or all): rewrite those files from the checkout.
@@ -308,7 +349,7 @@ class Vault:
         tree = self.checkout_tree()
         with self.store.transaction() as w:
             docs = {c.path: (c.old, self.history.trees.get(tree, c.path) if tree else None) for c in changes}
-            w.on_commit(lambda txn: self.worktree.write(txn, docs))
+            w.on_commit(lambda txn: self.worktree.write(txn, docs, tree))
         return [c.path for c in changes]
 
     def switch(self, branch: str, create: bool = False) -> View:
@@ -369,21 +410,17 @@ class Vault:
         with self.store.transaction() as w:
             return self.history.redo(w)
 
-    def conflicts(self, tree: ObjectId | None = None) -> list[Conflict]:
-        """Unresolved merge conflicts recorded in ``tree`` (default: the checkout)."""
-        from comfyvn_vault.domain.conflicts import Conflict
+    def conflicts(self, tree: ObjectId | None = None, *, reviews: bool = False) -> list[Conflict]:
+        """Unresolved merge conflicts recorded in ``tree`` (default: the checkout).
 
+        With ``reviews``, the lines merged word by word that await review too.
+        """
         tree = self.checkout_tree() if tree is None else tree
-        if tree is None:
-            return []
-        found = []
-        for _, doc_id in self.history.trees.items(tree, "conflicts/"):
-            doc = self.history.any_doc(doc_id)
-            if isinstance(doc, Conflict):
-                found.append(doc)
+        found = [c for cs in self.worktree.marks(tree).values() for c in cs if reviews or not c.review]
         return sorted(found, key=lambda c: (c.path, c.locator))
 
     def status(self) -> dict[str, Any]:
+        from comfyvn_vault.domain.conflicts import conflict_json
         from comfyvn_vault.domain.conflicts import describe as describe_conflict
 
         view = self.history.view()
@@ -401,8 +438,15 @@ class Vault:
                     "field": c.locator,
                     "kind": c.kind,
                     "summary": describe_conflict(c),
+                    "file": file_of(c.path),
+                    **{k: v for k, v in conflict_json(c).items() if k in ("base", "ours", "theirs", "absent")},
                 }
                 for c in self.conflicts()
+            ],
+            "word_merges": [
+                {"id": c.id, "entity": c.path, "field": c.locator, "file": file_of(c.path), **conflict_json(c)}
+                for c in self.conflicts(reviews=True)
+                if c.review
             ],
             "objects": self.store.count(),
         }

@@ -114,9 +114,19 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
         out(f"  {paint(kind, _KIND_STYLE.get(ch['kind'], 'changed'))} {ch['file']}")
         for line in ch["events"] or [ch.get("error", "")]:
             out(f"              {line}")
+    from comfyvn_vault.cli.variants_cmds import show_sides
+
     for c in doc["conflicts"]:
         where = f"{c['entity']} {c.get('field') or ''}".rstrip()
-        out(f"  {paint('conflict', 'removed')}  {paint(short(c['id']), 'id')} {where}")
+        what = c["summary"].split(": ", 1)[-1]
+        out(f"  {paint('conflict', 'removed')}  {paint(short(c['id']), 'id')} {where}: {what}")
+        show_sides(c)
+    for w in doc.get("word_merges", []):
+        where = f"{w['entity']} {w['field']}"
+        out(f"  {paint('word-merged', 'changed')} {paint(short(w['id']), 'id')} {where}: {w['merged']!r} (review)")
+        show_sides(w)
+    if doc["conflicts"] or doc.get("word_merges"):
+        say("settle with `comfyvn resolve ID --ours|--theirs|--both|--accept|--value TEXT` (or edit the marked file)")
     return 0
 
 

@@ -27,7 +27,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     how.add_argument("--ours", dest="how", action="store_const", const="ours")
     how.add_argument("--theirs", dest="how", action="store_const", const="theirs")
     how.add_argument("--both", dest="how", action="store_const", const="both")
-    how.add_argument("--value", metavar="JSON", help="set the field to this JSON value")
+    how.add_argument(
+        "--accept",
+        dest="how",
+        action="store_const",
+        const="accept",
+        help="keep what is there now (a word-by-word merged line, or a value set since the merge)",
+    )
+    how.add_argument(
+        "--value", metavar="TEXT", help="set it to this: plain text for a line or name, else JSON (null removes)"
+    )
     p.add_argument("-m", "--message")
     p.set_defaults(run=cmd_resolve)
 
@@ -42,10 +51,25 @@ def _print(args: argparse.Namespace, result: Any, schema: str) -> int:
         label = {"up-to-date": "already up to date", "fast-forward": "fast-forward"}.get(result.kind, result.kind)
         made = short(result.commit) if result.commit else "nothing to commit"
         say(f"{label}: {made} ({plural(result.events, 'event')})")
+        resolving = schema == "comfyvn.resolve/1"
         for c in result.conflicts:
-            out(f"CONFLICT {short(c['id'])}  {c['path']} {c['locator'] or '(whole entity)'}  [{c['kind']}]")
-        if result.conflicts and schema != "comfyvn.resolve/1":
-            say("the merge is recorded; settle each conflict with `comfyvn resolve ID --ours|--theirs|--both|--value`")
+            tag = "RESOLVED" if resolving else "CONFLICT"
+            out(f"{tag} {short(c['id'])}  {c['path']} {c['locator'] or '(whole entity)'}  [{c['kind']}]")
+            if not resolving:
+                show_sides(c)
+        for w in result.word_merges:
+            out(f"WORD-MERGED {short(w['id'])}  {w['path']} {w['locator']}: {w['merged']!r}")
+            show_sides(w)
+        if result.conflicts and not resolving:
+            say(
+                "the merge is recorded; each conflict is marked in its file: settle it there and commit, "
+                "or with `comfyvn resolve ID --ours|--theirs|--both|--value TEXT`"
+            )
+        if result.word_merges:
+            say(
+                f"{plural(len(result.word_merges), 'line')} merged word by word: review them; keep one with "
+                "`comfyvn resolve ID --accept` (or --ours, --theirs, --value TEXT)"
+            )
     return 1 if result.conflicts and schema != "comfyvn.resolve/1" else 0
 
 
@@ -73,17 +97,17 @@ def cmd_pick(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_resolve(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault import variants
+
+    with ctx.vault() as vault:
+        result = variants.resolve(vault, args.id, args.how, None, args.message, text=args.value)
+    return _print(args, result, "comfyvn.resolve/1")
+
+
+def show_sides(c: dict[str, Any]) -> None:
+    """Print a conflict's ours, theirs and base (as ``status`` and ``merge`` list them)."""
     import json
 
-    from comfyvn_vault import variants
-    from comfyvn_vault.errors import UsageError
-
-    value = None
-    if args.value is not None:
-        try:
-            value = json.loads(args.value)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"--value is not JSON: {exc}") from None
-    with ctx.vault() as vault:
-        result = variants.resolve(vault, args.id, args.how, value, args.message)
-    return _print(args, result, "comfyvn.resolve/1")
+    for side in ("ours", "theirs", "base"):
+        shown = "(absent)" if side in c.get("absent", ()) else json.dumps(c.get(side), ensure_ascii=False)
+        out(f"              {side + ':':<7} {shown if len(shown) <= 200 else shown[:199] + '…'}")

@@ -35,7 +35,9 @@ import msgspec
 from comfyvn_vault.store.codec import StoredObject
 from comfyvn_vault.store.ids import hash_bytes
 
-ConflictKind: TypeAlias = Literal["edit-edit", "delete-edit", "add-add"]
+ConflictKind: TypeAlias = Literal["edit-edit", "delete-edit", "add-add", "word-merge"]
+"""``word-merge`` is not a conflict but a review: both sides edited a line and the
+merge combined their words; the merged line is in place, listed until accepted."""
 ID_DIGITS: Final = 16
 
 _encoder: Final = msgspec.msgpack.Encoder(order="deterministic")
@@ -60,6 +62,12 @@ class Value(msgspec.Struct, frozen=True, array_like=True):
     raw: msgspec.Raw
 
 
+class Kept(msgspec.Struct, frozen=True, array_like=True):
+    """The value a merge left at a conflict's place (``value`` ``None``: absent there)."""
+
+    value: Value | None
+
+
 class Conflict(StoredObject, frozen=True, kw_only=True, tag="Conflict"):
     """Two sides changed the same place differently; the merge kept ours there.
 
@@ -76,6 +84,17 @@ class Conflict(StoredObject, frozen=True, kw_only=True, tag="Conflict"):
     ours: Value | None = None
     theirs: Value | None = None
     after: str | None = None
+    kept: Kept | None = None
+    """What the merge left at the place (``None``: not recorded, by versions before it was; then ours)."""
+
+    @property
+    def review(self) -> bool:
+        """A word-by-word merge to review, not a conflict: it blocks nothing."""
+        return self.kind == "word-merge"
+
+    def left(self) -> Value | None:
+        """The stored value the merge left at the place (``None``: absent)."""
+        return self.kept.value if self.kept is not None else self.ours
 
     def __repr__(self) -> str:
         sides = ", ".join(f"{name}={_show(getattr(self, name))}" for name in ("base", "ours", "theirs"))
@@ -151,6 +170,8 @@ def conflict_json(conflict: Conflict) -> dict[str, Any]:
         else:
             out[name] = plain(side)
     out["absent"] = absent
+    if conflict.review:
+        out["merged"] = plain(conflict.left())
     return out
 
 
@@ -161,5 +182,6 @@ def describe(conflict: Conflict) -> str:
         "edit-edit": "edited on both sides",
         "add-add": "added on both sides with different content",
         "delete-edit": "deleted on one side, changed or used on the other",
+        "word-merge": "edited on both sides and merged word by word; review it",
     }[conflict.kind]
     return f"{where}: {what}"

@@ -8,6 +8,9 @@ field, and each field merges by its :data:`RULES` entry:
 * ``atom`` (the default): taken from the side that changed it;
 * ``text`` (dialogue: node content, choice text): as an atom, and when both
   sides changed it, word by word (:func:`~comfyvn_vault.domain.textmerge.merge_text`);
+  a line merged word by word is reported as a ``word-merge`` review record, since
+  the combined line is new prose nobody wrote (with ``word_level=False`` it is a
+  conflict instead);
 * ``map`` (directives, meta, traits, expressions): key by key, each key an atom;
 * ``order`` (a timeline's scene order): :func:`~comfyvn_vault.domain.ordermerge.arrange`;
 * :class:`Keyed` (a scene's nodes, a node's choices): item by item by id, each
@@ -33,7 +36,7 @@ from typing import Any, Final, Literal, NamedTuple, TypeAlias
 import msgspec
 from msgspec.structs import replace
 
-from comfyvn_vault.domain.conflicts import ABSENT, Conflict, make_conflict
+from comfyvn_vault.domain.conflicts import ABSENT, Conflict, Kept, make_conflict, pack
 from comfyvn_vault.domain.entities import TYPE_OF, Character, Choice, Entity, Node, Scene, Timeline, Variable
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import START
@@ -93,14 +96,22 @@ class Merged(NamedTuple):
 
     entity: Entity | None
     conflicts: list[Conflict]
+    reviews: list[Conflict] = []
+    """The lines merged word by word (``word-merge`` records), to be reviewed."""
 
     @property
     def clean(self) -> bool:
         return not self.conflicts
 
 
-def merge_entity(path: str, base: Entity | None, ours: Entity | None, theirs: Entity | None) -> Merged:
+def merge_entity(
+    path: str, base: Entity | None, ours: Entity | None, theirs: Entity | None, *, word_level: bool = True
+) -> Merged:
     """Three-way merge of the documents stored at ``path`` (``None``: absent on that side).
+
+    ``reviews`` holds a ``word-merge`` record for each line merged word by word
+    (none with ``word_level=False``: such lines conflict). Every conflict and
+    review records what the merge left at its place (:attr:`Conflict.kept`).
 
     Never raises for valid documents: whatever cannot merge becomes a conflict
     and the result holds ours there. Raises :class:`Rejected` only when a
@@ -117,9 +128,9 @@ def merge_entity(path: str, base: Entity | None, ours: Entity | None, theirs: En
             raise Rejected(f"{path} cannot hold {type(doc).__name__.lower()} {doc.id!r}")
         if isinstance(doc, Scene):
             check_scene_shape(doc)
-    merger = _Merger(path, where.id)
+    merger = _Merger(path, where.id, word_level)
     merged = merger.item(_opt(base), _opt(ours), _opt(theirs), "")
-    return Merged(None if merged is ABSENT else merged, merger.conflicts)
+    return Merged(None if merged is ABSENT else merged, merger.conflicts, merger.reviews)
 
 
 def _opt(doc: Entity | None) -> Any:
@@ -129,17 +140,24 @@ def _opt(doc: Entity | None) -> Any:
 class _Merger:
     """One merge of one entity: the recursive field-by-field merge and the conflicts it records."""
 
-    def __init__(self, path: str, entity_id: str) -> None:
+    def __init__(self, path: str, entity_id: str, word_level: bool = True) -> None:
         self.path = path
         self.entity_id = entity_id
+        self.word_level = word_level
         self.conflicts: list[Conflict] = []
+        self.reviews: list[Conflict] = []
         self._index: dict[str, int] = {}  # locator -> position in conflicts
 
     def conflict(self, locator: str, base: Any, ours: Any, theirs: Any) -> Any:
         """Record a conflict at ``locator``; return ours, which the merged document keeps there."""
         self._index[locator] = len(self.conflicts)
-        self.conflicts.append(make_conflict(self.path, locator, base, ours, theirs))
+        self.conflicts.append(replace(make_conflict(self.path, locator, base, ours, theirs), kept=Kept(pack(ours))))
         return ours
+
+    def _kept(self, locator: str, value: Any) -> None:
+        """The merged document keeps ``value`` (not ours) at the conflict at ``locator``."""
+        index = self._index[locator]
+        self.conflicts[index] = replace(self.conflicts[index], kept=Kept(pack(value)))
 
     def item(self, base: Any, ours: Any, theirs: Any, locator: str) -> Any:
         """A struct with an id (an entity, a node, a choice), any side possibly ``ABSENT``."""
@@ -173,9 +191,17 @@ class _Merger:
             return self.map({} if base is ABSENT else base, ours, theirs, locator)
         if rule == "order" and all(len(set(v)) == len(v) for v in (ours, theirs, [] if base is ABSENT else base)):
             return self.order(base, ours, theirs, locator)
-        if rule == "text" and isinstance(base, str) and isinstance(ours, str) and isinstance(theirs, str):
+        if (
+            self.word_level
+            and rule == "text"
+            and isinstance(base, str)
+            and isinstance(ours, str)
+            and isinstance(theirs, str)
+        ):
             text = merge_text(base, ours, theirs)
             if text is not None:
+                review = make_conflict(self.path, locator, base, ours, theirs)
+                self.reviews.append(replace(review, kind="word-merge", kept=Kept(pack(text))))
                 return text
         return self.conflict(locator, base, ours, theirs)
 
@@ -194,6 +220,7 @@ class _Merger:
         arranged = arrange(was, ours, theirs, (b & o & t) | (o - b) | (t - b))
         if arranged.contested:
             self.conflict(locator, base, ours, theirs)
+            self._kept(locator, arranged.order)
         return arranged.order
 
     def keyed(self, rule: Keyed, base: Any, ours: list[Any], theirs: list[Any], locator: str) -> list[Any]:
@@ -209,6 +236,7 @@ class _Merger:
         arranged = arrange(list(old), list(mine), list(yours), kept.keys())
         if arranged.contested:
             self.conflict(locator, ABSENT if base is ABSENT else list(old), list(mine), list(yours))
+            self._kept(locator, arranged.order)
         self._anchor(locator, ids, mine, yours, set(arranged.order))
         return [kept[i] for i in arranged.order]
 
@@ -233,6 +261,7 @@ class _Merger:
                 where = at(locator, i)
                 if where not in self._index:  # else: deleted by ours, changed by theirs, kept as theirs after all
                     self.conflict(where, old.get(i, ABSENT), mine.get(i, ABSENT), yours.get(i, ABSENT))
+                self._kept(where, kept[i])
 
     def _anchor(
         self, locator: str, ids: list[str], mine: dict[str, Any], yours: dict[str, Any], kept: set[str]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Literal, NamedTuple, TypeAlias, get_args, get_type_hints
+from typing import Any, Final, Literal, NamedTuple, TypeAlias, get_args, get_type_hints
 
 import msgspec
 from msgspec.structs import replace
@@ -29,7 +29,7 @@ from msgspec.structs import replace
 from comfyvn_vault.domain.conflicts import ABSENT, Conflict, unpack
 from comfyvn_vault.domain.entities import TYPE_OF, Character, Entity, Scene, Timeline
 from comfyvn_vault.domain.errors import Rejected
-from comfyvn_vault.domain.events import START
+from comfyvn_vault.domain.events import START, Cause, ConflictResolved
 from comfyvn_vault.domain.merge import Keyed, rule_of
 from comfyvn_vault.domain.ordermerge import follow
 from comfyvn_vault.domain.patch import same
@@ -86,6 +86,111 @@ def resolve(entity: Entity | None, conflict: Conflict, how: Resolution | None, v
 def value_at(entity: Entity, locator: str) -> Any:
     """The value at ``locator`` in ``entity`` (:data:`~comfyvn_vault.domain.conflicts.ABSENT` if none)."""
     return place(type(entity), entity, locator).current
+
+
+def _spot_of(entity: Entity | None, conflict: Conflict) -> Place | None:
+    """The conflict's place in ``entity``; ``None`` if it is not there any more (say, the node was deleted)."""
+    kind = TYPE_OF.get(EntityPath.parse(conflict.path).folder)
+    if kind is None:
+        return None
+    try:
+        return place(kind, entity, conflict.locator, conflict.after)
+    except Rejected:
+        return None
+
+
+def changed_since_merge(entity: Entity | None, conflict: Conflict) -> bool:
+    """Whether the value at the conflict's place in ``entity`` differs from what the merge left there.
+
+    Then the conflict's sides are out of date: someone set a newer value there,
+    and a resolution must not overwrite it.
+    """
+    spot = _spot_of(entity, conflict)
+    if spot is None:
+        return True
+    try:
+        left = unpack(conflict.left(), spot.type)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return True
+    return not same(spot.current, left)
+
+
+def changed_between(old: Entity | None, new: Entity | None, conflict: Conflict) -> bool:
+    """Whether ``old`` and ``new`` hold different values at the conflict's place."""
+    a, b = _spot_of(old, conflict), _spot_of(new, conflict)
+    if a is None or b is None:
+        return a is not b
+    return not same(a.current, b.current)
+
+
+def settled_by_edit(
+    old: Entity | None, new: Entity | None, settled: list[Conflict], open_here: list[Conflict], cause: Cause
+) -> list[ConflictResolved]:
+    """The resolutions a hand edit ``old`` → ``new`` of one entity makes.
+
+    Each conflict of ``settled`` (its marker is gone from the file) and each
+    other conflict or review of ``open_here`` whose place now holds a new value
+    is resolved as ``"edit"``: the commit's value there is the resolution.
+    """
+    ids = {c.id for c in settled}
+    done = [*settled, *(c for c in open_here if c.id not in ids and changed_between(old, new, c))]
+    return [ConflictResolved(conflict_id=c.id, how="edit", before=c, cause=cause) for c in done]
+
+
+def value_from_text(entity: Entity | None, conflict: Conflict, text: str) -> Any:
+    """``resolve --value TEXT`` as a value for the conflict's place.
+
+    JSON when it is JSON of the right type; else, where the place holds text (a
+    line, a speaker, a map value), ``text`` as written, so ``--value 'cold and
+    dark'`` needs no quotes. ``null`` removes a node, choice, map key or entity.
+    """
+    where = conflict.locator or conflict.path
+    spot = _spot_of(entity, conflict)
+    if spot is None:
+        raise Rejected(f"{where}: the place of conflict {conflict.id} is gone from {conflict.path}")
+    try:
+        decoded: Any = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        decoded = _NOT_JSON
+    if decoded is None and spot.kind in ("entity", "item", "key"):
+        return None
+    for candidate in (decoded, text):
+        if candidate is _NOT_JSON:
+            continue
+        try:
+            msgspec.convert(candidate, spot.type)
+        except msgspec.ValidationError:
+            continue
+        return candidate
+    example = {"entity": "a whole document", "item": "a whole node or choice", "order": 'a list of ids ["a", "b"]'}
+    wanted = example.get(spot.kind, _type_name(spot.type))
+    raise Rejected(
+        f"{where}: --value must be {wanted} (as JSON, e.g. {_example(spot)}); {_clip(text)!r} is not. "
+        "Or pick a side with --ours, --theirs or --both"
+    )
+
+
+_NOT_JSON: Final = object()
+
+
+def _type_name(kind: Any) -> str:
+    names = {str: "text", int: "a whole number", bool: "true or false", type(None): "null"}
+    parts = get_args(kind) or (kind,)
+    shown = [names.get(p, getattr(p, "__name__", str(p)).replace("list", "a list")) for p in parts]
+    return " or ".join(dict.fromkeys(shown))
+
+
+def _example(spot: Place) -> str:
+    if spot.kind == "order" or get_args(spot.type) == (str,):
+        return '["n2", "n3"]'
+    current = spot.current
+    if current is ABSENT or current is None:
+        return "null"
+    return msgspec.json.encode(current).decode()[:60]
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _choose(spot: Place, conflict: Conflict, how: Resolution | None, value: Any, label: str) -> Any:

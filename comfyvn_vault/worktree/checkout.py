@@ -28,14 +28,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import TYPE_OF, Entity
-from comfyvn_vault.domain.paths import ID_MAX, check_tree_path, id_problem
+from comfyvn_vault.domain.paths import CONFLICTS, ID_MAX, check_tree_path, id_problem
 from comfyvn_vault.errors import ConcurrentWork, InputRejected
 from comfyvn_vault.history.repo import History
 from comfyvn_vault.store.codec import encode
 from comfyvn_vault.store.fsutil import fsync_dir, os_error
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
-from comfyvn_vault.worktree.format import SUFFIX, MalformedFile, file_of, parse, path_of_file, render
+from comfyvn_vault.worktree.format import SUFFIX, MalformedFile, file_of, parse_marked, path_of_file, render
 
 DB_STAT: Final = b"wc.stat"
 #: File → (its stat when a commit recorded it, the document it is to hold; empty: deleted).
@@ -54,12 +55,21 @@ class Change:
 
     With ``problem`` the file could not be read (``new`` is None): kind ``broken``,
     or ``misnamed`` for a file that maps to no entity (its ``path`` is then only a label).
+    ``settled``: the conflicts whose marker the file no longer has (committing it resolves them).
     """
 
-    __slots__ = ("new", "old", "path", "problem")
+    __slots__ = ("new", "old", "path", "problem", "settled")
 
-    def __init__(self, path: str, old: Entity | None, new: Entity | None, problem: InputRejected | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        old: Entity | None,
+        new: Entity | None,
+        problem: InputRejected | None = None,
+        settled: list[Conflict] | None = None,
+    ) -> None:
         self.path, self.old, self.new, self.problem = path, old, new, problem
+        self.settled = settled or []
 
     @property
     def file(self) -> str:
@@ -82,6 +92,20 @@ class WorkingCopy:
         self.history = history
         self.db = env.open_db(DB_STAT)
         self.pending_db = env.open_db(DB_PENDING)
+        self._marks: tuple[ObjectId | None, dict[str, list[Conflict]]] = (None, {})
+
+    def marks(self, tree: ObjectId | None) -> dict[str, list[Conflict]]:
+        """The unresolved conflicts (and word-merge reviews) of ``tree``, by entity path."""
+        if tree is None:
+            return {}
+        if self._marks[0] != tree:
+            found: dict[str, list[Conflict]] = {}
+            for _, doc_id in self.history.trees.items(tree, CONFLICTS + "/"):
+                doc = self.history.any_doc(doc_id)
+                if isinstance(doc, Conflict):
+                    found.setdefault(doc.path, []).append(doc)
+            self._marks = (tree, found)
+        return self._marks[1]
 
     def files(self) -> Iterator[tuple[str, str, os.stat_result]]:
         """Every entity file on disk, as (relative path, entity path, stat)."""
@@ -165,13 +189,13 @@ class WorkingCopy:
                         continue
                 old = self.history.entity_doc(committed_id) if committed_id is not None else None
                 try:
-                    entity = self.read(rel)
+                    entity, settled = self.read_marked(rel, old, self.marks(tree).get(path, []))
                 except InputRejected as exc:  # MalformedFile, or a file that cannot be read
                     out.append(Change(path, old, None, exc))
                     continue
-                if committed_id is not None and hash_bytes(encode(entity)) == committed_id:
+                if committed_id is not None and hash_bytes(encode(entity)) == committed_id and not settled:
                     continue
-                out.append(Change(path, old, entity))
+                out.append(Change(path, old, entity, settled=settled))
         if tree is not None:
             if wanted is None:
                 committed = (item for folder in sorted(TYPE_OF) for item in trees.items(tree, folder + "/"))
@@ -184,6 +208,17 @@ class WorkingCopy:
         return out
 
     def read(self, rel: str) -> Entity:
+        """The entity a file describes now (its conflict markers read against the checkout)."""
+        path = path_of_file(rel)
+        tree = self.history.tree_of(self.history.view().checkout)
+        conflicts = self.marks(tree).get(path or "", [])
+        committed = self.history.entity(tree, path) if conflicts and tree is not None and path else None
+        return self.read_marked(rel, committed, conflicts)[0]
+
+    def read_marked(
+        self, rel: str, committed: Entity | None, conflicts: list[Conflict]
+    ) -> tuple[Entity, list[Conflict]]:
+        """The entity a file describes and the ``conflicts`` whose markers it no longer has."""
         try:
             data = (self.root / rel).read_bytes()
         except IsADirectoryError:
@@ -195,14 +230,29 @@ class WorkingCopy:
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
             raise MalformedFile(rel, line, "not UTF-8 text; save the file as UTF-8") from None
-        return parse(rel, text)
+        return parse_marked(rel, text, committed, conflicts)
 
-    def write(self, txn: Any, docs: Mapping[str, tuple[Any, ObjectId | None]]) -> None:
+    def write(
+        self,
+        txn: Any,
+        docs: Mapping[str, tuple[Any, ObjectId | None]],
+        tree: ObjectId | None = None,
+        changed_conflicts: Iterable[Any] = (),
+    ) -> None:
         """Rewrite (or delete) the files of changed entities once the transaction of ``txn`` commits.
 
         Called from a commit hook: the files to rewrite are recorded as pending in
         ``txn``, so if this process dies after the commit the next one finishes them.
+        ``tree`` is the tree the files then show: its unresolved conflicts are
+        marked in them. The files of the entities of ``changed_conflicts``
+        (conflict records added or removed) are rewritten from ``tree`` too.
         """
+        docs = dict(docs)
+        if tree is not None:
+            for c in changed_conflicts:
+                if isinstance(c, Conflict) and c.path not in docs and c.path.split("/", 1)[0] in TYPE_OF:
+                    doc_id = self.history.trees.get(tree, c.path)
+                    docs[c.path] = (self.history.entity_doc(doc_id) if doc_id is not None else None, doc_id)
         docs = {p: d for p, d in sorted(docs.items()) if p.split("/", 1)[0] in TYPE_OF}
         if not docs:
             return  # conflicts and other records live in history, not in files
@@ -212,13 +262,14 @@ class WorkingCopy:
             rel = file_of(path)
             target = bytes(doc_id) if entity is not None and doc_id is not None else b""
             txn.put(rel.encode(), self._seen(rel) + target, db=self.pending_db)
-        self.history.store.after_commit(lambda: self._settle(docs))
+        marks = self.marks(tree)
+        self.history.store.after_commit(lambda: self._settle(docs, marks))
 
-    def _settle(self, docs: Mapping[str, tuple[Any, ObjectId | None]]) -> None:
+    def _settle(self, docs: Mapping[str, tuple[Any, ObjectId | None]], marks: dict[str, list[Conflict]]) -> None:
         """Write the files of a commit that has committed, then drop them from the pending list."""
         dirs: set[Path] = set()
         for path, (entity, _) in docs.items():
-            dirs.add(self.write_file(path, entity, sync_dir=False).parent)
+            dirs.add(self.write_file(path, entity, sync_dir=False, conflicts=marks.get(path, [])).parent)
         for d in dirs:
             if d.is_dir():
                 fsync_dir(d)
@@ -284,13 +335,24 @@ class WorkingCopy:
         else:
             self.remember(txn, path, doc_id)
 
-    def write_file(self, path: str, entity: Entity | None, sync_dir: bool = True) -> Path:
+    def write_file(
+        self, path: str, entity: Entity | None, sync_dir: bool = True, conflicts: list[Conflict] | None = None
+    ) -> Path:
         """Replace one entity file atomically (temp file + rename), or delete it for None.
 
         An editor or a crash never sees half a file. A path that could name a
         file outside the working copy is refused before anything is touched.
+        The file marks ``conflicts`` (default: the checkout's, except where
+        ``entity`` holds a new value).
         """
-        rel = file_of(check_tree_path(path))
+        check_tree_path(path)
+        if conflicts is None:
+            from comfyvn_vault.domain.resolve import changed_between
+
+            tree = self.history.tree_of(self.history.view().checkout)
+            committed = self.history.entity(tree, path) if tree is not None else None
+            conflicts = [c for c in self.marks(tree).get(path, []) if not changed_between(committed, entity, c)]
+        rel = file_of(path)
         target = self.root / rel
         if entity is None:
             target.unlink(missing_ok=True)
@@ -299,7 +361,7 @@ class WorkingCopy:
             tmp = target.with_name(f".{target.name}.comfyvn-tmp")
             try:
                 with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-                    f.write(render(entity))
+                    f.write(render(entity, conflicts))
                     f.flush()
                     os.fsync(f.fileno())
                 os.replace(tmp, target)

@@ -6,17 +6,45 @@ defaults are left out, so a file written, read and written again is
 byte-identical and a one-line edit is a one-line diff. Multi-line dialogue uses
 TOML's triple-quoted strings.
 
+Unresolved merge conflicts are marked in the file, as git and jj write
+conflict markers, but so that the file stays valid TOML. A conflicted value is
+replaced by a table naming the conflict and holding each side (a side that is
+absent, or unset, is left out)::
+
+    [nodes.content]
+    conflict = "3f2a9c0d1e4b5a67"
+    ours = "cold and dark again"
+    theirs = "dark and wet with rain"
+    base = "the lamp is dark again"
+
+and a conflict about a whole node, choice, order of nodes or the whole entity
+(the file keeps what the merge kept there) is listed at the end::
+
+    [[conflicts]]
+    conflict = "9a0b…"
+    at = "nodes/n3"
+    [conflicts.theirs]
+    …
+
+A marker left exactly as written keeps the conflict open (the file reads as
+the committed value there). Replacing a marker by a value, or deleting a
+``[[conflicts]]`` entry, resolves that conflict with what the file then holds
+when it is committed. A marker whose sides were edited, a marker of a conflict
+that is not open, or an edit at a place whose ``[[conflicts]]`` entry is still
+there is refused with a sentence saying what to do.
+
 Pure: text in, entity out (or a :class:`MalformedFile` naming the file and line).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 import msgspec
 
+from comfyvn_vault.domain.conflicts import Conflict, plain
 from comfyvn_vault.domain.entities import FOLDER_OF, TYPE_OF, Entity
 from comfyvn_vault.domain.paths import id_problem
 from comfyvn_vault.domain.validate import check_entity_shape
@@ -24,6 +52,10 @@ from comfyvn_vault.errors import InputRejected
 
 SUFFIX: Final = ".toml"
 TAG: Final = "_type"
+MARK: Final = "conflict"
+"""The key that makes a table a conflict marker."""
+LISTED: Final = "conflicts"
+"""The top-level array of markers for whole nodes, choices, orders of nodes and whole entities."""
 
 
 class MalformedFile(InputRejected):
@@ -50,15 +82,174 @@ def path_of_file(rel: str) -> str | None:
     return f"{folder}/{name}"
 
 
-def render(entity: Entity) -> str:
-    """The file text for an entity."""
+def render(entity: Entity, conflicts: Sequence[Conflict] = ()) -> str:
+    """The file text for an entity, with a marker for each of ``conflicts`` (its unresolved ones)."""
     import tomli_w
 
+    data = _data(entity)
+    marked = _marked(conflicts)
+    listed = []
+    for c in marked:
+        spot = _value_spot(type(entity), data, c.locator, create=True)
+        if spot is None:
+            listed.append(_marker(c, listed=True))
+        else:
+            holder, key = spot
+            holder[key] = _marker(c)
+    if listed:
+        data[LISTED] = listed
+    header = f"# {FOLDER_OF[type(entity)][:-1]} {entity.id}: edit freely; `comfyvn status` shows the changes\n"
+    if marked:
+        header += (
+            "# CONFLICT: unresolved merge conflicts are marked below as `conflict = ID` tables.\n"
+            "# Replace each `conflict = ...` table by the value you want (or delete its [[conflicts]] entry)\n"
+            "# and commit, or run `comfyvn resolve ID --ours|--theirs|--both|--value TEXT`.\n"
+        )
+    return header + "".join(_table(tomli_w.dumps, "", data))
+
+
+def _data(entity: Entity) -> dict[str, Any]:
     data: dict[str, Any] = msgspec.to_builtins(entity, order="deterministic")
     data.pop(TAG, None)
     data.pop("id", None)
-    header = f"# {FOLDER_OF[type(entity)][:-1]} {entity.id}: edit freely; `comfyvn status` shows the changes\n"
-    return header + "".join(_table(tomli_w.dumps, "", data))
+    return data
+
+
+def _marked(conflicts: Sequence[Conflict]) -> list[Conflict]:
+    """The conflicts a file marks: not the word-merge reviews (their line is simply in place)."""
+    return sorted((c for c in conflicts if not c.review), key=lambda c: c.locator)
+
+
+def _marker(c: Conflict, listed: bool = False) -> dict[str, Any]:
+    """The marker table of conflict ``c`` (absent and unset sides left out)."""
+    out: dict[str, Any] = {MARK: c.id}
+    if listed:
+        out["at"] = c.locator or f"(the whole {c.path.split('/')[0][:-1]})"
+    for name in ("ours", "theirs", "base"):
+        value = _tomlable(plain(getattr(c, name)))
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def _tomlable(value: Any) -> Any:
+    """``value`` without ``None``s, which TOML cannot write (an unset value is left out)."""
+    if isinstance(value, dict):
+        return {k: _tomlable(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_tomlable(v) for v in value if v is not None]
+    return value
+
+
+_MISSING: Final = object()
+
+
+def _value_spot(kind: type[Any], data: dict[str, Any], locator: str, create: bool) -> tuple[Any, str] | None:
+    """The table and key holding the value at ``locator`` in a file's data.
+
+    ``None`` for a place that is not one value (a whole entity, node or choice,
+    the order of nodes or choices) or that the data does not have; with
+    ``create``, a map left out of the file because it was empty is added.
+    """
+    if not locator:
+        return None
+    from comfyvn_vault.domain.merge import Keyed, rule_of
+
+    segments = locator.split("/")
+    holder: Any = data
+    while True:
+        name, rest = segments[0], segments[1:]
+        rule = rule_of(kind, name)
+        if not rest:
+            return None if isinstance(rule, Keyed) else (holder, name)
+        if rule == "map":
+            inner = holder.setdefault(name, {}) if create else holder.get(name, {})
+            return (inner, "/".join(rest)) if isinstance(inner, dict) else None
+        if not isinstance(rule, Keyed):
+            return None
+        items = holder.get(name, [])
+        found = (
+            next((x for x in items if isinstance(x, dict) and x.get("id") == rest[0]), None)
+            if isinstance(items, list)
+            else None
+        )
+        if found is None or len(rest) == 1:
+            return None
+        holder, kind, segments = found, rule.item, rest[1:]
+
+
+def _unmark(
+    rel: str,
+    text: str,
+    kind: type[Entity],
+    data: dict[str, Any],
+    committed: Entity | None,
+    conflicts: Sequence[Conflict],
+) -> tuple[list[Conflict], list[Conflict]]:
+    """Take the markers out of a file's data: the ``[[conflicts]]`` entries left as written, and the
+    conflicts whose marker is gone.
+
+    A value marker left as written is replaced by the committed value there.
+    """
+    lines = text.splitlines()
+    marked = {c.id: c for c in _marked(conflicts)}
+    listed = data.pop(LISTED, [])
+    if not isinstance(listed, list) or not all(isinstance(e, dict) and isinstance(e.get(MARK), str) for e in listed):
+        raise MalformedFile(rel, _line_of_key(lines, 0, LISTED), "[[conflicts]] entries are conflict markers only")
+    entries = {e[MARK]: e for e in listed}
+    old = _data(committed) if committed is not None else {}
+    still: list[Conflict] = []
+    settled: list[Conflict] = []
+    for c in marked.values():
+        spot = _value_spot(kind, data, c.locator, create=False)
+        at = spot[0].get(spot[1]) if spot is not None else entries.pop(c.id, None)
+        if not (isinstance(at, dict) and at.get(MARK) == c.id):
+            settled.append(c)
+            continue
+        if at != _marker(c, listed=spot is None):
+            raise MalformedFile(
+                rel,
+                _line_of(lines, c.id),
+                f"the conflict marker for {c.locator or c.path} ({c.id}) was edited; replace the whole marker by "
+                f"the value you want, or throw the edit away with `comfyvn restore {rel}`",
+            )
+        if spot is None:
+            still.append(c)
+        else:
+            holder, key = spot
+            was = _value_spot(kind, old, c.locator, create=False)
+            value = was[0].get(was[1], _MISSING) if was is not None else _MISSING
+            if value is _MISSING:
+                del holder[key]
+            else:
+                holder[key] = value
+    for cid in entries:
+        raise MalformedFile(rel, _line_of(lines, cid), _stray(cid))
+    _no_stray_markers(rel, lines, data)
+    return still, settled
+
+
+def _stray(cid: str) -> str:
+    return (
+        f"conflict {cid} is marked here but is not an open conflict (resolved already?); "
+        "replace its marker by the value you want"
+    )
+
+
+def _no_stray_markers(rel: str, lines: list[str], data: Any, top: bool = True) -> None:
+    """Refuse a marker left where no open conflict is."""
+    if isinstance(data, dict):
+        if not top and isinstance(data.get(MARK), str):
+            raise MalformedFile(rel, _line_of(lines, data[MARK]), _stray(data[MARK]))
+        for v in data.values():
+            _no_stray_markers(rel, lines, v, top=False)
+    elif isinstance(data, list):
+        for v in data:
+            _no_stray_markers(rel, lines, v, top=False)
+
+
+def _line_of(lines: list[str], needle: str) -> int | None:
+    return next((i + 1 for i, line in enumerate(lines) if needle in line and not line.startswith("#")), None)
 
 
 def _table(dumps: Any, name: str, data: dict[str, Any]) -> Iterator[str]:
@@ -141,7 +332,18 @@ def _hint(message: str) -> str:
 
 
 def parse(rel: str, text: str) -> Entity:
-    """The entity a working-copy file describes; raises :class:`MalformedFile`."""
+    """The entity a working-copy file without conflict markers describes; raises :class:`MalformedFile`."""
+    return parse_marked(rel, text)[0]
+
+
+def parse_marked(
+    rel: str, text: str, committed: Entity | None = None, conflicts: Sequence[Conflict] = ()
+) -> tuple[Entity, list[Conflict]]:
+    """The entity a working-copy file describes, and which of its ``conflicts`` the file settles.
+
+    ``committed`` is the entity as committed, ``conflicts`` its unresolved ones
+    (see the module's docstring for the markers). Raises :class:`MalformedFile`.
+    """
     path = path_of_file(rel)
     if path is None:
         raise MalformedFile(rel, None, "not an entity file (expected <folder>/<id>.toml)")
@@ -162,6 +364,7 @@ def parse(rel: str, text: str) -> Entity:
         if reserved in data:
             line = _line_of_key(text.splitlines(), 0, reserved)
             raise MalformedFile(rel, line, f"'{reserved}' comes from the file name; remove it")
+    still, settled = _unmark(rel, text, kind, data, committed, conflicts)
     data["id"] = entity_id
     try:
         entity: Entity = msgspec.convert(data, kind, strict=True)
@@ -179,7 +382,18 @@ def parse(rel: str, text: str) -> Entity:
         check_entity_shape(entity)  # an id no event could carry makes the file unreadable, not the verb
     except InputRejected as exc:
         raise MalformedFile(rel, None, exc.message) from None
-    return entity
+    if still:
+        from comfyvn_vault.domain.resolve import changed_between
+    for c in still:
+        if changed_between(committed, entity, c):
+            raise MalformedFile(
+                rel,
+                _line_of(text.splitlines(), c.id),
+                f"{c.locator or 'the ' + kind.__name__.lower()} was edited but its [[conflicts]] entry {c.id} is "
+                "still there; "
+                "delete the entry to resolve the conflict with your edit",
+            )
+    return entity, settled
 
 
 def locate(text: str, json_path: str, key: str | None = None) -> int | None:

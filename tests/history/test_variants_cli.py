@@ -120,10 +120,37 @@ def test_bad_resolution_value_is_rejected(forked: Path, cli: Any) -> None:
     ok(cli, forked, "switch", "main")
     cid = cli("-C", forked, "merge", "alt", "--json").json()["conflicts"][0]["id"]
     before = ok(cli, forked, "log", "--json").json()
-    r = cli("-C", forked, "resolve", cid, "--value", "42")
-    assert r.code == 3 and "Traceback" not in r.err
-    assert cli("-C", forked, "resolve", cid, "--value", "{not json").code == 2
+    for bad in ("42", "{not json", "", '{"id": "n9"}'):
+        r = cli("-C", forked, "resolve", cid[:12] + "0", "--value", bad)  # no such conflict
+        assert r.code == 3 and "status" in r.err and "Traceback" not in r.err, r.err
     assert ok(cli, forked, "log", "--json").json() == before
+
+
+def test_value_is_plain_text_for_text_places_and_json_elsewhere(forked: Path, cli: Any) -> None:
+    ok(cli, forked, "scene", "node", "rm", "intro", "n2")
+    ok(cli, forked, "switch", "alt")
+    ok(cli, forked, "scene", "node", "edit", "intro", "n2", "--content", "Who lit it? Tell me.")
+    ok(cli, forked, "switch", "main")
+    cid = cli("-C", forked, "merge", "alt", "--json").json()["conflicts"][0]["id"]
+    before = ok(cli, forked, "log", "--json").json()
+    for bad in ("42", "{not json", "cold and dark", '{"id": "n9"}'):
+        r = cli("-C", forked, "resolve", cid, "--value", bad)
+        assert r.code == 3 and "Traceback" not in r.err, r.err
+        assert "Expecting" not in r.err and ("--value must be" in r.err or "not 'n2'" in r.err), r.err
+    assert ok(cli, forked, "log", "--json").json() == before
+    ok(cli, forked, "resolve", cid, "--value", '{"id": "n2", "content": "Back again"}')
+    assert [n["content"] for n in scene(cli, forked)["nodes"]][-1] == "Back again"
+
+
+@pytest.mark.parametrize("typed", ["Dave and Carol", "42", "null", '"Dave and Carol"'])
+def test_value_for_a_text_field_needs_no_json(forked: Path, cli: Any, typed: str) -> None:
+    ok(cli, forked, "scene", "node", "edit", "intro", "n1", "--content", "The lamp is out")
+    ok(cli, forked, "switch", "alt")
+    ok(cli, forked, "scene", "node", "edit", "intro", "n1", "--content", "The lamp is lit")
+    ok(cli, forked, "switch", "main")
+    cid = cli("-C", forked, "merge", "alt", "--json").json()["conflicts"][0]["id"]
+    ok(cli, forked, "resolve", cid, "--value", typed)
+    assert scene(cli, forked)["nodes"][0]["content"] == typed.strip('"')
 
 
 def test_delete_versus_edit_is_a_conflict(forked: Path, cli: Any) -> None:
