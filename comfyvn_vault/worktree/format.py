@@ -236,16 +236,17 @@ def _stray(cid: str) -> str:
     )
 
 
-def _no_stray_markers(rel: str, lines: list[str], data: Any, top: bool = True) -> None:
-    """Refuse a marker left where no open conflict is."""
-    if isinstance(data, dict):
-        if not top and isinstance(data.get(MARK), str):
-            raise MalformedFile(rel, _line_of(lines, data[MARK]), _stray(data[MARK]))
-        for v in data.values():
-            _no_stray_markers(rel, lines, v, top=False)
-    elif isinstance(data, list):
-        for v in data:
-            _no_stray_markers(rel, lines, v, top=False)
+def _no_stray_markers(rel: str, lines: list[str], data: Any) -> None:
+    """Refuse a marker left where no open conflict is (iterative: a file may nest deeply)."""
+    stack: list[tuple[Any, bool]] = [(data, True)]
+    while stack:
+        node, top = stack.pop()
+        if isinstance(node, dict):
+            if not top and isinstance(node.get(MARK), str):
+                raise MalformedFile(rel, _line_of(lines, node[MARK]), _stray(node[MARK]))
+            stack.extend((v, False) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, False) for v in node)
 
 
 def _line_of(lines: list[str], needle: str) -> int | None:

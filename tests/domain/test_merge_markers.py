@@ -120,7 +120,10 @@ def test_a_whole_node_conflict_is_listed_and_an_edit_under_it_is_refused() -> No
     # bringing the node back while the entry is still there is refused
     with pytest.raises(MalformedFile, match="delete the entry"):
         parse_marked(
-            REL, text.replace('content = "a" },', 'content = "a" }, { id = "n2" },'), merged.entity, [conflict]
+            REL,
+            text.replace('content = "a"\n\n[[conflicts]]', 'content = "a"\n\n[[nodes]]\nid = "n2"\n\n[[conflicts]]'),
+            merged.entity,
+            [conflict],
         )
     # deleting the entry settles it with what the file holds
     kept = text[: text.index("\n[[conflicts]]\n")]
