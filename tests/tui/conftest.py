@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,24 @@ def tui_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.setenv("EDITOR", "false")
+
+
+@pytest.fixture(autouse=True)
+def no_unread_errors(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The app survives errors (tui/guard.py); a test fails on any it survived and did not look at (and clear)."""
+    from tui.app import VaultApp
+
+    apps: list[VaultApp] = []
+    init = VaultApp.__init__
+
+    def tracked(self: VaultApp, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        apps.append(self)
+
+    monkeypatch.setattr(VaultApp, "__init__", tracked)
+    yield
+    for app in apps:
+        assert not app.caught_errors, "\n".join(f"{c.summary} in {c.where}\n{c.details}" for c in app.caught_errors)
 
 
 @pytest.fixture(scope="session")

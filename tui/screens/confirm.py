@@ -10,8 +10,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label
 
+from tui.guard import Guarded
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(Guarded, ModalScreen[bool]):
     """Dismisses with True for ``y``/enter and False for ``n``/esc."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -15,11 +15,13 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.guard import Guarded
+
 if TYPE_CHECKING:
     from tui.app import VaultApp
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Guarded, ModalScreen[None]):
     """A scrollable table of every key; esc, q or ? closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -16,11 +16,12 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, TextArea
 
 from comfyvn_vault.domain.entities import Node
+from tui.guard import Guarded
 from tui.rows import ChoiceRows
 from tui.widgets.virtual_list import EmptySource, VirtualList
 
 
-class NodeEditor(Vertical):
+class NodeEditor(Guarded, Vertical):
     """Edits one node of one scene (or shows it read-only)."""
 
     DEFAULT_CSS = """

@@ -5,10 +5,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.guard import Guarded
 from tui.views.registry import number_key, views
 
 
-class ViewTabs(Static):
+class ViewTabs(Guarded, Static):
     """``1 Scenes  2 Characters  …``; redrawn when the view changes."""
 
     DEFAULT_CSS = """
