@@ -385,10 +385,11 @@ class VaultApp(Guarded, App[int], inherit_bindings=False):
         await self.main.show_view(key)
 
     def action_help(self) -> None:
+        from tui.keys import context_of
         from tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(first=context_of(self)))
 
     def action_goto(self) -> None:
         from textual.command import CommandPalette
@@ -433,9 +434,12 @@ class VaultApp(Guarded, App[int], inherit_bindings=False):
         """(name, help, callback) for every action: global ones, view switches, each view's actions."""
         from tui.keys import catalog
 
+        offered: set[tuple[str, str]] = set()
         for entry in catalog(self):
-            if entry.palette is not None:
-                yield entry.description, f"{entry.keys_display}  ·  {entry.context}  ·  {entry.id}", entry.palette
+            if entry.palette is None or (entry.context, entry.action) in offered:
+                continue  # one command per action: q and ctrl+q are both "Quit", offered once
+            offered.add((entry.context, entry.action))
+            yield entry.description, f"{entry.keys_display}  ·  {entry.context}  ·  {entry.id}", entry.palette
 
 
 def run(root: Path | str, start_view: str = "scenes") -> int:
