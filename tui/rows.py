@@ -201,12 +201,13 @@ class NodeRows:
 
 
 def choice_label(choice: Choice) -> Text:
+    """``c1   [courage >= 0] Climb the stairs  → stairs:``: the condition before the text, so a narrow pane shows it."""
     text = Text()
     text.append(f"{choice.id:<5}", style="bold")
+    if choice.condition:
+        text.append(f"[{choice.condition}] ", style="yellow")
     text.append(choice.text)
     text.append(f"  → {choice.target}", style="cyan")
-    if choice.condition:
-        text.append(f"  if {choice.condition}", style="dim")
     return text
 
 

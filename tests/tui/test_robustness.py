@@ -20,6 +20,7 @@ from tests.assets import media
 from tests.tui.conftest import SIZE, screen_text, settle
 from tui import rows
 from tui.app import VaultApp
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.errors import ErrorsScreen
 from tui.screens.time_travel import TimeTravelScreen
 from tui.views.history import HistoryView
@@ -175,3 +176,25 @@ async def test_a_row_that_cannot_be_painted_says_so_and_the_rest_paint(
         assert isinstance(view, ScenesView) and view.scene_list.current_key == "stairs"
         assert [c.summary for c in app.caught_errors] == ["RuntimeError: cannot label morning"]  # once, not per paint
         app.caught_errors.clear()
+
+
+async def test_text_that_looks_like_markup_is_shown_as_typed(vault_path: Path) -> None:
+    with Vault.open(vault_path) as vault:
+        story.node_edit(vault, "intro", "n2", content="[/b] Maybe [keys] the keeper?")
+        story.timeline_new(vault, "A [/i] route", ["intro"])  # sorts first: shown on opening
+    app = VaultApp(vault_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", "j", "d")  # delete n2: the question quotes its text
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "[/b] Maybe [keys] the" in screen_text(app)
+        await pilot.press("n", "3")
+        await settle(pilot)
+        assert not app.caught_errors
+        view = app.main.current_view
+        assert view is not None
+        view.notify("committed 1234: fix [/b] and [keys]")  # a widget's notify asks for markup: never given
+        await settle(pilot)
+        assert [n.message for n in app._notifications if not n.markup] == ["committed 1234: fix [/b] and [keys]"]
+        assert "Scenes of A [/i] route" in screen_text(app)

@@ -37,7 +37,7 @@ class ConfirmScreen(Guarded, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question)
+            yield Label(self.question, markup=False)  # quotes node text and commit messages
             yield Label(f"y/enter: {self.yes} · n/esc: cancel", classes="confirm-hint")
 
     def action_answer(self, value: bool) -> None:

@@ -59,9 +59,9 @@ class FormScreen(Guarded, ModalScreen[dict[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.form_title, classes="form-title")
+            yield Label(self.form_title, classes="form-title", markup=False)
             for f in self.fields:
-                yield Label(f.label)
+                yield Label(f.label, markup=False)
                 yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}")
             yield Label(self.hint or f"enter: {self.submit_label.lower()} · esc: cancel", classes="form-hint")
 

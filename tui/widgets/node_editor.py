@@ -29,8 +29,8 @@ class NodeEditor(Guarded, Vertical):
     NodeEditor #node-title { text-style: bold; height: 1; width: 1fr; }
     NodeEditor .field-label { color: $text-muted; height: 1; margin-top: 1; }
     NodeEditor #speaker { height: 3; }
-    NodeEditor #content { height: 8; }
-    NodeEditor #choices { height: 1fr; min-height: 3; }
+    NodeEditor #content { height: 3fr; min-height: 3; max-height: 10; }
+    NodeEditor #choices { height: 2fr; min-height: 3; }
     """
 
     def __init__(
