@@ -113,7 +113,7 @@ def record_summary(kind: str, data: dict[str, Any]) -> tuple[str, str]:
     if kind == "Asset":
         return str(data.get("name") or "(unnamed)"), f"{data.get('kind', '')} {str(data.get('id', ''))[:12]}"
     if kind == "Finding":
-        return str(data.get("kind", "")), f"{data.get('status', '')}: {data.get('message', '')}"
+        return str(data.get("message", "")), f"{data.get('kind', '')} · {data.get('status') or 'open'}"
     if kind == "Policy":
         return "content policy", f"filter {data.get('filter_mode', '')}"
     return kind, ""

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from comfyvn_vault import story
+from comfyvn_vault import story, variants
 from comfyvn_vault.vault import Vault
+from tests.assets import media
 
 FIXED_TIME_MS = "1767225600000"  # 2026-01-01 00:00 UTC
 AUTHOR = "tester"
@@ -107,6 +108,17 @@ def vault_path(story_template: Path, tmp_path: Path) -> Path:
     root = tmp_path / "vault"
     shutil.copytree(story_template, root)
     return root
+
+
+def assets_and_a_conflict(root: Path, tmp_path: Path) -> None:
+    """Every commit after the first holds assets; the merge commit also holds a conflict record."""
+    with Vault.open(root) as vault:
+        vault.add_files([media.png(tmp_path / "sky.png"), media.wav(tmp_path / "bell.wav")])
+        vault.switch("darker")
+        story.node_edit(vault, "intro", "n1", content="The lamp hasn't turned in sixty years.")
+        vault.switch("main")
+        result = variants.merge(vault, "darker", "Merge darker")
+        assert result.conflicts
 
 
 async def settle(pilot: Pilot[Any]) -> None:

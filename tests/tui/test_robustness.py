@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
-from comfyvn_vault import queries, story, variants
+from comfyvn_vault import queries, story
 from comfyvn_vault.domain.entities import Entity
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.vault import Vault
-from tests.assets import media
-from tests.tui.conftest import SIZE, screen_text, settle
+from tests.tui.conftest import SIZE, assets_and_a_conflict, screen_text, settle
 from tui import rows
 from tui.app import VaultApp
 from tui.screens.confirm import ConfirmScreen
@@ -108,19 +107,8 @@ async def test_a_vault_error_that_escapes_reads_as_its_message(
         app.caught_errors.clear()
 
 
-def _assets_and_a_conflict(root: Path, tmp_path: Path) -> None:
-    """Every commit after the first holds assets; the merge commit also holds a conflict record."""
-    with Vault.open(root) as vault:
-        vault.add_files([media.png(tmp_path / "sky.png"), media.wav(tmp_path / "bell.wav")])
-        vault.switch("darker")
-        story.node_edit(vault, "intro", "n1", content="The lamp hasn't turned in sixty years.")
-        vault.switch("main")
-        result = variants.merge(vault, "darker", "Merge darker")
-        assert result.conflicts
-
-
 async def test_time_travel_lists_assets_and_conflicts_after_the_story(vault_path: Path, tmp_path: Path) -> None:
-    _assets_and_a_conflict(vault_path, tmp_path)
+    assets_and_a_conflict(vault_path, tmp_path)
     app = VaultApp(vault_path, start_view="history")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

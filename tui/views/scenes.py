@@ -46,7 +46,7 @@ class ScenesView(View):
     DEFAULT_CSS = """
     ScenesView > Horizontal > * { border: round $panel-lighten-2; }
     ScenesView > Horizontal > *:focus-within { border: round $primary; }
-    ScenesView #scene-list { width: 2fr; min-width: 16; max-width: 32; }
+    ScenesView #scene-list { width: 27%; min-width: 20; max-width: 34; }
     ScenesView #outline { width: 5fr; }
     ScenesView #editor { width: 4fr; }
     """
