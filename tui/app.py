@@ -16,6 +16,7 @@ import os
 import shlex
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
@@ -24,11 +25,14 @@ from textual import work
 from textual.app import App, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.command import Provider
+from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from comfyvn_vault.errors import VaultError
 from comfyvn_vault.vault import Vault
 from tui.config import Settings, load_settings
+from tui.guard import CaughtError, Guarded, describe_error
 from tui.live import LiveRefresh
 from tui.targets import Target
 from tui.views.registry import number_key, views
@@ -47,7 +51,13 @@ def _actions_provider() -> type[Provider]:
     return ActionsProvider
 
 
-class VaultApp(App[int], inherit_bindings=False):
+#: How many caught errors the errors screen keeps.
+KEEP_ERRORS = 50
+#: Errors caught within this many seconds of a notified one are only listed on the errors screen.
+ERROR_NOTICE_GAP_S = 1.0
+
+
+class VaultApp(Guarded, App[int], inherit_bindings=False):
     """The TUI over the vault at ``root``."""
 
     CSS_PATH = "app.tcss"
@@ -66,6 +76,7 @@ class VaultApp(App[int], inherit_bindings=False):
         Binding("Z", "redo", "Redo", show=False, id="app.redo"),
         Binding("c", "commit", "Commit", show=False, id="app.commit"),
         Binding("ctrl+r", "reload", "Reload", show=False, id="app.reload"),
+        Binding("f12", "errors", "Errors caught", show=False, id="app.errors"),
         Binding("tab", "app.focus_next", "Next pane", show=False, id="app.focus_next"),
         Binding("shift+tab", "app.focus_previous", "Previous pane", show=False, id="app.focus_previous"),
     ]
@@ -88,6 +99,9 @@ class VaultApp(App[int], inherit_bindings=False):
         self.status_problem: str | None = None
         #: Notices changes made by `comfyvn watch`, the CLI and hooks (see tui/live.py).
         self.live = LiveRefresh(self)
+        #: Errors that escaped an action, a worker or a refresh (see tui/guard.py), oldest first.
+        self.caught_errors: list[CaughtError] = []
+        self._last_error_notice = -ERROR_NOTICE_GAP_S
         super().__init__()
         for i, spec in enumerate(views()):
             key = number_key(i)
@@ -129,6 +143,84 @@ class VaultApp(App[int], inherit_bindings=False):
         from tui.screens.main import MainScreen
 
         return next(s for s in self.screen_stack if isinstance(s, MainScreen))
+
+    # ----------------------------------------------------------------- errors
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification is plain text: messages quote names, ids and commit messages that may hold ``[``."""
+        if timeout is None:
+            super().notify(message, title=title, severity=severity, markup=False)
+        else:
+            super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def report_error(self, error: BaseException, where: str = "") -> None:
+        """Show an error that escaped a handler as a notification and keep it for the errors screen (F12).
+
+        The vault refusing something (a :class:`VaultError`) reads as its message;
+        anything else is a bug, reported as one, and the app keeps running.
+        """
+        caught = describe_error(error, where)
+        self.log.error(caught.summary, caught.where, caught.details)
+        if any(c.summary == caught.summary and c.where == caught.where for c in self.caught_errors):
+            return  # the same error again (a row failing at each paint): one report is enough
+        self.caught_errors.append(caught)
+        del self.caught_errors[:-KEEP_ERRORS]
+        now = time.monotonic()
+        if now - self._last_error_notice < ERROR_NOTICE_GAP_S:
+            return  # a burst (every row of a list failing): the first one's notification stands for it
+        self._last_error_notice = now
+        if caught.expected:
+            self.notify(caught.summary, title="refused", severity="error", timeout=8)
+        else:
+            self.notify(
+                f"{caught.summary}\nThe app kept running; F12 lists the errors with their details.",
+                title="internal error",
+                severity="error",
+                timeout=12,
+            )
+
+    def survive(self, error: BaseException, where: str = "") -> bool:
+        """Report ``error`` and go on; False when the app cannot (the main screen is not up, or reporting failed)."""
+        if not self.is_running or not self._main_screen_up():
+            return False
+        try:
+            self.report_error(error, where)
+        except Exception:  # noqa: BLE001 - reporting failed too: the caller ends the app as Textual would
+            return False
+        return True
+
+    def _main_screen_up(self) -> bool:
+        from tui.screens.main import MainScreen
+
+        return any(isinstance(s, MainScreen) for s in self.screen_stack)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Anything Textual would end the app for: a worker, timer, callback, compose or refresh that raised."""
+        if not self.survive(error):
+            super()._handle_exception(error)
+
+    async def _dispatch_action(self, namespace: DOMNode, action_name: str, params: Any) -> bool:
+        """Run an action (a key, the palette); one that raises is reported, not fatal."""
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except Exception as error:
+            if not self.survive(error, f"{type(namespace).__name__} action {action_name}"):
+                raise
+            return True
+
+    def action_errors(self) -> None:
+        from tui.screens.errors import ErrorsScreen
+
+        if not isinstance(self.screen, ErrorsScreen):
+            self.push_screen(ErrorsScreen())
 
     # ----------------------------------------------------------------- shared helpers
 
@@ -293,10 +385,11 @@ class VaultApp(App[int], inherit_bindings=False):
         await self.main.show_view(key)
 
     def action_help(self) -> None:
+        from tui.keys import context_of
         from tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(first=context_of(self)))
 
     def action_goto(self) -> None:
         from textual.command import CommandPalette
@@ -341,9 +434,12 @@ class VaultApp(App[int], inherit_bindings=False):
         """(name, help, callback) for every action: global ones, view switches, each view's actions."""
         from tui.keys import catalog
 
+        offered: set[tuple[str, str]] = set()
         for entry in catalog(self):
-            if entry.palette is not None:
-                yield entry.description, f"{entry.keys_display}  ·  {entry.context}  ·  {entry.id}", entry.palette
+            if entry.palette is None or (entry.context, entry.action) in offered:
+                continue  # one command per action: q and ctrl+q are both "Quit", offered once
+            offered.add((entry.context, entry.action))
+            yield entry.description, f"{entry.keys_display}  ·  {entry.context}  ·  {entry.id}", entry.palette
 
 
 def run(root: Path | str, start_view: str = "scenes") -> int:
@@ -355,4 +451,6 @@ def run(root: Path | str, start_view: str = "scenes") -> int:
         raise UsageError(f"no view {start_view!r} (views: {', '.join(known)})")
     app = VaultApp(root, start_view=start_view)
     result = app.run()
-    return result if isinstance(result, int) else 0
+    if isinstance(result, int):
+        return result
+    return app.return_code or 0  # an error before the main screen was up ended the app: not a success

@@ -80,6 +80,26 @@ def catalog(app: VaultApp) -> list[KeyEntry]:
     return out
 
 
+def context_of(app: VaultApp) -> str:
+    """Where the user is, as :func:`catalog` names contexts: ``Scenes view``, ``time travel``, …"""
+    from tui.screens.time_travel import TimeTravelScreen
+    from tui.views.registry import get
+
+    if isinstance(app.screen, TimeTravelScreen):
+        return "time travel"
+    try:
+        current = app.main.current
+    except StopIteration:
+        return "everywhere"
+    return f"{get(current).title} view" if current else "everywhere"
+
+
+def in_order_for(entries: list[KeyEntry], context: str) -> list[KeyEntry]:
+    """``entries`` with ``context``'s keys first, then the list keys and the global ones, then the rest."""
+    rank = {context: 0, "lists": 1, "everywhere": 2}
+    return sorted(entries, key=lambda e: rank.get(e.context, 3))
+
+
 def known_ids(app: VaultApp) -> set[str]:
     return {e.id for e in catalog(app)}
 

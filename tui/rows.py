@@ -8,6 +8,7 @@ costs one projection scan to open.
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,9 +16,14 @@ from rich.text import Text
 
 from comfyvn_vault import queries
 from comfyvn_vault.domain.entities import Choice, Entity, Node, Scene, Timeline, Variable, name_of
+from comfyvn_vault.domain.paths import CHARACTERS, SCENES, TIMELINES, VARIABLES
 from comfyvn_vault.history.graph import Lanes
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.vault import Vault
+from comfyvn_vault.worktree.format import render
+
+#: The folders of story entities; everything else a tree holds is a record.
+STORY_FOLDERS = (SCENES, CHARACTERS, TIMELINES, VARIABLES)
 
 
 def when(ms: int) -> str:
@@ -66,27 +72,98 @@ class EntityRows:
         return self.paths[index] if self.show_folder else self.id(index)
 
     def label(self, index: int) -> Text:
-        doc = self.entity(index)
-        text = Text()
-        if self.show_folder:
-            text.append(f"{self.paths[index].split('/', 1)[0][:-1]:<10}", style="dim")
-        text.append(doc.id, style="bold")
-        name = name_of(doc)
-        if name and name != doc.id:
-            text.append(f"  {name}")
-        if isinstance(doc, Scene):
-            text.append(f"  {len(doc.nodes)} node{'' if len(doc.nodes) == 1 else 's'}", style="dim")
-        elif isinstance(doc, Timeline):
-            text.append(f"  {len(doc.scene_order)} scenes", style="dim")
-        elif isinstance(doc, Variable):
-            text.append(f" = {doc.value!r}", style="dim")
-        return text
+        return entity_label(self.entity(index), self._folder_of(index))
+
+    def _folder_of(self, index: int) -> str | None:
+        return self.paths[index].split("/", 1)[0] if self.show_folder else None
 
     def haystack(self, index: int) -> str:
         if self._name_cache is None and self._names is not None:
             self._name_cache = self._names()
         name = (self._name_cache or {}).get(self.id(index), "")
         return f"{self.paths[index]} {name}".lower()
+
+
+def _folder_column(text: Text, folder: str | None) -> None:
+    if folder is not None:
+        text.append(f"{folder[:-1]:<10}", style="dim")
+
+
+def entity_label(doc: Entity, folder: str | None = None) -> Text:
+    """``intro  The Lighthouse  4 nodes`` (after the folder, singular, when given)."""
+    text = Text()
+    _folder_column(text, folder)
+    text.append(doc.id, style="bold")
+    name = name_of(doc)
+    if name and name != doc.id:
+        text.append(f"  {name}")
+    if isinstance(doc, Scene):
+        text.append(f"  {len(doc.nodes)} node{'' if len(doc.nodes) == 1 else 's'}", style="dim")
+    elif isinstance(doc, Timeline):
+        text.append(f"  {len(doc.scene_order)} scenes", style="dim")
+    elif isinstance(doc, Variable):
+        text.append(f" = {doc.value!r}", style="dim")
+    return text
+
+
+def record_summary(kind: str, data: dict[str, Any]) -> tuple[str, str]:
+    """What a record is about, and a detail: an asset's file and kind, a conflict's place and kind."""
+    if kind == "Conflict":
+        return f"{data.get('path', '')} {data.get('locator') or '(whole entity)'}", str(data.get("kind", ""))
+    if kind == "Asset":
+        return str(data.get("name") or "(unnamed)"), f"{data.get('kind', '')} {str(data.get('id', ''))[:12]}"
+    if kind == "Finding":
+        return str(data.get("message", "")), f"{data.get('kind', '')} · {data.get('status') or 'open'}"
+    if kind == "Policy":
+        return "content policy", f"filter {data.get('filter_mode', '')}"
+    return kind, ""
+
+
+class TreeRows(EntityRows):
+    """Everything a commit's state tree holds: the story's entities first, then its records.
+
+    Records (assets, findings, the content policy, merge conflicts) are not
+    story entities: they are listed after the story, labelled by what they are
+    about, and shown as JSON.
+    """
+
+    CACHE = 1024
+
+    def __init__(self, vault: Vault, entries: list[tuple[str, ObjectId]]) -> None:
+        story = [e for e in entries if e[0].split("/", 1)[0] in STORY_FOLDERS]
+        records = [e for e in entries if e[0].split("/", 1)[0] not in STORY_FOLDERS]
+        super().__init__(vault, story + records, show_folder=True)
+        self.entities = len(story)
+        self._records: dict[int, tuple[str, dict[str, Any]]] = {}
+
+    def is_entity(self, index: int) -> bool:
+        return index < self.entities
+
+    def record(self, index: int) -> tuple[str, dict[str, Any]]:
+        """A record's type name and fields (read once, then kept)."""
+        found = self._records.get(index)
+        if found is None:
+            if len(self._records) >= self.CACHE:
+                self._records.clear()
+            found = self._records[index] = queries.tree_document(self.vault, self.docs[index])
+        return found
+
+    def label(self, index: int) -> Text:
+        if self.is_entity(index):
+            return super().label(index)
+        kind, data = self.record(index)
+        text = Text()
+        _folder_column(text, self._folder_of(index))
+        title, detail = record_summary(kind, data)
+        text.append(title, style="bold")
+        text.append(f"  {detail}", style="dim")
+        return text
+
+    def document_text(self, index: int) -> str:
+        """The document as shown: an entity as its working-copy file, a record as JSON."""
+        if self.is_entity(index):
+            return render(self.entity(index))
+        return json.dumps(self.record(index)[1], indent=2, ensure_ascii=False, default=str)
 
 
 class NodeRows:
@@ -124,12 +201,13 @@ class NodeRows:
 
 
 def choice_label(choice: Choice) -> Text:
+    """``c1   [courage >= 0] Climb the stairs  → stairs:``: the condition before the text, so a narrow pane shows it."""
     text = Text()
     text.append(f"{choice.id:<5}", style="bold")
+    if choice.condition:
+        text.append(f"[{choice.condition}] ", style="yellow")
     text.append(choice.text)
     text.append(f"  → {choice.target}", style="cyan")
-    if choice.condition:
-        text.append(f"  if {choice.condition}", style="dim")
     return text
 
 

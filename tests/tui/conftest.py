@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 import inspect
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-from comfyvn_vault import story
+from comfyvn_vault import story, variants
 from comfyvn_vault.vault import Vault
+from tests.assets import media
 
 FIXED_TIME_MS = "1767225600000"  # 2026-01-01 00:00 UTC
 AUTHOR = "tester"
@@ -72,6 +74,24 @@ def tui_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("EDITOR", "false")
 
 
+@pytest.fixture(autouse=True)
+def no_unread_errors(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The app survives errors (tui/guard.py); a test fails on any it survived and did not look at (and clear)."""
+    from tui.app import VaultApp
+
+    apps: list[VaultApp] = []
+    init = VaultApp.__init__
+
+    def tracked(self: VaultApp, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        apps.append(self)
+
+    monkeypatch.setattr(VaultApp, "__init__", tracked)
+    yield
+    for app in apps:
+        assert not app.caught_errors, "\n".join(f"{c.summary} in {c.where}\n{c.details}" for c in app.caught_errors)
+
+
 @pytest.fixture(scope="session")
 def story_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("template") / "vault"
@@ -88,6 +108,17 @@ def vault_path(story_template: Path, tmp_path: Path) -> Path:
     root = tmp_path / "vault"
     shutil.copytree(story_template, root)
     return root
+
+
+def assets_and_a_conflict(root: Path, tmp_path: Path) -> None:
+    """Every commit after the first holds assets; the merge commit also holds a conflict record."""
+    with Vault.open(root) as vault:
+        vault.add_files([media.png(tmp_path / "sky.png"), media.wav(tmp_path / "bell.wav")])
+        vault.switch("darker")
+        story.node_edit(vault, "intro", "n1", content="The lamp hasn't turned in sixty years.")
+        vault.switch("main")
+        result = variants.merge(vault, "darker", "Merge darker")
+        assert result.conflicts
 
 
 async def settle(pilot: Pilot[Any]) -> None:

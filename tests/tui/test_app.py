@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.command import CommandPalette
+from textual.keys import format_key
 
 from comfyvn_vault import queries
 from comfyvn_vault.vault import Vault
@@ -26,19 +28,34 @@ async def test_number_keys_switch_views_and_esc_goes_back(vault_path: Path) -> N
         await settle(pilot)
         for i, spec in enumerate(views()):
             key = number_key(i)
-            if key is None:
-                continue  # past the tenth view: the palette shows it
+            assert key is not None  # every view has a key of the number row
             await pilot.press(key)
             await settle(pilot)
             assert app.main.current == spec.key
             if spec.key == "search":
                 await pilot.press("escape")  # leave the query box so digits switch views again
-        await pilot.press("escape", "escape", "escape")
-        assert app.main.current == "conflicts"  # back from Lineage (0, shown last), Assets and Sync
+        await pilot.press("escape", "escape", "escape", "escape")
+        assert app.main.current == "conflicts"  # back from Advisory (-, shown last), Lineage, Assets and Sync
         await pilot.press("escape")
         assert app.main.current == "search"
         await pilot.press("escape", "escape")
         assert app.main.current == "branches"
+
+
+@pytest.mark.parametrize("width", [80, 120])
+async def test_the_tab_bar_labels_every_view_with_its_key(vault_path: Path, width: int) -> None:
+    app = VaultApp(vault_path, start_view="history")
+    async with app.run_test(size=(width, 24)) as pilot:
+        await settle(pilot)
+        bar = screen_text(app).splitlines()[0]
+        title = "title" if width >= 120 else "short_title"
+        for i, spec in enumerate(views()):
+            key = format_key(number_key(i) or "")
+            assert f"{key}{' ' if title == 'title' else ''}{getattr(spec, title)}" in bar, (spec.key, bar)
+        assert "…" not in bar
+        await pilot.press("minus")  # the eleventh view has a key too
+        await settle(pilot)
+        assert app.main.current == views()[10].key
 
 
 async def test_footer_shows_at_most_six_hints_in_every_context(vault_path: Path) -> None:
@@ -46,7 +63,7 @@ async def test_footer_shows_at_most_six_hints_in_every_context(vault_path: Path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         for i in range(len(views())):
-            await pilot.press(str(i + 1))
+            await pilot.press(number_key(i) or "")
             await settle(pilot)
             view = app.main.current_view
             assert view is not None
@@ -66,16 +83,21 @@ async def test_question_mark_lists_every_key_with_its_id(vault_path: Path) -> No
         await settle(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        assert "app.undo" in screen_text(app)
-        await pilot.press(*["down"] * 8)  # the view sections start below the app and view.* keys
+        text = screen_text(app)
+        assert "scenes.add_node" in text and "[keys] in a config file" in text  # the current view's keys first
+        assert text.index("scenes.add_node") < text.index("list.down")
+        await pilot.press(*["down"] * 8)  # the keys that work everywhere follow
         await settle(pilot)
-        assert "scenes.add_node" in screen_text(app)
+        assert "app.undo" in screen_text(app)
         ids = [e.id for e in catalog(app)]
         assert len(ids) == len(set(ids))
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
-        await pilot.press("f1")
+        await pilot.press("escape", "4", "f1")  # from another view: that view's keys first
+        await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        assert "history.time_travel" in text and "scenes.add_node" not in text
 
 
 async def test_every_binding_has_an_id(vault_path: Path) -> None:
@@ -108,8 +130,10 @@ async def test_keys_can_be_remapped_in_the_vault_config(vault_path: Path) -> Non
         await pilot.press("u")
         await settle(pilot)
         assert app.vault.history.head() != head
-        await pilot.press("question_mark")
-        assert "u " in screen_text(app)
+        await pilot.press("question_mark", *["down"] * 8)  # past the Scenes view's keys and the list keys
+        await settle(pilot)
+        row = next(line for line in screen_text(app).splitlines() if "app.undo" in line)
+        assert row.split("█")[1].split()[:2] == ["u", "Undo"]
 
 
 def test_user_keys_file_and_bad_files_are_reported(vault_path: Path, tmp_path: Path) -> None:
@@ -146,6 +170,13 @@ async def test_command_palette_runs_any_action(vault_path: Path) -> None:
         assert app.main.current == "branches"
         await fill_form(pilot, "from-palette")
         assert "from-palette" in app.vault.history.view().branches
+
+
+def test_the_palette_offers_each_action_once(vault_path: Path) -> None:
+    app = VaultApp(vault_path)
+    names = [name for name, _, _ in app.palette_commands()]
+    assert names.count("Quit") == 1  # q and ctrl+q are one command
+    assert names.count("Keys") == 1 and "New branch" in names
 
 
 async def test_go_to_finds_scenes_nodes_and_characters(vault_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import SIZE, screen_text, settle
+from tests.tui.conftest import SIZE, assets_and_a_conflict, screen_text, settle
 from tui.app import VaultApp
 
 Compare = Callable[..., bool]
@@ -110,6 +110,19 @@ def test_search_with_hits(snap_compare: Compare, vault_path: Path) -> None:
 def test_time_travel(snap_compare: Compare, vault_path: Path) -> None:
     app = VaultApp(vault_path, start_view="history")
     assert snap_compare(app, terminal_size=SIZE, run_before=_run("G", "k", "k", "k", "k", "t", "j", "j"))
+
+
+def test_time_travel_with_assets_and_a_conflict_at_80_columns(
+    snap_compare: Compare, vault_path: Path, tmp_path: Path
+) -> None:
+    assets_and_a_conflict(vault_path, tmp_path)
+    app = VaultApp(vault_path, start_view="history")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_run("t", "G"))
+
+
+def test_scenes_at_80_columns(snap_compare: Compare, vault_path: Path) -> None:
+    app = VaultApp(vault_path)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_run("enter", "G"))
 
 
 def test_key_list(snap_compare: Compare, vault_path: Path) -> None:

@@ -239,3 +239,41 @@ async def test_a_status_arriving_while_a_view_mounts_waits_for_its_widgets(vault
         await settle(pilot)
         assert isinstance(view, ConflictsView) and len(view.conflicts) == 1
         assert "1 conflicts" in screen_text(app) or "(1)" in screen_text(app)
+
+
+async def test_merge_from_the_palette_never_proposes_an_already_merged_branch(vault_path: Path) -> None:
+    _conflicting_variant(vault_path)
+    with Vault.open(vault_path) as vault:
+        vault.branch_create("side")  # at main's tip: merged from the start
+        assert variants.merge(vault, "darker", "Merge darker").conflicts
+    app = VaultApp(vault_path, start_view="branches")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        view = app.main.current_view
+        assert isinstance(view, BranchesView)
+        view.branch_list.cursor = view.branch_list.index_of("darker") or 0
+        await settle(pilot)
+        assert "already merged into main" in screen_text(app)
+        await pilot.press("7", "ctrl+p", *"merge into current")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)  # nothing to merge: no question asked
+        assert any("darker is already merged into main" in n.message for n in app._notifications)
+        assert any("every branch is merged into main" in n.message for n in app._notifications)
+        head = app.vault.history.head()
+        with app.vault_gate:  # a new commit on side: now it has something to merge
+            app.vault.switch("side")
+            story.node_edit(app.vault, "stairs", "n1", content="Mind the seventh step.")
+            app.vault.switch("main")
+        head = app.vault.history.head()
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        view.branch_list.cursor = view.branch_list.index_of("darker") or 0
+        await pilot.press("m")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen) and view.branch_list.current_key == "side"
+        await pilot.press("m")
+        assert isinstance(app.screen, ConfirmScreen)  # side has a commit main lacks: proposed
+        await pilot.press("n")
+        assert app.vault.history.head() == head

@@ -10,8 +10,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label
 
+from tui.guard import Guarded
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(Guarded, ModalScreen[bool]):
     """Dismisses with True for ``y``/enter and False for ``n``/esc."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -35,7 +37,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question)
+            yield Label(self.question, markup=False)  # quotes node text and commit messages
             yield Label(f"y/enter: {self.yes} · n/esc: cancel", classes="confirm-hint")
 
     def action_answer(self, value: bool) -> None:

@@ -16,6 +16,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from tui.guard import Guarded
+
 
 class Field(NamedTuple):
     """One text field: its result key, its label, the initial value and a placeholder."""
@@ -30,7 +32,7 @@ def field(name: str, label: str, value: str = "", placeholder: str = "") -> Fiel
     return Field(name, label, value, placeholder)
 
 
-class FormScreen(ModalScreen[dict[str, str] | None]):
+class FormScreen(Guarded, ModalScreen[dict[str, str] | None]):
     """Dismisses with ``{field name: text}``, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -57,9 +59,9 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.form_title, classes="form-title")
+            yield Label(self.form_title, classes="form-title", markup=False)
             for f in self.fields:
-                yield Label(f.label)
+                yield Label(f.label, markup=False)
                 yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}")
             yield Label(self.hint or f"enter: {self.submit_label.lower()} · esc: cancel", classes="form-hint")
 

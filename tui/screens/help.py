@@ -9,17 +9,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.guard import Guarded
+
 if TYPE_CHECKING:
     from tui.app import VaultApp
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Guarded, ModalScreen[None]):
     """A scrollable table of every key; esc, q or ? closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -36,8 +39,13 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
+    def __init__(self, first: str = "everywhere") -> None:
+        super().__init__()
+        #: The context whose keys are listed first (the view or screen ``?`` was pressed in).
+        self.first = first
+
     def compose(self) -> ComposeResult:
-        from tui.keys import catalog
+        from tui.keys import catalog, in_order_for
 
         app = cast("VaultApp", self.app)
         table = Table(expand=True, box=None, show_edge=False, pad_edge=False)
@@ -45,13 +53,18 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("does")
         table.add_column("where", style="dim")
         table.add_column("binding id", style="dim", no_wrap=True)
-        for entry in catalog(app):
-            table.add_row(entry.keys_display, entry.description, entry.context, entry.id)
+        for entry in in_order_for(catalog(app), self.first):
+            here = entry.context == self.first
+            table.add_row(entry.keys_display, entry.description, entry.context, entry.id, style="bold" if here else "")
         files = "$XDG_CONFIG_HOME/comfyvn/tui.toml, $XDG_CONFIG_HOME/comfyvn/keys.toml, <vault>/.comfyvn/tui.toml"
         with VerticalScroll():
-            yield Static("[b]Keys[/b]  (remap any binding id under [keys] in a config file)\n", markup=True)
+            heading = Text.assemble(
+                ("Keys", "bold"),
+                f"  ({self.first} first; remap any binding id under [keys] in a config file)\n",
+            )
+            yield Static(heading)
             yield Static(table)
-            yield Static(f"\nconfig files: {files}", classes="muted")
+            yield Static(Text(f"\nconfig files: {files}"), classes="muted")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
+from tui.guard import Guarded
 from tui.targets import Target
 from tui.views.base import View
 from tui.views.registry import get
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from tui.app import VaultApp
 
 
-class MainScreen(Screen[None]):
+class MainScreen(Guarded, Screen[None]):
     """Holds the views; the app talks to them through this screen."""
 
     def __init__(self, start_view: str = "scenes", *, auto_commit: bool = False) -> None:

@@ -2,7 +2,9 @@
 
 The entity list is the commit's state tree (no replay: ``History.tree_of`` +
 ``TreeReader.items``), and each document is read only when shown, so jumping
-to any commit of a long history is immediate. ``[`` steps to the older
+to any commit of a long history is immediate. The story's entities come
+first (shown as their working-copy files), then the tree's records: assets,
+findings, the content policy and merge conflicts (shown as JSON). ``[`` steps to the older
 commit and ``]`` to the newer one, in the order of the history view's log;
 the selected entity stays selected when it exists at the new commit.
 """
@@ -21,15 +23,15 @@ from textual.widgets import Footer, Static, TextArea
 
 from comfyvn_vault.queries import story_at
 from comfyvn_vault.store.ids import ObjectId
-from comfyvn_vault.worktree.format import render
-from tui.rows import CommitRows, EntityRows, one_line, when
+from tui.guard import Guarded
+from tui.rows import CommitRows, TreeRows, one_line, when
 from tui.widgets.virtual_list import VirtualList
 
 if TYPE_CHECKING:
     from tui.app import VaultApp
 
 
-class TimeTravelScreen(Screen[None]):
+class TimeTravelScreen(Guarded, Screen[None]):
     """Browse the story at ``rows[index]``; nothing here can change the vault."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -39,9 +41,11 @@ class TimeTravelScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
-    TimeTravelScreen #travel-banner { height: 2; background: $warning 25%; padding: 0 1; }
-    TimeTravelScreen #travel-entities { width: 1fr; border: round $panel-lighten-2; }
-    TimeTravelScreen #travel-document { width: 2fr; border: round $panel-lighten-2; }
+    TimeTravelScreen #travel-banner {
+        height: 2; background: $warning 25%; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    TimeTravelScreen #travel-entities { width: 2fr; border: round $panel-lighten-2; }
+    TimeTravelScreen #travel-document { width: 3fr; border: round $panel-lighten-2; }
     TimeTravelScreen #travel-entities:focus, TimeTravelScreen #travel-document:focus { border: round $primary; }
     """
 
@@ -84,8 +88,10 @@ class TimeTravelScreen(Screen[None]):
         row = self.rows.rows[self.index]
         entries = story_at(vault, ObjectId.from_hex(self.commit_id))
         keep = self.entity_list.current_key
-        self.entity_list.set_source(EntityRows(vault, entries, show_folder=True), keep_key=keep)
-        self.entity_list.border_title = f"Story at {self.commit_id[:8]} ({len(entries)} entities)"
+        rows = TreeRows(vault, entries)
+        self.entity_list.set_source(rows, keep_key=keep)
+        records = len(rows) - rows.entities
+        self.entity_list.border_title = f"{rows.entities} entities" + (f" · {records} records" if records else "")
         banner = Text()
         banner.append(" TIME TRAVEL · read-only ", style="bold reverse")
         banner.append(f"  commit {self.commit_id[:12]}", style="bold")
@@ -98,10 +104,10 @@ class TimeTravelScreen(Screen[None]):
 
     def _show_document(self) -> None:
         rows = self.entity_list.source
-        if isinstance(rows, EntityRows) and len(rows):
-            entity = rows.entity(self.entity_list.cursor)
-            self.document.load_text(render(entity))
-            self.document.border_title = rows.paths[self.entity_list.cursor]
+        if isinstance(rows, TreeRows) and len(rows):
+            index = self.entity_list.cursor
+            self.document.border_title = rows.paths[index]
+            self.document.load_text(rows.document_text(index))
         else:
             self.document.load_text("")
             self.document.border_title = "Document"

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual.widget import Widget
 
+from tui.guard import Guarded
 from tui.targets import Target
 
 if TYPE_CHECKING:
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from tui.app import VaultApp
 
 
-class View(Widget):
+class View(Guarded, Widget):
     """Base class of the views the number keys switch between.
 
     Subclasses load what they show in :meth:`reload` (called when mounted and

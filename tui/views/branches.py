@@ -92,9 +92,18 @@ class BranchesView(View):
         text.append(f"{c.author}  {when(c.time)}\n\n", style="dim")
         text.append(f"{c.message}\n\n")
         if name != self.head:
-            text.append("enter: switch to it   m: merge it into ", style="dim")
-            text.append(self.head, style="dim bold")
+            text.append("enter: switch to it   ", style="dim")
+            if self.merged(name):
+                text.append(f"(already merged into {self.head}: nothing to merge)", style="dim")
+            else:
+                text.append("m: merge it into ", style="dim")
+                text.append(self.head, style="dim bold")
         detail.update(text)
+
+    def merged(self, name: str) -> bool:
+        """Whether HEAD already contains every commit of branch ``name`` (merging it would change nothing)."""
+        head_tip, tip = self.tips.get(self.head), self.tips.get(name)
+        return head_tip is not None and tip is not None and self.vault.history.is_ancestor(tip, head_tip)
 
     @on(VirtualList.Highlighted, "#branch-list")
     def _highlighted(self) -> None:
@@ -164,8 +173,14 @@ class BranchesView(View):
         name = self.branch_list.current_key
         if name is None:
             return
-        if name == self.head:
-            self.notify(f"{name} is the current branch; pick another to merge into it", severity="warning")
+        if name == self.head or self.merged(name):
+            # Reached from anywhere (the palette, the conflicts view): never propose a merge that changes nothing.
+            others = [b for b in self.tips if b != self.head and not self.merged(b)]
+            why = "is the current branch" if name == self.head else f"is already merged into {self.head}"
+            hint = f"branches to merge: {', '.join(others)}" if others else f"every branch is merged into {self.head}"
+            self.notify(f"{name} {why}; {hint}", severity="warning")
+            if others:
+                self.branch_list.cursor = self.branch_list.index_of(others[0]) or 0
             return
 
         def merged(result: Any) -> None:

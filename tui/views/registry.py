@@ -4,7 +4,8 @@ A view is a widget class (a :class:`~tui.views.base.View`) named by an import
 path, so a view's module is imported only when the view is first shown and
 startup stays fast however many views later issues add. To add a view, write
 its module and call :func:`register` (or add it to ``BUILTIN``); it gets the
-next number key and appears in the command palette and the key list.
+next key of the number row (1-9, 0, -, =) and appears in the tab bar, the
+command palette and the key list.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ class ViewSpec:
     title: str
     target: str
     description: str = ""
+    #: The label when the tab bar is narrow (80 columns): at most 6 characters.
+    short: str = ""
+
+    @property
+    def short_title(self) -> str:
+        return self.short or self.title
 
     def load(self) -> type[View]:
         module, _, name = self.target.partition(":")
@@ -34,16 +41,20 @@ class ViewSpec:
 
 BUILTIN: tuple[ViewSpec, ...] = (
     ViewSpec("scenes", "Scenes", "tui.views.scenes:ScenesView", "scenes, their nodes, the node editor"),
-    ViewSpec("characters", "Characters", "tui.views.characters:CharactersView", "the cast and where they speak"),
-    ViewSpec("timeline", "Timeline", "tui.views.timeline:TimelineView", "scene orders, reordering"),
-    ViewSpec("history", "History", "tui.views.history:HistoryView", "the log, diffs, time travel"),
-    ViewSpec("branches", "Branches", "tui.views.branches:BranchesView", "variants: create, switch, merge"),
+    ViewSpec(
+        "characters", "Characters", "tui.views.characters:CharactersView", "the cast and where they speak", "Cast"
+    ),
+    ViewSpec("timeline", "Timeline", "tui.views.timeline:TimelineView", "scene orders, reordering", "Time"),
+    ViewSpec("history", "History", "tui.views.history:HistoryView", "the log, diffs, time travel", "Log"),
+    ViewSpec("branches", "Branches", "tui.views.branches:BranchesView", "variants: create, switch, merge", "Branch"),
     ViewSpec("search", "Search", "tui.views.search:SearchView", "full-text search over dialogue"),
-    ViewSpec("conflicts", "Conflicts", "tui.views.conflicts:ConflictsView", "unresolved merge conflicts"),
+    ViewSpec("conflicts", "Conflicts", "tui.views.conflicts:ConflictsView", "unresolved merge conflicts", "Confl"),
     ViewSpec("sync", "Sync", "tui.views.sync:SyncView", "remotes, ahead/behind, fetch/pull/push"),
     ViewSpec("assets", "Assets", "tui.views.assets:AssetsView", "the asset registry, thumbnails, filters"),
     ViewSpec("lineage", "Lineage", "tui.views.lineage:LineageView", "an asset's lineage graph and its events"),
-    ViewSpec("advisory", "Advisory", "tui.views.advisory:AdvisoryView", "license findings, policy, quick fixes"),
+    ViewSpec(
+        "advisory", "Advisory", "tui.views.advisory:AdvisoryView", "license findings, policy, quick fixes", "Advice"
+    ),
 )
 
 _views: list[ViewSpec] = list(BUILTIN)
@@ -68,8 +79,10 @@ def get(key: str) -> ViewSpec:
     raise KeyError(key)
 
 
+#: The keys that switch views, in order: the number row, 1-9, 0, then - and =.
+VIEW_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "minus", "equals_sign")
+
+
 def number_key(index: int) -> str | None:
-    """The key that switches to the ``index``-th view (1-9, then 0 for the tenth)."""
-    if index < 9:
-        return str(index + 1)
-    return "0" if index == 9 else None
+    """The key that switches to the ``index``-th view (1-9, 0, - and =; none past the twelfth)."""
+    return VIEW_KEYS[index] if index < len(VIEW_KEYS) else None

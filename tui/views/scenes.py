@@ -46,8 +46,8 @@ class ScenesView(View):
     DEFAULT_CSS = """
     ScenesView > Horizontal > * { border: round $panel-lighten-2; }
     ScenesView > Horizontal > *:focus-within { border: round $primary; }
-    ScenesView #scene-list { width: 3fr; }
-    ScenesView #outline { width: 4fr; }
+    ScenesView #scene-list { width: 27%; min-width: 20; max-width: 34; }
+    ScenesView #outline { width: 5fr; }
     ScenesView #editor { width: 4fr; }
     """
 

@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.markup import escape
 
 from comfyvn_vault import story
 from comfyvn_vault.domain.entities import Timeline, name_of
@@ -101,7 +102,7 @@ class TimelineView(View):
         self.order_list.set_source(StaticSource(rows), keep_key=keep)
         name = self.timeline.name if self.timeline else ""
         mark = "  ● unsaved (ctrl+s saves)" if self.unsaved() else ""
-        self.order_list.border_title = f"Scenes of {name}{mark}" if self.timeline else "Scenes in order"
+        self.order_list.border_title = f"Scenes of {escape(name)}{mark}" if self.timeline else "Scenes in order"
 
     @on(VirtualList.Highlighted, "#timeline-list")
     def _highlighted(self) -> None:

@@ -8,9 +8,10 @@ from rich.text import Text
 from textual.widgets import Static
 
 from comfyvn_vault.domain.entities import Character
+from tui.guard import Guarded
 
 
-class CharacterCard(Static):
+class CharacterCard(Guarded, Static):
     """Shows one :class:`Character` (or a hint when none is selected)."""
 
     DEFAULT_CSS = """

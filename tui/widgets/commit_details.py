@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tui.guard import Guarded
 from tui.rows import when
 from tui.widgets.diff_view import DiffView
 
 MAX_EVENTS = 200
 
 
-class CommitDetails(VerticalScroll):
+class CommitDetails(Guarded, VerticalScroll):
     """Scrollable details of the commit under the history cursor."""
 
     DEFAULT_CSS = """

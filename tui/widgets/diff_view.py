@@ -15,6 +15,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.guard import Guarded
+
 MAX_ENTITIES: Final = 100
 KIND_STYLE: Final = {"added": "green", "deleted": "red", "modified": "yellow"}
 
@@ -73,7 +75,7 @@ def render_side_by_side(diff: dict[str, Any]) -> RenderableType:
     return table
 
 
-class DiffView(Static):
+class DiffView(Guarded, Static):
     """Shows one diff document; :meth:`set_mode` switches between unified and side by side."""
 
     DEFAULT_CSS = """

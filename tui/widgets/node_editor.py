@@ -16,11 +16,12 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, TextArea
 
 from comfyvn_vault.domain.entities import Node
+from tui.guard import Guarded
 from tui.rows import ChoiceRows
 from tui.widgets.virtual_list import EmptySource, VirtualList
 
 
-class NodeEditor(Vertical):
+class NodeEditor(Guarded, Vertical):
     """Edits one node of one scene (or shows it read-only)."""
 
     DEFAULT_CSS = """
@@ -28,8 +29,8 @@ class NodeEditor(Vertical):
     NodeEditor #node-title { text-style: bold; height: 1; width: 1fr; }
     NodeEditor .field-label { color: $text-muted; height: 1; margin-top: 1; }
     NodeEditor #speaker { height: 3; }
-    NodeEditor #content { height: 8; }
-    NodeEditor #choices { height: 1fr; min-height: 3; }
+    NodeEditor #content { height: 3fr; min-height: 3; max-height: 10; }
+    NodeEditor #choices { height: 2fr; min-height: 3; }
     """
 
     def __init__(

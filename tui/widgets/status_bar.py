@@ -12,8 +12,10 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.guard import Guarded
 
-class StatusBar(Static):
+
+class StatusBar(Guarded, Static):
     """One line: ``branch main · 2 uncommitted · 0 conflicts`` (plus the auto-commit mode)."""
 
     DEFAULT_CSS = """

@@ -27,6 +27,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.guard import Guarded, describe_error
+
 
 class RowSource(Protocol):
     """What a :class:`VirtualList` shows: a sequence of rows, each read on demand."""
@@ -90,7 +92,7 @@ class StaticSource:
         return self.rows[index][1].plain.lower()
 
 
-class VirtualList(ScrollView, can_focus=True):
+class VirtualList(Guarded, ScrollView, can_focus=True):
     """A cursor over a :class:`RowSource`, painted one visible line at a time."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -304,6 +306,16 @@ class VirtualList(ScrollView, can_focus=True):
         )
         return super().render_lines(crop)
 
+    def _label(self, index: int) -> Text:
+        """The row's label; a row that cannot be read shows why (and is reported) instead of breaking the paint."""
+        try:
+            return self.source.label(index).copy()
+        except Exception as error:
+            survive = getattr(self.app, "survive", None)
+            if survive is None or not survive(error, f"{type(self).__name__} row {index}"):
+                raise
+            return Text(f"⚠ row {index + 1} cannot be shown: {describe_error(error).summary}", style="bold red")
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = int(scroll_y) + y
@@ -315,7 +327,7 @@ class VirtualList(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         if index >= len(self.source):
             return Strip.blank(width, base)
-        text = self.source.label(index).copy()
+        text = self._label(index)
         text.no_wrap = True
         text.end = ""
         style: Style = cursor_style if index == self.cursor else base

@@ -1,0 +1,60 @@
+"""The errors the app survived (F12): each one's summary, where it happened and its traceback.
+
+An error that escapes an action, a worker or a refresh is shown as a
+notification and kept here (the newest first), so it can be read and reported
+without the app having ended.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui.guard import Guarded
+
+if TYPE_CHECKING:
+    from tui.app import VaultApp
+
+
+class ErrorsScreen(Guarded, ModalScreen[None]):
+    """A scrollable list of the caught errors; esc or q closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,f12", "close", "Close", id="errors.close"),
+        Binding("j,down", "scroll(1)", "Scroll down", show=False, id="errors.down"),
+        Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="errors.up"),
+    ]
+
+    DEFAULT_CSS = """
+    ErrorsScreen { align: center middle; }
+    ErrorsScreen > VerticalScroll {
+        width: 110; max-width: 95%; height: 90%;
+        border: thick $error; background: $panel; padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        errors = cast("VaultApp", self.app).caught_errors
+        text = Text()
+        if not errors:
+            text.append("No errors so far.", style="dim italic")
+        for caught in reversed(errors):
+            text.append(f"{caught.summary}\n", style="bold red" if not caught.expected else "bold yellow")
+            if caught.where:
+                text.append(f"in {caught.where}\n", style="dim")
+            text.append(f"{caught.details}\n")
+        with VerticalScroll():
+            yield Static(Text(f"Errors the app survived ({len(errors)}, newest first)\n", style="bold"))
+            yield Static(text)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
