@@ -34,6 +34,8 @@ from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.history.describe import describe
 from comfyvn_vault.history.objects import Commit
 from comfyvn_vault.history.repo import Document, RevisionError
+from comfyvn_vault.projections.index import last_word, node_matches, tokens
+from comfyvn_vault.projections.keys import inexact
 from comfyvn_vault.store.base import Kind
 from comfyvn_vault.store.codec import decode, json_enc_hook, to_plain
 from comfyvn_vault.store.ids import ObjectId, is_hex_prefix
@@ -404,17 +406,25 @@ def search(vault: Vault, text: str, limit: int = 200) -> dict[str, Any]:
     from comfyvn_vault.advisory.policy import content_filter
 
     shown = content_filter(vault)  # sfw hides nodes flagged NSFW or using NSFW assets
+    check = bool(tokens(text)) and inexact(last_word(text))  # a very long last word: the hits are candidates
+    found = vault.projections.search(text)
     hits = []
-    for sid, nid in vault.projections.search(text)[:limit]:
+    for sid, nid in found if check else found[:limit]:
         scene = vault.history.entity_doc(vault.projections.entity_id(entity_path(SCENES, sid)))  # type: ignore[arg-type]
         assert isinstance(scene, Scene)
         node = next((n for n in scene.nodes if n.id == nid), None)
+        if check and (node is None or not node_matches(text, node)):
+            continue
+        if len(hits) >= limit:
+            break
         if node is not None and not shown.hides_node(node):
             hits.append({"scene": sid, "node": nid, "speaker": node.speaker, "content": node.content})
     return {"schema": "comfyvn.search/1", "query": text, "hits": hits}
 
 
 def op_log(vault: Vault, limit: int | None = None) -> dict[str, Any]:
+    if limit is not None and limit < 0:
+        raise InputRejected(f"-n takes a count of operations (0 or more), not {limit}")
     ops = []
     for oid, op in vault.history.op_log(limit):
         ops.append(

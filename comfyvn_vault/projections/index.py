@@ -53,7 +53,7 @@ import msgspec
 
 from comfyvn_vault.domain.entities import Node, Scene, name_of
 from comfyvn_vault.projections.assets import ASSET_DBS, node_keys, record_keys
-from comfyvn_vault.projections.keys import MARK, MAX_KEY, fits, key_part, readable
+from comfyvn_vault.projections.keys import MAX_KEY, fits, key_part, prefix_parts, readable
 from comfyvn_vault.store.ids import ObjectId
 
 DB_ENTITY: Final = b"p.entity"
@@ -118,6 +118,20 @@ def doc_body_keys(path: str, doc: Any) -> Iterator[tuple[bytes, bytes]]:
     if isinstance(doc, Scene):
         for node in doc.nodes:
             yield from _node_keys(doc.id, node)
+
+
+def last_word(text: str) -> str:
+    """The word of a search that matches as a prefix: the last one typed."""
+    return _WORD.findall(text.lower())[-1]
+
+
+def node_matches(text: str, node: Node) -> bool:
+    """True when ``node`` holds every word of the search ``text``, the last as a prefix (what search means)."""
+    words = tokens(text)
+    if not words:
+        return False
+    last, have = last_word(text), _words(node)
+    return all(w in have for w in words if w != last) and any(t.startswith(last) for t in have)
 
 
 def _words(node: Node) -> set[str]:
@@ -383,19 +397,20 @@ class Projections:
     def search(self, text: str) -> list[tuple[str, str]]:
         """(scene id, node id) of nodes containing every word of ``text``.
 
-        The last word matches as a prefix, so results appear while typing.
+        The last word matches as a prefix, so results appear while typing. When
+        that word is longer than a hashed key's head (:func:`.keys.inexact`, over
+        160 bytes) the hits may include words that only share the head: check
+        them with :func:`node_matches`.
         """
         words = sorted(tokens(text))
         if not words:
             return []
-        last = list(_WORD.findall(text.lower()))[-1]
+        last = last_word(text)
         result: set[tuple[str, str]] | None = None
         for word in words:
-            part = key_part(word)
-            # The last word matches as a prefix, unless it is long enough to be hashed (then exactly).
-            prefix = part + (b"" if word == last and MARK not in part else SEP)
+            prefixes = prefix_parts(word) if word == last else [key_part(word) + SEP]
             hits: set[tuple[str, str]] = set()
-            for k in self._scan_words(prefix):
+            for k in (k for prefix in prefixes for k in self._scan_words(prefix)):
                 _, sid, nid = k.split(SEP)
                 hits.add((sid.decode(), nid.decode()))
             result = hits if result is None else result & hits

@@ -14,10 +14,11 @@ short and ``\\0``-free while keeping lookups exact:
 A hashed part always holds ``\\x01`` and a plain one never does, so the two
 never collide; two hashed parts collide only if BLAKE3 does. Lookups call the
 same function on what the user typed, so a 2,000-character title is found
-again exactly; prefix scans (the last word of a search) match a hashed word by
-its readable head. :func:`readable` gives a part back as text for display.
-The scheme is deterministic, so ``reindex`` stays byte-identical; fsck of the
-projections recomputes keys through these functions.
+again exactly; prefix scans (the last word of a search) use
+:func:`prefix_parts`, which finds a hashed word by its readable head.
+:func:`readable` gives a part back as text for display. The scheme is
+deterministic, so ``reindex`` stays byte-identical; fsck of the projections
+recomputes keys through these functions.
 """
 
 from __future__ import annotations
@@ -47,9 +48,32 @@ def key_part(text: str) -> bytes:
     return _hashed(raw)
 
 
+def _head(raw: bytes) -> bytes:
+    return raw[:HEAD_MAX].decode(errors="ignore").replace("\0", "?").replace("\x01", "?").encode()
+
+
 def _hashed(raw: bytes) -> bytes:
-    head = raw[:HEAD_MAX].decode(errors="ignore").replace("\0", "?").replace("\x01", "?")
-    return head.encode() + MARK + hash_bytes(raw).hex().encode()
+    return _head(raw) + MARK + hash_bytes(raw).hex().encode()
+
+
+def prefix_parts(text: str) -> list[bytes]:
+    """Key prefixes that together cover every part of a text starting with ``text`` (``\\0``-free text).
+
+    The first is ``text``'s own part (every plain part it begins). When
+    ``text`` is longer than a hashed part's head, hashed parts are found by the
+    head they share with it: those may begin differently after the head, so a
+    caller that needs exact hits checks them (:func:`inexact`).
+    """
+    part = key_part(text)
+    if MARK in part:
+        return [part[: part.index(MARK) + 1]]
+    head = _head(part)
+    return [part] if head == part else [part, head + MARK]
+
+
+def inexact(text: str) -> bool:
+    """True when :func:`prefix_parts` of ``text`` may match parts that do not begin with it."""
+    return len(prefix_parts(text)) > 1 or MARK in prefix_parts(text)[0]
 
 
 def readable(part: bytes) -> str:
@@ -62,4 +86,4 @@ def fits(key: bytes) -> bool:
     return 0 < len(key) <= MAX_KEY
 
 
-__all__ = ["HEAD_MAX", "MARK", "MAX_KEY", "PART_MAX", "fits", "key_part", "readable"]
+__all__ = ["HEAD_MAX", "MARK", "MAX_KEY", "PART_MAX", "fits", "inexact", "key_part", "prefix_parts", "readable"]
