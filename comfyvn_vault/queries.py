@@ -141,8 +141,8 @@ def log(
     if "#" not in path:
         # A scene's log includes the events on its nodes.
         hits.extend(vault.projections.events_for(path, nodes=True))
-    if not hits:
-        raise ObjectNotFound(f"no history for {path}: no commit on any branch touched it")
+    if not hits and vault.history.document_at(vault.history.tree_of(start), path.partition("#")[0]) is None:
+        raise ObjectNotFound(f"no {path} at {rev[:80]} and no commit on any branch touched it")
     by_commit: dict[ObjectId, list[int]] = {}
     for _, commit, idx, _ in hits:
         by_commit.setdefault(commit, []).append(idx)

@@ -242,7 +242,7 @@ class History:
         oid = self._rev_base(base, text)
         walked = 0
         for op, n in steps:
-            if op == "^":
+            if op == "^" and n != 1:  # ^1 is ~1: the first parent
                 if n == 0:
                     continue
                 parents = self.commit(oid).parents
