@@ -408,7 +408,7 @@ def search(vault: Vault, text: str, limit: int = 200) -> dict[str, Any]:
     shown = content_filter(vault)  # sfw hides nodes flagged NSFW or using NSFW assets
     check = bool(tokens(text)) and inexact(last_word(text))  # a very long last word: the hits are candidates
     found = vault.projections.search(text)
-    hits = []
+    hits: list[dict[str, Any]] = []
     for sid, nid in found if check else found[:limit]:
         scene = vault.history.entity_doc(vault.projections.entity_id(entity_path(SCENES, sid)))  # type: ignore[arg-type]
         assert isinstance(scene, Scene)

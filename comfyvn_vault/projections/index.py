@@ -122,7 +122,8 @@ def doc_body_keys(path: str, doc: Any) -> Iterator[tuple[bytes, bytes]]:
 
 def last_word(text: str) -> str:
     """The word of a search that matches as a prefix: the last one typed."""
-    return _WORD.findall(text.lower())[-1]
+    words: list[str] = _WORD.findall(text.lower())
+    return words[-1] if words else ""
 
 
 def node_matches(text: str, node: Node) -> bool:
