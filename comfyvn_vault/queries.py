@@ -17,7 +17,6 @@ from comfyvn_vault.domain.conflicts import Conflict, conflict_json
 from comfyvn_vault.domain.conflicts import describe as describe_conflict
 from comfyvn_vault.domain.diffing import diff_entities, field_changes
 from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity, Scene
-from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import Cause
 from comfyvn_vault.domain.paths import (
     CHARACTERS,
@@ -249,8 +248,6 @@ def show(vault: Vault, text: str) -> dict[str, Any]:
                 f"no revision, entity or object {text[:80]!r} (give a branch, REV~N, REV:PATH, "
                 "an entity's id, name or path, or an id prefix)"
             ) from None
-    except Rejected as exc:
-        raise InputRejected(exc.message) from None
     conflicts = [c for c in vault.conflicts() if c.id.startswith(text.lower())]
     if len(conflicts) == 1:
         return document_result(vault, f"conflicts/{conflicts[0].id}")
