@@ -416,7 +416,9 @@ def search(vault: Vault, text: str, limit: int = 200) -> dict[str, Any]:
             break
         if node is not None and not shown.hides_node(node):
             hits.append({"scene": sid, "node": nid, "speaker": node.speaker, "content": node.content})
-    return {"schema": "comfyvn.search/1", "query": text, "hits": hits}
+    # the query as typed, but printable: undecodable command-line bytes (lone surrogates) become U+FFFD
+    query = text.encode(errors="surrogatepass").decode(errors="replace")
+    return {"schema": "comfyvn.search/1", "query": query, "hits": hits}
 
 
 def op_log(vault: Vault, limit: int | None = None) -> dict[str, Any]:
