@@ -9,21 +9,36 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from itertools import islice
-from typing import Any
+from typing import Any, Final, TypeGuard
 
 import msgspec
 
-from comfyvn_vault.domain.diffing import diff_entities
-from comfyvn_vault.domain.entities import Scene
+from comfyvn_vault.domain.conflicts import Conflict, conflict_json
+from comfyvn_vault.domain.conflicts import describe as describe_conflict
+from comfyvn_vault.domain.diffing import diff_entities, field_changes
+from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity, Scene
 from comfyvn_vault.domain.events import Cause
-from comfyvn_vault.domain.paths import SCENES, entity_path, node_path
+from comfyvn_vault.domain.paths import (
+    CHARACTERS,
+    FOLDERS,
+    SCENES,
+    TIMELINES,
+    VARIABLES,
+    EntityPath,
+    entity_path,
+    id_problem,
+    node_path,
+)
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.history.describe import describe
 from comfyvn_vault.history.objects import Commit
+from comfyvn_vault.history.repo import Document, RevisionError
+from comfyvn_vault.projections.index import last_word, node_matches, tokens
+from comfyvn_vault.projections.keys import inexact
 from comfyvn_vault.store.base import Kind
 from comfyvn_vault.store.codec import decode, json_enc_hook, to_plain
 from comfyvn_vault.store.ids import ObjectId, is_hex_prefix
-from comfyvn_vault.story import find_id, to_json
+from comfyvn_vault.story import find_id
 from comfyvn_vault.vault import Vault
 
 
@@ -39,16 +54,68 @@ def commit_json(oid: ObjectId, c: Commit) -> dict[str, Any]:
     }
 
 
+#: The folders an id or a name is looked up in, in this order (records are named by path or id prefix).
+STORY_FOLDERS: Final = (SCENES, CHARACTERS, TIMELINES, VARIABLES)
+
+
 def entity_path_for(vault: Vault, text: str) -> str:
-    """``scenes/intro``, ``scenes/intro#n2``, or an id/name looked up across folders."""
+    """The path ``text`` names: a path as given (``scenes/intro``, ``scenes/intro#n2``, ``assets/<id>``,
+    checked), else an id, else an exact name or title (case-insensitive), looked up in the checkout.
+
+    An id wins over a name. An id or a name that several entities share is refused
+    (exit 3) with the candidates listed; nothing found is :class:`ObjectNotFound`.
+    """
     if "/" in text:
-        return text
-    for folder in ("scenes", "characters", "timelines", "variables"):
-        try:
-            return entity_path(folder, find_id(vault, folder, text))
-        except (ObjectNotFound, InputRejected):
-            continue
-    raise ObjectNotFound(f"no scene, character, timeline or variable {text!r}")
+        return str(EntityPath.parse(text))
+    if not text.strip():
+        raise InputRejected("no entity given: an id, a name or a path such as scenes/intro")
+    by_id = []
+    if id_problem(text) is None:
+        by_id = [p for folder in STORY_FOLDERS if vault.projections.entity_id(p := f"{folder}/{text}") is not None]
+    named = by_id or [entity_path(f, eid) for f in STORY_FOLDERS for eid in vault.projections.by_name(f, text)]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        what = "is the id of" if by_id else "names"
+        shown = ", ".join(named[:10]) + (", …" if len(named) > 10 else "")
+        raise InputRejected(f"{text[:80]!r} {what} {len(named)} entities: give the path ({shown})")
+    raise ObjectNotFound(f"no scene, character, timeline or variable with id or name {text[:80]!r}")
+
+
+def document_json(doc: Document) -> dict[str, Any]:
+    """Any document of a story tree as JSON-able data: an entity, a record (asset, finding, policy) or a conflict."""
+    if isinstance(doc, Conflict):
+        data = conflict_json(doc)
+        if doc.after is not None:
+            data["after"] = doc.after
+        return data
+    plain: dict[str, Any] = msgspec.to_builtins(doc, enc_hook=json_enc_hook)
+    plain.pop("_type", None)
+    return plain
+
+
+def document_result(vault: Vault, path: str, commit: ObjectId | None = None) -> dict[str, Any]:
+    """``comfyvn.entity/1`` for the document at ``path`` (a node path gives the node) at ``commit``.
+
+    Without ``commit``: the checkout. Any kind a tree holds: entities, records, conflicts.
+    """
+    where = EntityPath.parse(path)
+    tree = vault.history.tree_of(commit) if commit is not None else vault.checkout_tree()
+    doc = vault.history.document_at(tree, where.entity)
+    at = f" at {commit.short()}" if commit is not None else ""
+    if doc is None:
+        raise ObjectNotFound(f"no {where.entity}{at}")
+    body = document_json(doc)
+    if where.node is not None:
+        node = next((n for n in doc.nodes if n.id == where.node), None) if isinstance(doc, Scene) else None
+        if node is None:
+            raise ObjectNotFound(f"no node {where.node} in {where.entity}{at}")
+        body = msgspec.to_builtins(node)
+    out: dict[str, Any] = {"schema": "comfyvn.entity/1", "path": path, "type": type(doc).__name__}
+    if commit is not None:
+        out["commit"] = commit.hex()
+    out["document"] = body
+    return out
 
 
 def log(
@@ -58,6 +125,8 @@ def log(
 
     ``every`` walks from every branch and the checkout instead (``log --all``).
     """
+    if limit is not None and limit < 0:
+        raise InputRejected(f"-n takes a count of commits (0 or more), not {limit}")
     if every:
         if entity is not None:
             raise InputRejected("--all and --entity do not combine")
@@ -71,6 +140,8 @@ def log(
     if "#" not in path:
         # A scene's log includes the events on its nodes.
         hits.extend(vault.projections.events_for(path, nodes=True))
+    if not hits and vault.history.document_at(vault.history.tree_of(start), path.partition("#")[0]) is None:
+        raise ObjectNotFound(f"no {path} at {rev[:80]} and no commit on any branch touched it")
     by_commit: dict[ObjectId, list[int]] = {}
     for _, commit, idx, _ in hits:
         by_commit.setdefault(commit, []).append(idx)
@@ -137,33 +208,65 @@ def story_at(vault: Vault, rev: str | ObjectId, folder: str = "") -> list[tuple[
 
 
 def show(vault: Vault, text: str) -> dict[str, Any]:
-    """A commit (with its events), an entity (by path, id or name), or any object by id.
+    """A commit (with its events), a document (entity, record or conflict), or any object by id.
 
-    ``REV:PATH`` shows the story as it was at a revision: ``main~3:scenes/``
-    lists the scenes then, ``main~3:scenes/intro`` is that scene's document then.
+    Tried in this order: ``REV:PATH`` (the story as it was at a revision:
+    ``main~3:scenes/`` lists the scenes then, ``main~3:scenes/intro`` is that
+    scene's document then), a revision (``main``, ``HEAD~2``, ``main^2``), an
+    entity (path, id or exact name: :func:`entity_path_for`), a conflict id
+    prefix (as ``status`` lists them), an object id prefix. A revision whose
+    base exists but whose ``~``/``^`` steps do not is refused, not looked up as a
+    name; so is a name or id that several entities share.
     """
-    if ":" in text:
-        return _show_at(vault, *text.split(":", 1))
+    if not text.strip():
+        raise InputRejected("show needs a revision, an entity (id, name or path) or an object id")
+    rev, colon, path = text.partition(":")
+    rev_error: RevisionError | None = None
+    if colon:
+        try:
+            return _show_at(vault, vault.history.resolve_rev(rev or "HEAD"), path)
+        except RevisionError as exc:
+            if exc.base_found:
+                raise
+            rev_error = exc  # maybe a name with a colon in it: "Act 1: Dawn"
+    else:
+        try:
+            return commit_show(vault, vault.history.resolve_rev(text))
+        except RevisionError as exc:
+            if exc.base_found:
+                raise
+            rev_error = exc
+        except InputRejected:
+            pass  # an id prefix of an object that is not a commit
     try:
-        oid = vault.history.resolve_rev(text)
-    except (ObjectNotFound, InputRejected):
-        oid = None
-    if oid is not None:
-        c = vault.history.commit(oid)
-        doc = commit_json(oid, c)
-        doc["schema"] = "comfyvn.commit/1"
-        doc["event_list"] = [
-            {"id": eid.hex(), "type": type(e).__name__, "summary": describe(e)} for eid, e in vault.history.events_of(c)
-        ]
-        return doc
-    if not is_hex_prefix(text) or "/" in text:
-        path = entity_path_for(vault, text)
-        from comfyvn_vault.story import current
+        return document_result(vault, entity_path_for(vault, text))
+    except ObjectNotFound:
+        if not is_hex_prefix(text):
+            if rev_error is not None and ("~" in text or "^" in text or colon):
+                raise rev_error from None
+            raise ObjectNotFound(
+                f"no revision, entity or object {text[:80]!r} (give a branch, REV~N, REV:PATH, "
+                "an entity's id, name or path, or an id prefix)"
+            ) from None
+    conflicts = [c for c in vault.conflicts() if c.id.startswith(text.lower())]
+    if len(conflicts) == 1:
+        return document_result(vault, f"conflicts/{conflicts[0].id}")
+    return object_show(vault, text)
 
-        ent = current(vault, path)
-        if ent is None:
-            raise ObjectNotFound(f"no entity {path}")
-        return {"schema": "comfyvn.entity/1", "path": path, "document": to_json(ent)}
+
+def commit_show(vault: Vault, oid: ObjectId) -> dict[str, Any]:
+    """``comfyvn.commit/1``: a commit and a one-line summary of each of its events."""
+    c = vault.history.commit(oid)
+    doc = commit_json(oid, c)
+    doc["schema"] = "comfyvn.commit/1"
+    doc["event_list"] = [
+        {"id": eid.hex(), "type": type(e).__name__, "summary": describe(e)} for eid, e in vault.history.events_of(c)
+    ]
+    return doc
+
+
+def object_show(vault: Vault, text: str) -> dict[str, Any]:
+    """Any stored object by id prefix: its metadata (kind, size, links), and for events their summary."""
     oid = vault.resolve(text)
     info = vault.info(oid)
     doc = vault.object_json(oid)
@@ -176,26 +279,22 @@ def show(vault: Vault, text: str) -> dict[str, Any]:
     return doc
 
 
-def _show_at(vault: Vault, rev: str, path: str) -> dict[str, Any]:
-    commit = vault.history.resolve_rev(rev or "HEAD")
+def _show_at(vault: Vault, commit: ObjectId, path: str) -> dict[str, Any]:
     if not path or path.endswith("/"):
-        rows = story_at(vault, commit, path)
+        folder = path.rstrip("/")
+        if folder and folder not in FOLDERS:
+            raise InputRejected(f"not a folder of the story: {path[:80]!r} (one of {', '.join(FOLDERS)})")
+        rows = story_at(vault, commit, folder)
         return {
             "schema": "comfyvn.tree/1",
             "commit": commit.hex(),
             "entries": [{"path": p, "document": d.hex()} for p, d in rows],
         }
-    tree = vault.history.tree_of(commit)
-    doc_id = vault.history.trees.get(tree, path) if tree is not None else None
-    if doc_id is None:
-        raise ObjectNotFound(f"no {path} at {rev or 'HEAD'}")
-    document: dict[str, Any] = msgspec.to_builtins(vault.history.any_doc(doc_id))
-    document.pop("_type", None)
-    return {"schema": "comfyvn.entity/1", "path": path, "commit": commit.hex(), "document": document}
+    return document_result(vault, path, commit)
 
 
 def diff(vault: Vault, a: str | None = None, b: str | None = None) -> dict[str, Any]:
-    """Entity-, node- and field-level differences.
+    """Entity-, node- and field-level differences; records (assets, findings, conflicts) field by field.
 
     No revisions: the working copy against HEAD. One: that revision against the
     working copy... as git does, ``diff REV`` compares REV with the working copy.
@@ -203,10 +302,10 @@ def diff(vault: Vault, a: str | None = None, b: str | None = None) -> dict[str, 
     """
     cause = Cause(kind="user")
     entities: list[dict[str, Any]] = []
+    pairs: list[tuple[str, Document | None, Document | None]] = []
     if b is None:
         base_rev = vault.history.resolve_rev(a) if a else vault.history.view().checkout
         base_tree = vault.history.tree_of(base_rev)
-        pairs = []
         for ch in vault.worktree.scan(base_tree):
             if ch.problem is None:
                 pairs.append((ch.path, ch.old, ch.new))
@@ -216,25 +315,40 @@ def diff(vault: Vault, a: str | None = None, b: str | None = None) -> dict[str, 
     else:
         ta = vault.history.tree_of(vault.history.resolve_rev(a or "HEAD"))
         tb = vault.history.tree_of(vault.history.resolve_rev(b))
-        pairs = []
-        for path, old_id, new_id in vault.history.trees.diff(ta, tb):
-            if path.startswith("conflicts/"):
-                continue  # conflict records show in `status`, not as story differences
-            old = vault.history.entity_doc(old_id) if old_id is not None else None
-            new = vault.history.entity_doc(new_id) if new_id is not None else None
+        for path, old_id, new_id in sorted(vault.history.trees.diff(ta, tb)):
+            old = vault.history.document(old_id) if old_id is not None else None
+            new = vault.history.document(new_id) if new_id is not None else None
             pairs.append((path, old, new))
         label_a, label_b = a or "HEAD", b
     for path, old, new in pairs:
-        events = diff_entities(path, old, new, cause=cause)
         kind = "added" if old is None else "deleted" if new is None else "modified"
-        entities.append(
-            {
-                "path": path,
-                "kind": kind,
-                "changes": [_change_json(e) for e in events],
-            }
-        )
+        if _is_entity(old) and _is_entity(new):
+            changes = [_change_json(e) for e in diff_entities(path, old, new, cause=cause)]
+        else:
+            changes = [_record_change(path, old, new)]
+        either = new if new is not None else old
+        entities.append({"path": path, "kind": kind, "type": type(either).__name__, "changes": changes})
     return {"schema": "comfyvn.diff/1", "from": label_a, "to": label_b, "entities": entities}
+
+
+def _is_entity(doc: Document | None) -> TypeGuard[Entity | None]:
+    return doc is None or isinstance(doc, ENTITY_TYPES)
+
+
+def _record_change(path: str, old: Document | None, new: Document | None) -> dict[str, Any]:
+    """One change for a record that differs: ``AssetAdded``, ``FindingChanged``, ``ConflictRemoved``…"""
+    either = new if new is not None else old
+    name = type(either).__name__
+    verb = "Added" if old is None else "Removed" if new is None else "Changed"
+    before = document_json(old) if old is not None else None
+    after = document_json(new) if new is not None else None
+    fields = field_changes(before, after)
+    summary = describe_conflict(either) if isinstance(either, Conflict) else path
+    out: dict[str, Any] = {"event": name + verb, "summary": f"{name}{verb} {summary}"}
+    if old is not None and new is not None:
+        out["summary"] += f" ({', '.join(fields)})"
+        out["fields"] = {f: {"before": x, "after": y} for f, (x, y) in fields.items()}
+    return out
 
 
 def _change_json(event: Any) -> dict[str, Any]:
@@ -291,19 +405,29 @@ def search(vault: Vault, text: str, limit: int = 200) -> dict[str, Any]:
     from comfyvn_vault.advisory.policy import content_filter
 
     shown = content_filter(vault)  # sfw hides nodes flagged NSFW or using NSFW assets
-    hits = []
-    for sid, nid in vault.projections.search(text)[:limit]:
+    check = bool(tokens(text)) and inexact(last_word(text))  # a very long last word: the hits are candidates
+    found = vault.projections.search(text)
+    hits: list[dict[str, Any]] = []
+    for sid, nid in found if check else found[:limit]:
         doc_id = vault.projections.entity_id(entity_path(SCENES, sid))
         scene = vault.history.entity_doc(doc_id) if doc_id is not None else None
         if not isinstance(scene, Scene):
             continue  # removed since the search read the word index (or a damaged index: fsck says)
         node = next((n for n in scene.nodes if n.id == nid), None)
+        if check and (node is None or not node_matches(text, node)):
+            continue
+        if len(hits) >= limit:
+            break
         if node is not None and not shown.hides_node(node):
             hits.append({"scene": sid, "node": nid, "speaker": node.speaker, "content": node.content})
-    return {"schema": "comfyvn.search/1", "query": text, "hits": hits}
+    # the query as typed, but printable: undecodable command-line bytes (lone surrogates) become U+FFFD
+    query = text.encode(errors="surrogatepass").decode(errors="replace")
+    return {"schema": "comfyvn.search/1", "query": query, "hits": hits}
 
 
 def op_log(vault: Vault, limit: int | None = None) -> dict[str, Any]:
+    if limit is not None and limit < 0:
+        raise InputRejected(f"-n takes a count of operations (0 or more), not {limit}")
     ops = []
     for oid, op in vault.history.op_log(limit):
         ops.append(
@@ -318,7 +442,21 @@ def op_log(vault: Vault, limit: int | None = None) -> dict[str, Any]:
     return {"schema": "comfyvn.op-log/1", "operations": ops}
 
 
-__all__ = ["blame", "diff", "log", "op_log", "search", "show", "to_plain"]
+__all__ = [
+    "blame",
+    "commit_show",
+    "diff",
+    "document_json",
+    "document_result",
+    "entity_path_for",
+    "log",
+    "object_show",
+    "op_log",
+    "search",
+    "show",
+    "to_plain",
+    "tree_document",
+]
 
 
 # ----------------------------------------------------------------- any document of a tree (the TUI's time travel)

@@ -73,15 +73,19 @@ def need(vault: Vault, folder: str, entity_id: str, kind: type[Any], worktree: b
 
 
 def find_id(vault: Vault, folder: str, text: str) -> str:
-    """An entity id given its id or its (case-insensitive) name or title."""
-    if _valid_id(text) and current(vault, entity_path(folder, text)) is not None:
+    """An entity id given its id or its exact name or title (case-insensitive); the id wins.
+
+    A name several entities share is refused (exit 3) with their ids listed.
+    """
+    if _valid_id(text) and vault.projections.entity_id(entity_path(folder, text)) is not None:
         return text
     ids = vault.projections.by_name(folder, text)
     if len(ids) == 1:
         return ids[0]
     if len(ids) > 1:
-        raise InputRejected(f"{len(ids)} {folder} are named {text!r}: give the id ({', '.join(ids[:5])})")
-    raise ObjectNotFound(f"no {folder[:-1]} with id or name {text!r}{_suggest(vault, folder, text)}")
+        shown = ", ".join(ids[:10]) + (", …" if len(ids) > 10 else "")
+        raise InputRejected(f"{len(ids)} {folder} are named {text[:80]!r}: give the id ({shown})")
+    raise ObjectNotFound(f"no {folder[:-1]} with id or name {text[:80]!r}{_suggest(vault, folder, text)}")
 
 
 def _suggest(vault: Vault, folder: str, text: str) -> str:

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 
     p = sub.add_parser("log", parents=[common], help="commits, newest first")
     p.add_argument("rev", nargs="?", default="HEAD")
-    p.add_argument("-n", type=int, default=None, dest="limit", help="at most N commits")
+    p.add_argument("-n", type=_count, default=None, dest="limit", help="at most N commits")
     p.add_argument("--entity", help="only commits touching this scene, node (scenes/S#N), character…")
     p.add_argument("--graph", action="store_true", help="draw the commit graph")
     p.add_argument("--all", action="store_true", dest="every", help="commits of every branch, not only REV's")
@@ -69,7 +69,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p = sub.add_parser("op", help="the operation log")
     ops = p.add_subparsers(dest="op_verb", metavar="VERB", required=True)
     q = ops.add_parser("log", parents=[common], help="operations, newest first")
-    q.add_argument("-n", type=int, default=None, dest="limit")
+    q.add_argument("-n", type=_count, default=None, dest="limit", help="at most N operations")
     q.set_defaults(run=cmd_op_log)
 
     p = sub.add_parser(
@@ -81,6 +81,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
         "--verify", action="store_true", help="change nothing; exit 1 unless the query indexes match a rebuild"
     )
     p.set_defaults(run=cmd_reindex)
+
+
+def _count(text: str) -> int:
+    """``-n``: a whole number, 0 or more (argparse turns the refusal into a usage error, exit 2)."""
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"takes a count of 0 or more, not {text[:40]!r}")
+    return int(text)
 
 
 def _when(ms: int) -> str:

@@ -20,7 +20,7 @@ that resolve:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 from msgspec.structs import replace
@@ -256,3 +256,14 @@ def _remove_nodes(sid: str, wanted: set[str], state: dict[str, Node], order: lis
         order.remove(nid)
         unlink(nid)
     return out
+
+
+def field_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, tuple[Any, Any]]:
+    """The fields that differ between two versions of a record given as plain maps (``None``: absent).
+
+    Records (assets, findings, the policy, merge conflicts) change through their
+    own events rather than :func:`diff_entities`; a diff of two trees shows them
+    field by field with this: ``{field: (before, after)}``, sorted by field.
+    """
+    a, b = old or {}, new or {}
+    return {k: (a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)}

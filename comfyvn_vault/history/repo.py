@@ -14,11 +14,12 @@ through the operation chain, which is itself reachable from ``ops/head``).
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
-from comfyvn_vault.domain.assets import RECORD_TYPES, Record, is_record_path
+from comfyvn_vault.domain.assets import RECORD_TYPES, Asset, Finding, Policy, Record, is_record_path
 from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity
 from comfyvn_vault.domain.errors import Rejected
@@ -158,6 +159,24 @@ class History:
         """Any document a tree holds (entities, and records such as merge conflicts)."""
         return decode(self.store.get(doc_id))
 
+    def document(self, doc_id: ObjectId) -> Document:
+        """Any document a tree holds, checked to be one: an entity, a conflict or a record (asset, finding…)."""
+        cached = self._docs.get(doc_id)
+        if cached is not None:
+            return cached
+        obj = decode(self.store.get(doc_id))
+        if isinstance(obj, ENTITY_TYPES):
+            self._remember_doc(doc_id, obj)
+            return obj
+        if isinstance(obj, Conflict | Asset | Finding | Policy):
+            return obj
+        raise InputRejected(f"{doc_id.short()} is a {type(obj).__name__}, not a document of a story tree")
+
+    def document_at(self, tree: ObjectId | None, path: str) -> Document | None:
+        """What ``tree`` holds at ``path``, whatever its kind; ``None`` when nothing is there."""
+        doc_id = self.trees.get(tree, path) if tree is not None else None
+        return self.document(doc_id) if doc_id is not None else None
+
     def entity(self, tree: ObjectId, path: str) -> Entity | None:
         doc_id = self.trees.get(tree, path)
         return self.entity_doc(doc_id) if doc_id is not None else None
@@ -208,36 +227,60 @@ class History:
         return self.commit(commit_id).tree if commit_id is not None else None
 
     def resolve_rev(self, text: str) -> ObjectId:
-        """A branch name, ``HEAD``, ``REV~N`` or a commit id (prefix) to a commit id."""
-        if not text.strip():
-            raise InputRejected("empty revision")
-        base, _, back = text.partition("~")
-        steps = 0
-        if back:
-            if not back.isdigit():
-                raise InputRejected(f"bad revision {text!r}: ~ takes a number")
-            steps = int(back)
+        """A revision to a commit id: ``BASE`` then any number of ``~N`` and ``^N``.
+
+        ``BASE`` is ``HEAD`` (or ``@``, or nothing), a branch, a remote-tracking
+        ref (``origin/main``) or a commit id prefix. ``~N`` goes N first parents
+        back (``~`` alone: one), ``^N`` takes the N-th parent (``^`` alone: the
+        first; ``^0``: the commit itself), as in git: ``main~2^2~1``. Raises
+        :class:`RevisionError` (exit 3) with one line naming what went wrong.
+        """
+        base, steps = parse_rev(text)
+        oid = self._rev_base(base, text)
+        walked = 0
+        for op, n in steps:
+            if op == "^" and n != 1:  # ^1 is ~1: the first parent
+                if n == 0:
+                    continue
+                parents = self.commit(oid).parents
+                if n > len(parents):
+                    have = f"{len(parents)} parent{'s' if len(parents) != 1 else ''}"
+                    raise RevisionError(f"{text[:80]!r}: commit {oid.short()} has {have}, not a parent {n}", True)
+                oid = parents[n - 1]
+                walked += 1
+                continue
+            for _ in range(n):
+                parents = self.commit(oid).parents
+                if not parents:
+                    raise RevisionError(
+                        f"{text[:80]!r}: history is not that long ({walked} step{'s' if walked != 1 else ''} "
+                        f"back reach the first commit {oid.short()})",
+                        True,
+                    )
+                oid = parents[0]
+                walked += 1
+        return oid
+
+    def _rev_base(self, base: str, text: str) -> ObjectId:
         if base in ("HEAD", "@", ""):
             oid = self.head()
             if oid is None:
-                raise ObjectNotFound("HEAD has no commits yet")
-        elif (tip := self.branch_tip(base)) is not None if _branchy(base) else False:
-            assert tip is not None
-            oid = tip
-        elif (remote := self.view().remotes.get(base)) is not None:
-            oid = remote  # a remote-tracking ref, e.g. origin/main (after local branches)
-        elif is_hex_prefix(base):
-            oid = self.store.resolve(base)
-            self.commit(oid)  # must be a commit
-        else:
-            names = [*self.branches(), *self.view().remotes, "HEAD"]
-            raise ObjectNotFound(f"no branch or commit {base!r}{did_you_mean(base, names)}")
-        for _ in range(steps):
-            parents = self.commit(oid).parents
-            if not parents:
-                raise ObjectNotFound(f"{text}: history is not that long")
-            oid = parents[0]
-        return oid
+                raise RevisionError("HEAD has no commits yet", True)
+            return oid
+        if _branchy(base) and (tip := self.branch_tip(base)) is not None:
+            return tip
+        remote = self.view().remotes.get(base)
+        if remote is not None:
+            return remote  # a remote-tracking ref, e.g. origin/main (after local branches)
+        if is_hex_prefix(base):
+            try:
+                found: ObjectId = self.store.resolve(base)
+            except ObjectNotFound:
+                raise RevisionError(f"no branch or commit {base!r}", False) from None
+            self.commit(found)  # must be a commit
+            return found
+        names = [*self.branches(), *self.view().remotes, "HEAD"]
+        raise RevisionError(f"no branch or commit {base[:80]!r}{did_you_mean(base, names)}", False)
 
     def log(self, start: ObjectId, limit: int | None = None) -> Iterator[tuple[ObjectId, Commit]]:
         """Commits reachable from ``start``, newest first (by generation, then time)."""
@@ -458,6 +501,37 @@ class History:
         return repr(op.description)
 
 
+class RevisionError(ObjectNotFound):
+    """A revision that names no commit; ``base_found`` when its base did and a ``~``/``^`` step failed."""
+
+    def __init__(self, message: str, base_found: bool) -> None:
+        super().__init__(message)
+        self.base_found = base_found
+
+
+_REV_STEP: Final = re.compile(r"([~^])([0-9]*)")
+
+
+def parse_rev(text: str) -> tuple[str, list[tuple[str, int]]]:
+    """Split a revision into its base and its ``~N``/``^N`` steps; :class:`RevisionError` if malformed."""
+    if not text.strip():
+        raise RevisionError("empty revision", False)
+    cut = min((i for i in (text.find("~"), text.find("^")) if i >= 0), default=len(text))
+    base, rest = text[:cut], text[cut:]
+    steps: list[tuple[str, int]] = []
+    at = 0
+    while at < len(rest):
+        m = _REV_STEP.match(rest, at)
+        if m is None:
+            raise RevisionError(f"bad revision {text[:80]!r}: ~ and ^ take a number", False)
+        digits = m.group(2)
+        if len(digits) > 9:
+            raise RevisionError(f"bad revision {text[:80]!r}: {digits[:12]}… steps is more than any history", False)
+        steps.append((m.group(1), int(digits) if digits else 1))
+        at = m.end()
+    return base, steps
+
+
 def _branchy(text: str) -> bool:
     try:
         check_branch_name(text)
@@ -466,4 +540,14 @@ def _branchy(text: str) -> bool:
         return False
 
 
-__all__ = ["DEFAULT_BRANCH", "HEADS", "OPS_HEAD", "CommitRecord", "History", "StoredObject", "check_branch_name"]
+__all__ = [
+    "DEFAULT_BRANCH",
+    "HEADS",
+    "OPS_HEAD",
+    "CommitRecord",
+    "History",
+    "RevisionError",
+    "StoredObject",
+    "check_branch_name",
+    "parse_rev",
+]

@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from comfyvn_vault.domain.assets import Asset
 from comfyvn_vault.domain.entities import Character, Node
+from comfyvn_vault.projections.keys import key_part, readable
 
 DB_ASSET: Final = b"p.asset"
 DB_LINEAGE: Final = b"p.lineage"
@@ -43,7 +44,8 @@ def asset_refs(value: str) -> Iterator[str]:
 
 
 def _k(*parts: str) -> bytes:
-    return SEP.join(p.encode() for p in parts)
+    """A composite key: each part through :func:`~.keys.key_part`, so tags and licenses of any length fit."""
+    return SEP.join(map(key_part, parts))
 
 
 def facet_keys(asset: Asset) -> Iterator[tuple[bytes, bytes]]:
@@ -100,7 +102,7 @@ def facet_values(projections: Any, facet: str) -> dict[str, int]:
     prefix = facet.encode() + SEP
     out: dict[str, int] = {}
     for k in _scan(projections, DB_ASSET, prefix):
-        value = k[len(prefix) :].split(SEP, 1)[0].decode()
+        value = readable(k[len(prefix) :].split(SEP, 1)[0])
         out[value] = out.get(value, 0) + 1
     return out
 
@@ -111,13 +113,13 @@ def edges(projections: Any, asset_id: str, direction: str) -> list[tuple[str, st
     out = []
     for k in _scan(projections, DB_LINEAGE, prefix):
         other, relation = k[len(prefix) :].split(SEP, 1)
-        out.append((other.decode(), relation.decode()))
+        out.append((other.decode(), readable(relation)))
     return out
 
 
 def users(projections: Any, asset_id: str) -> list[str]:
     """Entity paths (``scenes/s#n``, ``characters/c``) whose documents name the asset."""
-    prefix = asset_id.encode() + SEP
+    prefix = key_part(asset_id) + SEP
     return [k[len(prefix) :].decode() for k in _scan(projections, DB_USES, prefix)]
 
 
@@ -126,4 +128,4 @@ def asset_ids_with_prefix(projections: Any, prefix: str) -> list[str]:
     from comfyvn_vault.projections.index import DB_ENTITY
 
     start = len("assets/")
-    return [k[start:].decode() for k in _scan(projections, DB_ENTITY, ("assets/" + prefix).encode())]
+    return [k[start:].decode() for k in _scan(projections, DB_ENTITY, key_part("assets/" + prefix))]

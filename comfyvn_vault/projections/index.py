@@ -19,6 +19,10 @@ p.events            entity path \\0 generation(8) commit(32)       (i(4) event i
 p.wordlog           sequence number (8, big-endian)               word-index changes
 ==================  ============================================  =================
 
+Text a user typed (names, speakers, words, tags) enters a key through
+:func:`.keys.key_part`, which hashes what would not fit LMDB's 511-byte keys
+(or holds a ``\\0``) and keeps lookups exact.
+
 ``p.events`` holds one key per path a commit touches, its value every event
 of that commit on the path (position in the commit, event id), in order: a
 batched import of 100,000 line edits over 20,000 lines writes 21,000 keys,
@@ -49,6 +53,7 @@ import msgspec
 
 from comfyvn_vault.domain.entities import Node, Scene, name_of
 from comfyvn_vault.projections.assets import ASSET_DBS, node_keys, record_keys
+from comfyvn_vault.projections.keys import MAX_KEY, fits, key_part, prefix_parts, readable
 from comfyvn_vault.store.ids import ObjectId
 
 DB_ENTITY: Final = b"p.entity"
@@ -61,7 +66,9 @@ ALL_DBS: Final = (*STATE_DBS, DB_EVENTS)
 DB_META: Final = b"p.meta"
 #: The layout of the projections; a vault whose projections have another version rebuilds them on open.
 #: 2: ``p.events`` holds one key per (path, commit) instead of one per (path, event).
-PROJECTIONS_VERSION: Final = 2
+#: 3: names, speakers, words and asset facets longer than a key allows (or holding ``\\0``) are
+#: hashed (:mod:`.keys`).
+PROJECTIONS_VERSION: Final = 3
 DB_WORDLOG: Final = b"p.wordlog"
 DB_WORDLOG_META: Final = b"p.wordlog.meta"
 #: Fold the word log into the word index once it holds this many changes.
@@ -92,9 +99,9 @@ def _folder(path: str) -> str:
 def _node_keys(scene_id: str, node: Node) -> Iterator[tuple[bytes, bytes]]:
     tail = SEP + scene_id.encode() + SEP + node.id.encode()
     if node.speaker:
-        yield DB_SPEAKER, node.speaker.lower().encode() + tail
+        yield DB_SPEAKER, key_part(node.speaker.lower()) + tail
     for word in _words(node):
-        yield DB_WORD, word.encode() + tail
+        yield DB_WORD, key_part(word) + tail
     yield from node_keys(scene_id, node)
 
 
@@ -102,7 +109,7 @@ def _name_key(path: str, doc: Any) -> set[tuple[bytes, bytes]]:
     name = name_of(doc) if doc is not None else ""
     if not name or doc is None:
         return set()
-    return {(DB_NAME, _folder(path).encode() + SEP + name.lower().encode() + SEP + doc.id.encode())}
+    return {(DB_NAME, _folder(path).encode() + SEP + key_part(name.lower()) + SEP + doc.id.encode())}
 
 
 def doc_body_keys(path: str, doc: Any) -> Iterator[tuple[bytes, bytes]]:
@@ -111,6 +118,21 @@ def doc_body_keys(path: str, doc: Any) -> Iterator[tuple[bytes, bytes]]:
     if isinstance(doc, Scene):
         for node in doc.nodes:
             yield from _node_keys(doc.id, node)
+
+
+def last_word(text: str) -> str:
+    """The word of a search that matches as a prefix: the last one typed."""
+    words: list[str] = _WORD.findall(text.lower())
+    return words[-1] if words else ""
+
+
+def node_matches(text: str, node: Node) -> bool:
+    """True when ``node`` holds every word of the search ``text``, the last as a prefix (what search means)."""
+    words = tokens(text)
+    if not words:
+        return False
+    last, have = last_word(text), _words(node)
+    return all(w in have for w in words if w != last) and any(t.startswith(last) for t in have)
 
 
 def _words(node: Node) -> set[str]:
@@ -166,14 +188,14 @@ def scene_delta(old: Scene | None, new: Scene | None, delta: Delta) -> None:
         now = b.speaker.lower() if b is not None and b.speaker else ""
         if was != now:
             if was:
-                delta.gone.append((DB_SPEAKER, was.encode() + tail))
+                delta.gone.append((DB_SPEAKER, key_part(was) + tail))
             if now:
-                delta.added.append((DB_SPEAKER, now.encode() + tail))
+                delta.added.append((DB_SPEAKER, key_part(now) + tail))
         if a is None or b is None or a.content != b.content or a.choices != b.choices:
             wa = _words(a) if a is not None else set()
             wb = _words(b) if b is not None else set()
-            words_gone += [w.encode() + tail for w in wa - wb]
-            words_added += [w.encode() + tail for w in wb - wa]
+            words_gone += [key_part(w) + tail for w in wa - wb]
+            words_added += [key_part(w) + tail for w in wb - wa]
         if a is None or b is None or a.directives != b.directives or a.meta != b.meta:
             ua = set(node_keys(sid, a)) if a is not None else set()
             ub = set(node_keys(sid, b)) if b is not None else set()
@@ -185,7 +207,7 @@ _EVENT_ROW: Final = struct.Struct(">I32s")
 
 def event_key(path: str, generation: int, commit: ObjectId) -> bytes:
     """The ``p.events`` key of a commit's events on one path."""
-    return path.encode() + SEP + _GEN.pack(generation) + bytes(commit)
+    return key_part(path) + SEP + _GEN.pack(generation) + bytes(commit)
 
 
 def parse_event_key(key: bytes) -> tuple[str, int, ObjectId]:
@@ -277,9 +299,9 @@ class Projections:
         delta = Delta()
         for path, old, new, new_id in changes:
             if new_id is None:
-                txn.delete(path.encode(), db=entity_db)
+                txn.delete(key_part(path), db=entity_db)
             else:
-                txn.put(path.encode(), bytes(new_id), db=entity_db)
+                txn.put(key_part(path), bytes(new_id), db=entity_db)
             name_gone, name_added = _name_key(path, old), _name_key(path, new)
             delta.keys(name_gone - name_added, name_added - name_gone)
             if isinstance(old, Scene | None) and isinstance(new, Scene | None):
@@ -324,13 +346,18 @@ class Projections:
     # -- reading
 
     def entity_id(self, path: str) -> ObjectId | None:
+        key = key_part(path)
+        if not fits(key):
+            return None  # no path that long or empty is ever stored
         with self.env.begin(db=self.dbs[DB_ENTITY]) as txn:
-            raw = txn.get(path.encode())
+            raw = txn.get(key)
         return ObjectId(bytes(raw)) if raw is not None else None
 
     def paths(self, folder: str) -> list[tuple[str, ObjectId]]:
-        prefix = (folder + "/").encode()
+        prefix = key_part(folder + "/")
         out: list[tuple[str, ObjectId]] = []
+        if not fits(prefix):
+            return out
         with self.env.begin(db=self.dbs[DB_ENTITY]) as txn:
             cur = txn.cursor()
             if cur.set_range(prefix):
@@ -341,6 +368,8 @@ class Projections:
         return out
 
     def _scan(self, db: bytes, prefix: bytes) -> Iterator[bytes]:
+        if len(prefix) > MAX_KEY:
+            return  # no key is that long
         with self.env.begin(db=self.dbs[db]) as txn:
             cur = txn.cursor()
             if cur.set_range(prefix):
@@ -352,7 +381,7 @@ class Projections:
 
     def by_name(self, folder: str, name: str) -> list[str]:
         """Ids of entities in ``folder`` named exactly ``name`` (case-insensitive)."""
-        prefix = folder.encode() + SEP + name.lower().encode() + SEP
+        prefix = folder.encode() + SEP + key_part(name.lower()) + SEP
         return [k[len(prefix) :].decode() for k in self._scan(DB_NAME, prefix)]
 
     def names(self, folder: str) -> dict[str, str]:
@@ -361,12 +390,12 @@ class Projections:
         out: dict[str, str] = {}
         for k in self._scan(DB_NAME, prefix):
             name, _, eid = k[len(prefix) :].rpartition(SEP)
-            out[eid.decode()] = name.decode()
+            out[eid.decode()] = readable(name)
         return out
 
     def scenes_with_speaker(self, speaker: str) -> dict[str, int]:
         """Scene id → number of lines ``speaker`` has in it."""
-        prefix = speaker.lower().encode() + SEP
+        prefix = key_part(speaker.lower()) + SEP
         out: dict[str, int] = {}
         for k in self._scan(DB_SPEAKER, prefix):
             sid = k[len(prefix) :].split(SEP, 1)[0].decode()
@@ -376,17 +405,20 @@ class Projections:
     def search(self, text: str) -> list[tuple[str, str]]:
         """(scene id, node id) of nodes containing every word of ``text``.
 
-        The last word matches as a prefix, so results appear while typing.
+        The last word matches as a prefix, so results appear while typing. When
+        that word is longer than a hashed key's head (:func:`.keys.inexact`, over
+        160 bytes) the hits may include words that only share the head: check
+        them with :func:`node_matches`.
         """
         words = sorted(tokens(text))
         if not words:
             return []
-        last = list(_WORD.findall(text.lower()))[-1]
+        last = last_word(text)
         result: set[tuple[str, str]] | None = None
         for word in words:
-            prefix = word.encode() + (b"" if word == last else SEP)
+            prefixes = prefix_parts(word) if word == last else [key_part(word) + SEP]
             hits: set[tuple[str, str]] = set()
-            for k in self._scan_words(prefix):
+            for k in (k for prefix in prefixes for k in self._scan_words(prefix)):
                 parts = k.split(SEP)
                 if len(parts) == 3:  # any other key is damage, which fsck reports
                     hits.add((parts[1].decode(errors="replace"), parts[2].decode(errors="replace")))
@@ -401,8 +433,10 @@ class Projections:
         With ``nodes``, a scene path also matches the events of every node in it
         (``scenes/intro#…``) instead of the scene-level ones.
         """
-        prefix = path.encode() + (b"#" if nodes else SEP)
-        out = []
+        prefix = key_part(path) + (b"#" if nodes else SEP)
+        out: list[tuple[int, ObjectId, int, ObjectId]] = []
+        if not fits(prefix):
+            return out
         with self.env.begin(db=self.dbs[DB_EVENTS]) as txn:
             cur = txn.cursor()
             if cur.set_range(prefix):

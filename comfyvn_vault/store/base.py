@@ -89,13 +89,22 @@ def get_object(store: ObjectStore, oid: ObjectId, kind: type[T]) -> T:
 _BAD_REF_CHAR: Final = re.compile(r'[\x00-\x1f\x7f\\~^:?*\[ "]')
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+        return True
+    except UnicodeEncodeError:  # lone surrogates: undecodable bytes on a command line
+        return False
+
+
 def check_ref_name(name: str) -> str:
     """Refuse ref names that could escape a namespace or confuse a terminal."""
     from comfyvn_vault.errors import InputRejected
 
     bad = (
         not name
-        or len(name) > 200
+        or len(name.encode(errors="surrogatepass")) > 200  # bytes: the ref table's keys are UTF-8
+        or not _encodable(name)
         or name.startswith("/")
         or name.endswith("/")
         or "//" in name
@@ -104,5 +113,5 @@ def check_ref_name(name: str) -> str:
         or name.endswith(".lock")
     )
     if bad:
-        raise InputRejected(f"invalid ref name: {name!r}")
+        raise InputRejected(f"invalid ref name: {name[:80]!r}")
     return name
