@@ -46,6 +46,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p = verbs.add_parser("export", parents=[common], help="write an asset with its provenance stamp (C2PA)")
     p.add_argument("asset", metavar="ID")
     p.add_argument("file", metavar="FILE")
+    p.add_argument("--force", action="store_true", help="overwrite FILE (and its sidecars) if they are regular files")
     p.set_defaults(run=cmd_export)
 
 
@@ -164,7 +165,7 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
     from comfyvn_vault.provenance.export import export_asset
 
     with ctx.vault() as vault:
-        result, warnings = export_asset(vault, args.asset, ctx.cwd / args.file)
+        result, warnings = export_asset(vault, args.asset, ctx.cwd / args.file, force=args.force)
     for warning in warnings:
         say(warning)
     if args.json:
