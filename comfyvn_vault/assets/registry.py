@@ -13,7 +13,9 @@ Adding files is three phases, so a bad file changes nothing:
    reads each file once instead of decoding it again;
 3. in *one* transaction: store the blobs, and commit ``AssetImported`` (plus
    ``AssetMetaChanged`` for re-added assets whose license, tags or flag
-   changed, and the license scan's ``FindingRecorded``) on HEAD's branch.
+   changed, the license scan's ``FindingRecorded``, and ``FindingResolved``
+   ``settle`` for a license finding whose asset now has a license that passes)
+   on HEAD's branch.
 
 Thumbnails are derived data: written to a private folder during the add and
 moved into the cache only after the commit, never recorded as events.
@@ -33,8 +35,8 @@ from comfyvn_vault import hooks
 from comfyvn_vault.assets import thumbs
 from comfyvn_vault.assets.detect import safe_name
 from comfyvn_vault.assets.probe import Probe, probe_file
-from comfyvn_vault.domain.asset_events import AssetImported, AssetMetaChanged
-from comfyvn_vault.domain.assets import Asset, AssetMeta, Finding, asset_path
+from comfyvn_vault.domain.asset_events import AssetImported, AssetMetaChanged, FindingResolved
+from comfyvn_vault.domain.assets import Asset, AssetMeta, Finding, asset_path, finding_id, finding_path
 from comfyvn_vault.domain.cause import Cause
 from comfyvn_vault.domain.paths import ASSETS, FINDINGS
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
@@ -128,6 +130,19 @@ def _merged_meta(old: AssetMeta, opts: Options) -> AssetMeta:
     )
 
 
+def _settled(lookup: Callable[[str], Any], asset: Asset, meta: AssetMeta, cause: Cause) -> list[Event]:
+    """Settle the asset's open license finding when its new license passes the scan."""
+    from comfyvn_vault.advisory.licenses import verdict
+
+    if meta.license == asset.meta.license or verdict(meta.license) is not None:
+        return []
+    finding = lookup(finding_path(finding_id("license", asset.id)))
+    if not isinstance(finding, Finding) or finding.status != "open":
+        return []
+    note = f"license set to {meta.license}"
+    return [FindingResolved(finding_id=finding.id, fix="settle", note=note, before=finding, cause=cause)]
+
+
 def add_files(
     vault: Vault,
     paths: Sequence[str | os.PathLike[str]],
@@ -192,6 +207,7 @@ def add_files(
                             events.append(
                                 AssetMetaChanged(asset_id=hex_id, meta=meta, before=current.meta, cause=cause)
                             )
+                            events.extend(_settled(lookup, current, meta, cause))
                         asset = msgspec.structs.replace(current, meta=meta)
                     else:
                         probe = probes.get(index)
