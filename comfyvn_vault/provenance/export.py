@@ -5,7 +5,13 @@ asset with an open advisory finding; it warns for what the filter marks and,
 until ``policy ack``, for risky content. PNG, JPEG and WAV get a signed C2PA
 manifest (see :mod:`.c2pa_io`); other formats a text stamp ``FILE.stamp.txt``
 naming the asset. Every export also writes ``FILE.provenance.json``, which
-resolves the file back to event and object ids, and records ``ExportRecorded``.
+resolves the file back to event and object ids and is signed (ES256) by the
+vault's identity, and records ``ExportRecorded``. Only a new path or, with
+``force``, a regular file is written: never a FIFO, device, directory or link.
+
+``verify`` of a text stamp checks the file's digest, the record's signature,
+the stamp line, and, in a vault, that its history recorded exactly this export
+(event, commit, asset blob); it is *Trusted* only in the vault that signed it.
 """
 
 from __future__ import annotations
