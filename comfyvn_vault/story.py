@@ -192,18 +192,17 @@ def save(
 def _save_to_worktree(vault: Vault, changes: Mapping[str, Entity | None], cause: Cause, subject: str) -> Saved:
     from comfyvn_vault.domain.apply import apply_all
 
-    n = 0
-    committed = vault.history.lookup_in(vault.checkout_tree())
+    tree = vault.checkout_tree()
+    committed = vault.history.lookup_in(tree)
     olds = {path: current(vault, path, worktree=True) for path in changes}
 
     def lookup(p: str) -> Any:
         return olds[p] if p in olds else committed(p)
 
-    for path, new in changes.items():
-        events = diff_entities(path, olds[path], new, cause=cause)
-        # Validate against the rest of the story before touching the file.
-        apply_all(lookup, events)
-        n += len(events)
+    events = [e for path, new in changes.items() for e in diff_entities(path, olds[path], new, cause=cause)]
+    # Validate against the rest of the story before touching the files.
+    apply_all(lookup, events, listing=vault.history.listing_in(tree))
+    n = len(events)
     with vault.store.transaction():
         for path, new in changes.items():
             vault.worktree.write_file(path, new)
@@ -437,8 +436,35 @@ def character_edit(
     for key in unset or []:
         new_traits.pop(key, None)
     new = replace(ch, name=name if name is not None else ch.name, traits=new_traits)
+    changes: dict[str, Entity | None] = {entity_path(CHARACTERS, cid): new}
+    if new.name != ch.name:
+        changes.update(_respoken(vault, ch, new.name, worktree=not opts.get("commit", True)))
     msg = opts.pop("message", None) or f"Edit character {cid}"
-    return save(vault, {entity_path(CHARACTERS, cid): new}, msg, subject=cid, **opts)
+    return save(vault, changes, msg, subject=cid, **opts)
+
+
+def _respoken(vault: Vault, ch: Character, name: str, *, worktree: bool) -> dict[str, Entity | None]:
+    """The scenes whose lines ``ch`` speaks, with those lines spoken as ``name`` (for a rename).
+
+    A node's speaker is the name it is spoken under (narration and minor
+    voices need no character), matched as the speaker index does, without
+    case. Lines under a name another character also has stay as they are:
+    they cannot be told apart, and they still name that character.
+    """
+    old = ch.name.lower()
+    if not old or any(other != ch.id for other in vault.projections.by_name(CHARACTERS, ch.name)):
+        return {}
+    out: dict[str, Entity | None] = {}
+    for sid in vault.projections.scenes_with_speaker(ch.name):
+        scene = current(vault, entity_path(SCENES, sid), worktree=worktree)
+        if not isinstance(scene, Scene):
+            continue
+        nodes = [
+            replace(n, speaker=name) if n.speaker is not None and n.speaker.lower() == old else n for n in scene.nodes
+        ]
+        if nodes != scene.nodes:
+            out[entity_path(SCENES, sid)] = replace(scene, nodes=nodes)
+    return out
 
 
 def entity_list(vault: Vault, folder: str) -> list[Entity]:

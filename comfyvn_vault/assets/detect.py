@@ -1,14 +1,18 @@
 """What a file is: its kind and MIME type from its first bytes, checked against its extension.
 
-The content decides, never the name: a ``.png`` holding JPEG bytes, or a
-``.wav`` holding text, is refused (exit 3) instead of being registered under a
-type it is not. Files whose extension names no media type and whose bytes match
-no known signature are kept as ``text`` (valid UTF-8 in the first 8 KiB) or
-``other``: the registry stores any file, it only refuses lies.
+The content decides, never the name. A file whose extension names one media
+type but whose bytes are another known one (a ``.png`` holding JPEG bytes, as
+card exports, generator outputs and downloads often are) is taken for what it
+holds, with a one-line warning; ``strict`` refuses it instead (exit 3). A file
+named as media whose bytes are no known media at all (a ``.wav`` holding text)
+is refused either way. Files whose extension names no media type and whose
+bytes match no known signature are kept as ``text`` (valid UTF-8 in the first
+8 KiB) or ``other``: the registry stores any file, it only refuses lies.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Final, NamedTuple
 
@@ -21,6 +25,8 @@ HEAD_BYTES: Final = 8192
 class Sniffed(NamedTuple):
     kind: AssetKind
     mime: str
+    warning: str | None = None
+    """Set when the extension names another type than the bytes hold (the bytes won)."""
 
 
 _EXTENSIONS: Final[dict[str, str]] = {
@@ -83,12 +89,36 @@ def _sniff(head: bytes) -> str | None:
 
 
 def _sniff_weak(head: bytes, claimed: str) -> str | None:
-    """Two-byte signatures random data can show by chance: believed only when the extension agrees."""
-    if claimed == "audio/mpeg" and len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+    """Two-byte signatures random data can show by chance: believed only when the extension names media.
+
+    The extension's own type is tried first; the probe that follows decodes
+    the file, so a chance match is refused there.
+    """
+    weak = {
+        "audio/mpeg": len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0,
+        "image/bmp": head[:2] == b"BM",
+    }
+    if weak.get(claimed):
         return claimed
-    if claimed == "image/bmp" and head[:2] == b"BM":
-        return claimed
-    return None
+    return next((mime for mime, seen in weak.items() if seen), None)
+
+
+def safe_name(text: str) -> str:
+    """``text`` as valid Unicode: a file name that is not UTF-8 shows each stray byte as ``\\xNN``.
+
+    POSIX file names are bytes; Python hands a name that is not UTF-8 over
+    with its stray bytes as lone surrogates (PEP 383), which no encoder, the
+    store's included, accepts. Such a name keeps every character it has, its
+    backslashes doubled and its stray bytes written ``\\xNN``, so no byte is
+    lost and the original bytes can be read back from it. A UTF-8 name is
+    returned as it is.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        raw = os.fsencode(text).replace(b"\\", b"\\\\")
+        return raw.decode("utf-8", "backslashreplace")
 
 
 def kind_of(mime: str) -> AssetKind:
@@ -108,8 +138,8 @@ def _compatible(claimed: str, actual: str) -> bool:
     return {claimed, actual} <= {"video/webm", "video/x-matroska"}
 
 
-def sniff_file(path: Path) -> Sniffed:
-    """Kind and MIME type of ``path`` from its content; refuses a file whose extension lies."""
+def sniff_file(path: Path, *, strict: bool = False) -> Sniffed:
+    """Kind and MIME type of ``path`` from its content (see the module doc for a name that disagrees)."""
     try:
         with open(path, "rb") as f:
             head = f.read(HEAD_BYTES)
@@ -121,7 +151,10 @@ def sniff_file(path: Path) -> Sniffed:
         if actual is None:
             raise InputRejected(f"{path}: named {path.suffix} but its bytes are not {claimed} (wrong extension?)")
         if not _compatible(claimed, actual):
-            raise InputRejected(f"{path}: named {path.suffix} but holds {actual} data (wrong extension)")
+            if strict:
+                raise InputRejected(f"{path}: named {path.suffix} but holds {actual} data (wrong extension)")
+            warning = f"warning: {path}: named {path.suffix} but holds {actual} data; recorded as {actual}"
+            return Sniffed(kind_of(actual), actual, warning)
     if actual is not None:
         return Sniffed(kind_of(actual), actual)
     if not head:

@@ -40,18 +40,25 @@ class Probe(NamedTuple):
     nsfw_hint: bool = False
     license_hint: str | None = None
     thumbnail: bytes | None = None
+    warning: str | None = None
+    """One line for the user: the file's extension names another type than its bytes hold."""
 
 
-def probe_file(path: Path, *, thumbnail: bool = True) -> Probe:
-    """Kind, MIME type, dimensions or duration, metadata hints and a PNG thumbnail of ``path``."""
-    sniffed = sniff_file(path)
+def probe_file(path: Path, *, thumbnail: bool = True, strict: bool = False) -> Probe:
+    """Kind, MIME type, dimensions or duration, metadata hints and a PNG thumbnail of ``path``.
+
+    ``strict`` refuses a file whose extension names another type than its bytes hold.
+    """
+    sniffed = sniff_file(path, strict=strict)
     if sniffed.kind == "image":
-        return _probe_image(path, sniffed, thumbnail)
-    if sniffed.mime == "audio/wav":
-        return _probe_wav(path, sniffed)
-    if sniffed.kind in ("audio", "video"):
-        return _probe_container(path, sniffed)
-    return Probe(sniffed.kind, sniffed.mime)
+        probe = _probe_image(path, sniffed, thumbnail)
+    elif sniffed.mime == "audio/wav":
+        probe = _probe_wav(path, sniffed)
+    elif sniffed.kind in ("audio", "video"):
+        probe = _probe_container(path, sniffed)
+    else:
+        probe = Probe(sniffed.kind, sniffed.mime)
+    return probe._replace(warning=sniffed.warning) if sniffed.warning else probe
 
 
 def _hints(info: dict[str, Any]) -> tuple[bool, str | None]:
@@ -176,11 +183,26 @@ def _riff_data_chunk(f: Any, size: int) -> tuple[int, int]:
     raise EOFError("no data chunk (truncated?)")
 
 
+def _parsers(mime: str) -> list[Any] | None:
+    """The mutagen parsers for a sniffed type: the bytes decide, not the file name mutagen would score."""
+    from mutagen import flac, mp3, mp4, oggflac, oggopus, oggspeex, oggtheora, oggvorbis
+
+    by_mime: dict[str, list[Any]] = {
+        "audio/flac": [flac.FLAC],
+        "audio/mpeg": [mp3.MP3],
+        "audio/ogg": [oggvorbis.OggVorbis, oggopus.OggOpus, oggflac.OggFLAC, oggspeex.OggSpeex, oggtheora.OggTheora],
+        "audio/mp4": [mp4.MP4],
+        "video/mp4": [mp4.MP4],
+        "video/quicktime": [mp4.MP4],
+    }
+    return by_mime.get(mime)
+
+
 def _probe_container(path: Path, sniffed: Sniffed) -> Probe:
     import mutagen
 
     try:
-        found = mutagen.File(path)
+        found = mutagen.File(path, options=_parsers(sniffed.mime))
     except mutagen.MutagenError as exc:
         raise InputRejected(f"{path}: not a readable {sniffed.mime} file ({_short(exc)})") from None
     if found is None or getattr(found, "info", None) is None:

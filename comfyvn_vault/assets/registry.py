@@ -13,7 +13,9 @@ Adding files is three phases, so a bad file changes nothing:
    reads each file once instead of decoding it again;
 3. in *one* transaction: store the blobs, and commit ``AssetImported`` (plus
    ``AssetMetaChanged`` for re-added assets whose license, tags or flag
-   changed, and the license scan's ``FindingRecorded``) on HEAD's branch.
+   changed, the license scan's ``FindingRecorded``, and ``FindingResolved``
+   ``settle`` for a license finding whose asset now has a license that passes)
+   on HEAD's branch.
 
 Thumbnails are derived data: written to a private folder during the add and
 moved into the cache only after the commit, never recorded as events.
@@ -31,9 +33,10 @@ import msgspec
 
 from comfyvn_vault import hooks
 from comfyvn_vault.assets import thumbs
+from comfyvn_vault.assets.detect import safe_name
 from comfyvn_vault.assets.probe import Probe, probe_file
-from comfyvn_vault.domain.asset_events import AssetImported, AssetMetaChanged
-from comfyvn_vault.domain.assets import Asset, AssetMeta, Finding, asset_path
+from comfyvn_vault.domain.asset_events import AssetImported, AssetMetaChanged, FindingResolved
+from comfyvn_vault.domain.assets import Asset, AssetMeta, Finding, asset_path, finding_id, finding_path
 from comfyvn_vault.domain.cause import Cause
 from comfyvn_vault.domain.paths import ASSETS, FINDINGS
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
@@ -62,6 +65,8 @@ class AddedAsset(msgspec.Struct, frozen=True):
     kind: str
     mime: str
     asset: Asset
+    warning: str | None = None
+    """One line for the user, e.g. the extension names another type than the bytes hold."""
 
 
 class Options(msgspec.Struct, frozen=True):
@@ -71,11 +76,13 @@ class Options(msgspec.Struct, frozen=True):
     tags: list[str] = []
     nsfw: bool = False
     origin: str | None = None
+    strict: bool = False
+    """Refuse a file whose extension names another type than its bytes hold (default: warn)."""
 
 
-def _probe_one(index: int, path: Path, staging: thumbs.Staging) -> Probe:
+def _probe_one(index: int, path: Path, staging: thumbs.Staging, strict: bool) -> Probe:
     """Probe one file; its thumbnail goes straight to the staging folder so memory stays flat."""
-    probe = probe_file(path)
+    probe = probe_file(path, strict=strict)
     if probe.thumbnail is None:
         return probe
     staging.put(str(index), probe.thumbnail)
@@ -123,6 +130,19 @@ def _merged_meta(old: AssetMeta, opts: Options) -> AssetMeta:
     )
 
 
+def _settled(lookup: Callable[[str], Any], asset: Asset, meta: AssetMeta, cause: Cause) -> list[Event]:
+    """Settle the asset's open license finding when its new license passes the scan."""
+    from comfyvn_vault.advisory.licenses import verdict
+
+    if meta.license == asset.meta.license or verdict(meta.license) is not None:
+        return []
+    finding = lookup(finding_path(finding_id("license", asset.id)))
+    if not isinstance(finding, Finding) or finding.status != "open":
+        return []
+    note = f"license set to {meta.license}"
+    return [FindingResolved(finding_id=finding.id, fix="settle", note=note, before=finding, cause=cause)]
+
+
 def add_files(
     vault: Vault,
     paths: Sequence[str | os.PathLike[str]],
@@ -159,12 +179,12 @@ def add_files(
                 staged.append(got)
                 if not isinstance(registered(asset_path(oid.hex())), Asset):
                     if size >= PROBE_AHEAD_BYTES:
-                        pending[index] = pool.submit(_probe_one, index, p, staging)
+                        pending[index] = pool.submit(_probe_one, index, p, staging, opts.strict)
                     else:
                         small.append((index, p))
                 if progress:
                     progress(size)
-            done = pool.map(lambda item: _probe_one(item[0], item[1], staging), small)
+            done = pool.map(lambda item: _probe_one(item[0], item[1], staging, opts.strict), small)
             probes = {index: probe for (index, _), probe in zip(small, done, strict=True)}
             probes.update((index, future.result()) for index, future in pending.items())
         added: list[AddedAsset] = []
@@ -178,7 +198,7 @@ def add_files(
             for index, ((p, _), st) in enumerate(zip(checked, staged, strict=True)):
                 result = w.add(st) if st is not None else w.put_file(p)
                 hex_id = result.id.hex()
-                asset, new = seen.get(hex_id), False
+                asset, new, warning = seen.get(hex_id), False, None
                 if asset is None:
                     current = lookup(asset_path(hex_id))
                     if isinstance(current, Asset):
@@ -187,13 +207,14 @@ def add_files(
                             events.append(
                                 AssetMetaChanged(asset_id=hex_id, meta=meta, before=current.meta, cause=cause)
                             )
+                            events.extend(_settled(lookup, current, meta, cause))
                         asset = msgspec.structs.replace(current, meta=meta)
                     else:
                         probe = probes.get(index)
                         if probe is None or result.id != ids[index]:
                             # Registered when we looked but not on this tip, or the file
                             # changed since it was identified: probe it now.
-                            probe = _probe_one(index, p, staging)
+                            probe = _probe_one(index, p, staging, opts.strict)
                         asset = Asset(
                             id=hex_id,
                             blob=result.id,
@@ -203,14 +224,15 @@ def add_files(
                             width=probe.width,
                             height=probe.height,
                             duration_ms=probe.duration_ms,
-                            name=p.name,
-                            meta=_meta_for(probe, opts, p.name),
+                            name=safe_name(p.name),
+                            meta=_meta_for(probe, opts, safe_name(p.name)),
                         )
-                        events.append(AssetImported(asset=asset, source=p.name, cause=cause))
-                        new = True
+                        events.append(AssetImported(asset=asset, source=safe_name(p.name), cause=cause))
+                        new, warning = True, probe.warning
                     seen[hex_id] = asset
                     staging.assign(str(index), hex_id)
-                added.append(AddedAsset(str(p), result.id, result.size, new, asset.kind, asset.mime, asset))
+                shown = safe_name(str(p))
+                added.append(AddedAsset(shown, result.id, result.size, new, asset.kind, asset.mime, asset, warning))
             if events:
                 events.extend(scan_events(lookup, list(seen.values()), cause=Cause(kind="import", ref="license-scan")))
                 n = sum(isinstance(e, AssetImported) for e in events)

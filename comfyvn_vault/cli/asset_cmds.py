@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--license", metavar="SPDX-OR-NAME", help="the files' license (SPDX id or a name)")
     p.add_argument("--tag", action="append", default=[], metavar="T", help="a tag (repeatable)")
     p.add_argument("--nsfw", action="store_true", help="flag the files as NSFW")
+    p.add_argument(
+        "--strict", action="store_true", help="refuse a file whose extension names another type than its bytes hold"
+    )
     p.add_argument("-m", dest="message", help="commit message")
     p.set_defaults(run=cmd_add)
     p = verbs.add_parser("list", parents=[common], help="registered assets (honours the content filter)")
@@ -46,11 +49,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p = verbs.add_parser("export", parents=[common], help="write an asset with its provenance stamp (C2PA)")
     p.add_argument("asset", metavar="ID")
     p.add_argument("file", metavar="FILE")
+    p.add_argument("--force", action="store_true", help="overwrite FILE (and its sidecars) if they are regular files")
     p.set_defaults(run=cmd_export)
 
 
 def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
     from comfyvn_vault.advisory.policy import gate_warnings
+    from comfyvn_vault.assets.detect import safe_name
     from comfyvn_vault.assets.registry import Options
     from comfyvn_vault.cli.progress import byte_progress
 
@@ -61,9 +66,12 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
             total += os.path.getsize(f)
         except OSError:
             pass  # add_files reports it properly
-    options = Options(license=args.license, tags=args.tag, nsfw=args.nsfw)
+    options = Options(license=args.license, tags=args.tag, nsfw=args.nsfw, strict=args.strict)
     with ctx.vault() as vault, byte_progress("adding", total) as tick:
         added = vault.add_files(files, tick, options, message=args.message)
+        for a in added:
+            if a.warning:
+                say(a.warning)
         for warning in gate_warnings(vault, [a.asset for a in added if a.new], "import"):
             say(warning)
     if args.json:
@@ -72,6 +80,7 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
                 "schema": "comfyvn.asset-add/1",
                 "assets": [
                     {"id": a.id.hex(), "kind": a.kind, "mime": a.mime, "bytes": a.bytes, "new": a.new, "path": a.path}
+                    | ({"warning": a.warning} if a.warning else {})
                     for a in added
                 ],
             }
@@ -79,7 +88,7 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
     else:
         for given, a in zip(args.files, added, strict=True):
             state = "added" if a.new else "present"
-            out(f"{a.id.short()}  {state:7}  {a.kind:5}  {human_bytes(a.bytes):>10}  {given}")
+            out(f"{a.id.short()}  {state:7}  {a.kind:5}  {human_bytes(a.bytes):>10}  {safe_name(given)}")
         say(f"{sum(a.new for a in added)} new, {sum(not a.new for a in added)} already registered")
     return 0
 
@@ -165,7 +174,7 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
     from comfyvn_vault.provenance.export import export_asset
 
     with ctx.vault() as vault:
-        result, warnings = export_asset(vault, args.asset, ctx.cwd / args.file)
+        result, warnings = export_asset(vault, args.asset, ctx.cwd / args.file, force=args.force)
     for warning in warnings:
         say(warning)
     if args.json:

@@ -62,11 +62,13 @@ from comfyvn_vault.domain.events import (
 from comfyvn_vault.domain.patch import check_before, edit, edit_parts, same, show
 from comfyvn_vault.domain.paths import CONFLICTS, entity_path, scene_path
 from comfyvn_vault.domain.validate import (
+    Listing,
     Lookup,
     check_character,
     check_choice,
     check_next,
     check_node,
+    check_removals,
     check_scene,
     check_scene_order,
     check_targets,
@@ -93,10 +95,13 @@ def apply(lookup: Lookup, event: Event) -> Changes:
     return handler(lookup, event)
 
 
-def apply_all(lookup: Lookup, events: Iterable[Event]) -> Changes:
+def apply_all(lookup: Lookup, events: Iterable[Event], *, listing: Listing | None = None) -> Changes:
     """Apply a batch in order, each event seeing the ones before it; the net changes by path.
 
     Raises :class:`Rejected` naming the position of the first event that does not apply.
+    With ``listing`` (the paths of a folder in ``lookup``'s state), a batch that
+    removes a scene, a node or a scene's last node is also refused while a link
+    or a timeline anywhere still points there (:func:`check_removals`).
     """
     overlay: Changes = {}
     # Scenes this batch rebuilt for a node edit, by path: the scene (whose node list
@@ -128,6 +133,8 @@ def apply_all(lookup: Lookup, events: Iterable[Event]) -> Changes:
             overlay.update(changes)
         except Rejected as exc:
             raise Rejected(f"event {position} ({type(event).__name__}): {exc.message}") from None
+    if listing is not None:
+        check_removals(lookup, view, overlay, listing)
     return overlay
 
 

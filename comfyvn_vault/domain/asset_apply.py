@@ -186,7 +186,11 @@ def _finding_resolved(lookup: Lookup, event: FindingResolved) -> Changes:
         raise Rejected(f"finding {event.finding_id!r} changed since it was read")
     if finding.status != "open":
         raise Rejected(f"finding {event.finding_id!r} is already decided ({finding.status})")
-    if event.fix not in finding.fixes:
+    if event.fix == "settle":
+        asset = need_asset(lookup, finding.asset_id)
+        if finding.kind != "license" or not asset.meta.license:
+            raise Rejected(f"finding {event.finding_id!r} is settled only by giving its asset a license")
+    elif event.fix not in finding.fixes:
         raise Rejected(f"finding {event.finding_id!r} offers {', '.join(finding.fixes)}, not {event.fix}")
     if event.fix == "replace":
         if not event.replacement:
@@ -196,7 +200,7 @@ def _finding_resolved(lookup: Lookup, event: FindingResolved) -> Changes:
         need_asset(lookup, event.replacement)
     elif event.replacement:
         raise Rejected(f"only replace names a replacement, not {event.fix}")
-    status = {"replace": "replaced", "remove": "removed", "waive": "waived"}[event.fix]
+    status = {"replace": "replaced", "remove": "removed", "waive": "waived", "settle": "settled"}[event.fix]
     decided = replace(finding, status=status, replacement=event.replacement, note=event.note)
     return {finding_path(finding.id): decided}
 

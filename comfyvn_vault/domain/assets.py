@@ -31,10 +31,13 @@ from comfyvn_vault.store.ids import ObjectId
 AssetKind: TypeAlias = Literal["image", "audio", "video", "text", "other"]
 FilterMode: TypeAlias = Literal["sfw", "warn", "unrestricted"]
 FindingKind: TypeAlias = Literal["license", "content", "scanner"]
-FindingStatus: TypeAlias = Literal["open", "waived", "replaced", "removed"]
-Fix: TypeAlias = Literal["replace", "remove", "waive"]
+FindingStatus: TypeAlias = Literal["open", "waived", "replaced", "removed", "settled"]
+Fix: TypeAlias = Literal["replace", "remove", "waive", "settle"]
+"""How a finding was decided. ``settle`` is not a quick fix a person picks: the
+vault records it when a license finding's asset is given a license that passes."""
 
 FIXES: Final[tuple[Fix, ...]] = ("replace", "remove", "waive")
+"""The quick fixes a person can choose."""
 FILTER_MODES: Final[tuple[FilterMode, ...]] = ("sfw", "warn", "unrestricted")
 DEFAULT_FILTER: Final[FilterMode] = "sfw"
 """Without a recorded choice the filter hides NSFW content: nothing fails open."""

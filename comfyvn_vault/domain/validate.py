@@ -3,24 +3,37 @@
 ``apply`` runs these before it accepts an event. Shape checks look only at the
 document in hand; link checks resolve targets through the caller's ``lookup``
 (another scene's node or start, a timeline's scenes). A link is checked when an
-event introduces it: links a document already had are not re-checked, because
-the scene they point into may have been deleted since, which ``apply`` cannot
-see without a reverse index (that is the projections' and ``fsck``'s job) and
-which must not block unrelated edits.
+event introduces it: links a document already had are not re-checked.
+
+Removals are checked the other way round, once per batch
+(:func:`check_removals`): a batch that deletes a scene, removes a node or
+empties a scene is refused while any remaining link or timeline still points
+there. That needs every scene and timeline of the state, which the caller
+lists (a :data:`Listing`); only batches that remove something pay for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
 from comfyvn_vault.domain.assets import Record
 from comfyvn_vault.domain.conflicts import Conflict
-from comfyvn_vault.domain.entities import Character, Choice, Entity, Node, Scene
+from comfyvn_vault.domain.entities import Character, Choice, Entity, Node, Scene, Timeline
 from comfyvn_vault.domain.errors import Rejected
-from comfyvn_vault.domain.paths import check_id, local_target, scene_path, split_target
+from comfyvn_vault.domain.paths import (
+    SCENES,
+    TIMELINES,
+    check_id,
+    local_target,
+    scene_path,
+    split_target,
+)
 
 Lookup = Callable[[str], "Entity | Conflict | Record | None"]
 """Reads a document by path: entities, merge-conflict records, and asset/finding/policy records."""
+
+Listing = Callable[[str], Iterable[str]]
+"""The paths of every document of a folder (``scenes``) in the state a :data:`Lookup` reads."""
 
 
 def node_where(scene_id: str, node_id: str) -> str:
@@ -86,6 +99,8 @@ def check_targets(
             doc = lookup(scene_path(other))
             if not isinstance(doc, Scene):
                 raise Rejected(f"{label} of {where} points at {target!r}, but there is no scene {other!r}")
+            if not doc.nodes and node_id is None:
+                raise Rejected(f"{label} of {where} points at {target!r}, but scene {other!r} has no node to start at")
             ids = others[other] = frozenset(n.id for n in doc.nodes)
         if node_id is not None and node_id not in ids:
             raise Rejected(f"{label} of {where} points at {target!r}, but scene {other!r} has no node {node_id!r}")
@@ -148,3 +163,76 @@ def check_scene_order(lookup: Lookup, order: list[str], known: Collection[str], 
         seen.add(scene_id)
         if scene_id not in known and not isinstance(lookup(scene_path(scene_id)), Scene):
             raise Rejected(f"{where} names scene {scene_id!r}, which does not exist")
+
+
+class _Lost:
+    """What a batch took away from one scene: the whole scene, some nodes, or its start (its last node)."""
+
+    __slots__ = ("emptied", "nodes", "scene")
+
+    def __init__(self, old: Scene, new: Scene | None) -> None:
+        self.scene = new is None
+        kept = set() if new is None else {n.id for n in new.nodes}
+        self.nodes = {n.id for n in old.nodes} - kept
+        self.emptied = new is not None and not new.nodes and bool(old.nodes)
+
+    def __bool__(self) -> bool:
+        return self.scene or bool(self.nodes) or self.emptied
+
+    def hit(self, node_id: str | None) -> bool:
+        return self.scene or (self.emptied if node_id is None else node_id in self.nodes)
+
+
+def check_removals(before: Lookup, after: Lookup, changed: Mapping[str, object], listing: Listing) -> None:
+    """Refuse a batch that leaves a link or a timeline pointing at a scene, node or start it removed.
+
+    ``before`` and ``after`` read the state without and with the batch's
+    ``changed`` documents; ``listing`` names the paths in ``before`` (the
+    batch's own new documents are added from ``changed``).
+    """
+    lost: dict[str, _Lost] = {}
+    for path, new in changed.items():
+        old = before(path) if path.startswith(SCENES + "/") else None
+        if isinstance(old, Scene):
+            took = _Lost(old, new if isinstance(new, Scene) else None)
+            if took:
+                lost[old.id] = took
+    if not lost:
+        return
+    found: dict[tuple[str, str | None], list[str]] = {}
+    for path in _paths(listing, changed, SCENES):
+        scene = after(path)
+        if not isinstance(scene, Scene):
+            continue
+        for node in scene.nodes:
+            for label, target in links(node):
+                other, node_id = split_target(target)
+                sid = scene.id if other is None else other
+                hit = lost.get(sid)
+                if hit is not None and hit.hit(node_id):
+                    key = (sid, None if hit.scene else node_id)
+                    found.setdefault(key, []).append(f"{label} of {node_where(scene.id, node.id)}")
+    for path in _paths(listing, changed, TIMELINES):
+        timeline = after(path)
+        if isinstance(timeline, Timeline):
+            for sid in timeline.scene_order:
+                if sid in lost and lost[sid].scene:
+                    found.setdefault((sid, None), []).append(f"the scene order of timeline {timeline.id!r}")
+    if found:
+        (sid, node_id), who = min(found.items(), key=lambda item: (item[0][0], item[0][1] or ""))
+        if node_id is not None:
+            what = node_where(sid, node_id)
+        elif lost[sid].scene:
+            what = f"scene {sid!r}"
+        else:
+            what = f"the start of scene {sid!r} (its last node)"
+        more = f" and {len(who) - 3} more" if len(who) > 3 else ""
+        raise Rejected(f"{what} is still the target of {'; '.join(who[:3])}{more}: change or remove those first")
+
+
+def _paths(listing: Listing, changed: Mapping[str, object], folder: str) -> Iterator[str]:
+    """The paths of ``folder`` in the state after a batch: listed ones, and the batch's new ones."""
+    prefix = folder + "/"
+    listed = set(listing(folder))
+    yield from listed
+    yield from (p for p, doc in changed.items() if p.startswith(prefix) and doc is not None and p not in listed)

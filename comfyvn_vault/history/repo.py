@@ -197,6 +197,15 @@ class History:
 
         return lookup
 
+    def listing_in(self, tree: ObjectId | None) -> Callable[[str], Iterator[str]]:
+        """The paths of a folder (``scenes``) in ``tree``: what ``apply_all`` checks removals against."""
+
+        def listing(folder: str) -> Iterator[str]:
+            if tree is not None:
+                yield from (path for path, _ in self.trees.items(tree, folder + "/"))
+
+        return listing
+
     def op_head(self) -> ObjectId | None:
         r: ObjectId | None = self.store.ref(OPS_HEAD)
         return r
@@ -392,7 +401,7 @@ class History:
         tip = w.ref(HEADS + branch)
         old_tree = self.tree_of(tip)
         try:
-            changes = apply_all(self.lookup_in(old_tree), events)
+            changes = apply_all(self.lookup_in(old_tree), events, listing=self.listing_in(old_tree))
         except Rejected as exc:
             if base is not None and tip != base:
                 raise RefMoved(f"branch {branch} moved while you edited and the edits overlap ({exc}); retry") from None

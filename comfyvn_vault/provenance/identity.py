@@ -125,3 +125,47 @@ def _generate(name: str) -> tuple[bytes, bytes, bytes]:
     pem = serialization.Encoding.PEM
     key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return root.public_bytes(pem), signer.public_bytes(pem), key_pem
+
+
+def sign_bytes(ident: Identity, data: bytes) -> bytes:
+    """An ES256 (ECDSA P-256, SHA-256) signature of ``data`` by the vault's signing key (DER)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = serialization.load_pem_private_key(ident.key_pem, password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+def signer_pem(ident: Identity) -> bytes:
+    """The signing certificate alone (the chain holds the signer, then the root)."""
+    end = b"-----END CERTIFICATE-----"
+    return ident.chain_pem[: ident.chain_pem.index(end) + len(end)] + b"\n"
+
+
+def check_signature(cert_pem: bytes, data: bytes, signature: bytes, root_pem: bytes | None) -> tuple[bool, bool]:
+    """Whether ``signature`` over ``data`` verifies with ``cert_pem``, and whether ``root_pem`` issued that cert.
+
+    A certificate that does not parse, or a key that is not P-256, counts as a
+    signature that does not verify.
+    """
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem)
+        key = cert.public_key()
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            return False, False
+        key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+    except (ValueError, TypeError, InvalidSignature):
+        return False, False
+    if root_pem is None:
+        return True, False
+    try:
+        cert.verify_directly_issued_by(x509.load_pem_x509_certificate(root_pem))
+    except (ValueError, TypeError, InvalidSignature):
+        return True, False
+    return True, True

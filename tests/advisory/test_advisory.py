@@ -156,3 +156,32 @@ def test_list_facets_through_the_cli(vault_dir: Path, tmp_path: Path, cli: Any) 
     assert [a["kind"] for a in kinds] == ["audio"]
     tagged = cli("-C", vault_dir, "asset", "list", "--tag", "bg", "--license", "mit", "--json").json()["assets"]
     assert [a["mime"] for a in tagged] == ["image/png"]
+
+
+def test_a_license_given_later_settles_the_no_license_finding(vault: Vault, tmp_path: Path, cli: Any) -> None:
+    src = media.png(tmp_path / "a.png")
+    (added,) = vault.add_files([src])
+    (opened,) = findings.findings_at(vault, status="open")
+    assert opened.asset_id == added.id.hex() and "no license" in opened.message
+    vault.add_files([src], options=Options(license="CC-BY-NC-4.0"))  # a license that still asks
+    assert [f.id for f in findings.findings_at(vault, status="open")] == [opened.id]
+    vault.add_files([src], options=Options(license="CC-BY-4.0"))
+    assert findings.findings_at(vault, status="open") == []
+    (settled,) = findings.findings_at(vault)
+    assert settled.status == "settled" and settled.note == "license set to CC-BY-4.0"
+    export_asset(vault, added.id.hex(), tmp_path / "out.png")  # no open finding blocks it now
+    listed = cli("advisory", "list", "--all", cwd=vault.root)
+    assert listed.code == 0 and "[settled]" in listed.out, listed.err
+
+
+def test_settle_is_not_a_quick_fix_a_person_picks(vault: Vault, tmp_path: Path) -> None:
+    from comfyvn_vault.domain.errors import Rejected
+
+    (added,) = vault.add_files([media.png(tmp_path / "a.png")])
+    (opened,) = findings.findings_at(vault, status="open")
+    with pytest.raises(InputRejected, match="is not one of"):
+        findings.resolve(vault, opened.id, "settle")
+    event = FindingResolved(finding_id=opened.id, fix="settle", before=opened, cause=Cause(kind="user"))
+    with pytest.raises(Rejected, match="settled only by giving its asset a license"):
+        vault.record([event], "settle without a license")
+    assert added.asset.meta.license is None

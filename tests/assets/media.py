@@ -48,3 +48,18 @@ def truncated(source: Path, path: Path, keep: float = 0.6) -> Path:
     data = source.read_bytes()
     path.write_bytes(data[: int(len(data) * keep)])
     return path
+
+
+def flac(path: Path, seconds: float = 0.5, rate: int = 8000) -> Path:
+    """A FLAC stream header (STREAMINFO only): what the probe reads of a FLAC file."""
+    total = int(rate * seconds)
+    bits = (rate << 44) | (0 << 41) | (15 << 36) | total  # mono, 16 bits per sample
+    info = struct.pack(">HH", 4096, 4096) + b"\x00" * 6 + bits.to_bytes(8, "big") + b"\x00" * 16
+    path.write_bytes(b"fLaC" + bytes([0x80]) + len(info).to_bytes(3, "big") + info)
+    return path
+
+
+def image(path: Path, fmt: str, size: tuple[int, int] = (48, 32)) -> Path:
+    """An image in any format Pillow writes (PNG, JPEG, GIF, WEBP, BMP, TIFF)."""
+    Image.new("RGB", size, (90, 60, 200)).save(path, fmt)
+    return path

@@ -127,7 +127,8 @@ def _resolves(scene: Scene, target: str, others: dict[str, set[str]]) -> bool:
     other, node_id = split_target(target)
     if other is None or other == scene.id:
         return node_id is None or node_id in {n.id for n in scene.nodes}
-    return other in others and (node_id is None or node_id in others[other])
+    # a scene's start (``other:``) resolves only when that scene has a node to start at
+    return other in others and (bool(others[other]) if node_id is None else node_id in others[other])
 
 
 def repair(scene: Scene, others: dict[str, set[str]]) -> Scene:
