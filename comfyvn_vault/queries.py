@@ -37,7 +37,7 @@ from comfyvn_vault.projections.index import last_word, node_matches, tokens
 from comfyvn_vault.projections.keys import inexact
 from comfyvn_vault.store.base import Kind
 from comfyvn_vault.store.codec import decode, json_enc_hook, to_plain
-from comfyvn_vault.store.ids import ObjectId, is_hex_prefix
+from comfyvn_vault.store.ids import HEX_LEN, ObjectId, is_hex_prefix
 from comfyvn_vault.story import find_id
 from comfyvn_vault.vault import Vault
 
@@ -220,6 +220,12 @@ def show(vault: Vault, text: str) -> dict[str, Any]:
     """
     if not text.strip():
         raise InputRejected("show needs a revision, an entity (id, name or path) or an object id")
+    if len(text) == HEX_LEN and is_hex_prefix(text):
+        # A whole id names one object: show it, or say why that object cannot be read.
+        try:
+            return commit_show(vault, vault.resolve(text))
+        except InputRejected:
+            return object_show(vault, text)
     rev, colon, path = text.partition(":")
     rev_error: RevisionError | None = None
     if colon:

@@ -61,7 +61,15 @@ def current(vault: Vault, path: str, *, worktree: bool = False) -> Entity | None
         tree = vault.checkout_tree()
         if tree is not None and vault.history.trees.get(tree, path) is not None:
             return None  # the file was deleted in the working copy
-    doc_id = vault.projections.entity_id(path)
+    base = _BASE.get()
+    if base is not None:
+        # Inside a verb's attempt everything is read at the HEAD it started from, so the
+        # events it derives are against that one state: a writer that commits meanwhile
+        # makes them clash (RefMoved, then a fresh attempt), never silently overwritten.
+        tree = vault.history.tree_of(base)
+        doc_id = vault.history.trees.get(tree, path) if tree is not None else None
+    else:
+        doc_id = vault.projections.entity_id(path)
     return vault.history.entity_doc(doc_id) if doc_id is not None else None
 
 

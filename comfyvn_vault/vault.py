@@ -206,7 +206,7 @@ class Vault:
         found = self.worktree.scan(self.checkout_tree(), paths)
         broken = [c for c in found if c.kind == "broken"]
         if broken:
-            raise InputRejected(f"{broken[0].problem}; fix the file or discard it (comfyvn restore {broken[0].file})")
+            raise InputRejected(_with_restore_hint(broken[0], "fix the file or discard it"))
         dirty = [c for c in found if c.problem is None]  # a misnamed file is no entity's: nothing overwrites it
         if dirty:
             names = ", ".join(c.file for c in dirty[:3]) + (" …" if len(dirty) > 3 else "")
@@ -283,9 +283,7 @@ class Vault:
         changes = self.worktree.scan(tree, paths)
         for ch in changes:
             if ch.kind == "broken":
-                raise InputRejected(
-                    f"{ch.problem}; nothing was committed (fix it, or discard it: comfyvn restore {ch.file})"
-                )
+                raise InputRejected(_with_restore_hint(ch, "nothing was committed; fix it or discard it"))
             if ch.problem is not None:
                 raise InputRejected(f"{ch.problem}; nothing was committed")
         if not changes:
@@ -507,6 +505,14 @@ class Vault:
 
     def total_bytes(self) -> int:
         return sum(e.size for _, e in self.store.entries())
+
+
+def _with_restore_hint(change: Change, advice: str) -> str:
+    """A broken file's problem and what to do, naming ``restore`` once (some problems already name it)."""
+    text = str(change.problem)
+    if "comfyvn restore" in text:
+        return f"{text}; {advice.split(';')[0]}" if "nothing was committed" in advice else text
+    return f"{text}; {advice} (comfyvn restore {change.file})"
 
 
 def _change_json(change: Change) -> dict[str, Any]:

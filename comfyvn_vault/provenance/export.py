@@ -65,7 +65,7 @@ def _check_target(asset: Asset, target: Path, force: bool) -> list[Path]:
 
     claimed = _EXTENSIONS.get(target.suffix.lower())
     if claimed is not None and not _compatible(claimed, asset.mime):
-        raise InputRejected(f"{target}: a {asset.mime} asset cannot be exported as {target.suffix}")
+        raise InputRejected(f"{target}: an asset of type {asset.mime} cannot be exported as {target.suffix}")
     if not target.parent.is_dir():
         raise InputRejected(f"{target.parent}: no such folder")
     files = [target, target.with_name(target.name + SIDECAR)]

@@ -187,15 +187,22 @@ class WorkingCopy:
                         and now - mtime > RACY_NS
                     ):
                         continue
-                old = self.history.entity_doc(committed_id) if committed_id is not None else None
+                # The committed document is decoded only when needed: to read markers, or for a change.
+                conflicts = self.marks(tree).get(path, [])
+                old = self.history.entity_doc(committed_id) if conflicts and committed_id is not None else None
+                problem: InputRejected | None = None
+                entity: Entity | None = None
+                settled: list[Conflict] = []
                 try:
-                    entity, settled = self.read_marked(rel, old, self.marks(tree).get(path, []))
+                    entity, settled = self.read_marked(rel, old, conflicts)
                 except InputRejected as exc:  # MalformedFile, or a file that cannot be read
-                    out.append(Change(path, old, None, exc))
-                    continue
-                if committed_id is not None and hash_bytes(encode(entity)) == committed_id and not settled:
-                    continue
-                out.append(Change(path, old, entity, settled=settled))
+                    problem = exc
+                else:
+                    if committed_id is not None and hash_bytes(encode(entity)) == committed_id and not settled:
+                        continue
+                if old is None and committed_id is not None:
+                    old = self.history.entity_doc(committed_id)
+                out.append(Change(path, old, entity, problem, settled=settled))
         if tree is not None:
             if wanted is None:
                 committed = (item for folder in sorted(TYPE_OF) for item in trees.items(tree, folder + "/"))

@@ -180,33 +180,43 @@ def test_sigkill_during_commit_loops(tmp_path: Path) -> None:
 
 INTERLEAVED = r"""
 import subprocess, sys
+from comfyvn_vault import story
 from comfyvn_vault.cli.main import main
 from comfyvn_vault.vault import Vault
 
-root = sys.argv[1]
-original = Vault.record
+root, where = sys.argv[1], sys.argv[2]
 raced = []
 
 
-def record(self, events, message, **kwargs):
-    # Another writer commits the same generated node id between this verb's read and its commit.
-    if not raced:
-        raced.append(1)
-        verb = ["scene", "node", "add", "race", "--content", "theirs"]
-        other = [sys.executable, "-m", "comfyvn_vault", "-C", root, *verb]
-        assert subprocess.run(other).returncode == 0
-    return original(self, events, message, **kwargs)
+def race(original):
+    # Another writer commits the same generated node id between this verb's read and its commit:
+    # before the verb turns its new scene into events (save) or before it records them (record).
+    def wrapped(*args, **kwargs):
+        if not raced:
+            raced.append(1)
+            verb = ["scene", "node", "add", "race", "--content", "theirs"]
+            other = [sys.executable, "-m", "comfyvn_vault", "-C", root, *verb]
+            assert subprocess.run(other).returncode == 0
+        return original(*args, **kwargs)
+
+    return wrapped
 
 
-Vault.record = record
+if where == "record":
+    Vault.record = race(Vault.record)
+else:
+    story.save = race(story.save)
 sys.exit(main(["-C", root, "scene", "node", "add", "race", "--content", "ours"]))
 """
 
 
-def test_an_edit_verb_that_loses_a_race_derives_its_edit_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["save", "record"])
+def test_an_edit_verb_that_loses_a_race_derives_its_edit_again(tmp_path: Path, where: str) -> None:
     root = tmp_path / "v"
     _story(root)
-    proc = subprocess.run([sys.executable, "-c", INTERLEAVED, str(root)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", INTERLEAVED, str(root), where], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr  # not exit 3 "already has a node n1"
     with Vault.open(root) as v:
         scene = story.need(v, "scenes", "race", Scene)

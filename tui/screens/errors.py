@@ -11,25 +11,20 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.guard import Guarded
+from tui.screens.scroll_modal import ScrollModal, scroll_bindings
 
 if TYPE_CHECKING:
     from tui.app import VaultApp
 
 
-class ErrorsScreen(Guarded, ModalScreen[None]):
+class ErrorsScreen(ScrollModal):
     """A scrollable list of the caught errors; esc or q closes it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,f12", "close", "Close", id="errors.close"),
-        Binding("j,down", "scroll(1)", "Scroll down", show=False, id="errors.down"),
-        Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="errors.up"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = scroll_bindings("errors", "escape,q,f12")
 
     DEFAULT_CSS = """
     ErrorsScreen { align: center middle; }
@@ -52,9 +47,3 @@ class ErrorsScreen(Guarded, ModalScreen[None]):
         with VerticalScroll():
             yield Static(Text(f"Errors the app survived ({len(errors)}, newest first)\n", style="bold"))
             yield Static(text)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-    def action_scroll(self, lines: int) -> None:
-        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)

@@ -11,25 +11,20 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.guard import Guarded
+from tui.screens.scroll_modal import ScrollModal, scroll_bindings
 
 if TYPE_CHECKING:
     from tui.app import VaultApp
 
 
-class HelpScreen(Guarded, ModalScreen[None]):
+class HelpScreen(ScrollModal):
     """A scrollable table of every key; esc, q or ? closes it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark,f1", "close", "Close", id="help.close"),
-        Binding("j,down", "scroll(1)", "Scroll down", show=False, id="help.down"),
-        Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="help.up"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = scroll_bindings("help", "escape,q,question_mark,f1")
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -65,9 +60,3 @@ class HelpScreen(Guarded, ModalScreen[None]):
             yield Static(heading)
             yield Static(table)
             yield Static(Text(f"\nconfig files: {files}"), classes="muted")
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-    def action_scroll(self, lines: int) -> None:
-        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)

@@ -91,7 +91,8 @@ class TimeTravelScreen(Guarded, Screen[None]):
         rows = TreeRows(vault, entries)
         self.entity_list.set_source(rows, keep_key=keep)
         records = len(rows) - rows.entities
-        self.entity_list.border_title = f"{rows.entities} entities" + (f" · {records} records" if records else "")
+        count = f"{rows.entities} {'entity' if rows.entities == 1 else 'entities'}"
+        self.entity_list.border_title = count + (f" · {records} record{'s' if records != 1 else ''}" if records else "")
         banner = Text()
         banner.append(" TIME TRAVEL · read-only ", style="bold reverse")
         banner.append(f"  commit {self.commit_id[:12]}", style="bold")
