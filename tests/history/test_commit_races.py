@@ -133,7 +133,6 @@ LOOP = r"""
 import sys
 from pathlib import Path
 
-import pytest
 from comfyvn_vault import story
 from comfyvn_vault.vault import Vault
 
