@@ -43,15 +43,17 @@ Asset facets, lineage edges and asset uses are described in :mod:`.assets`.
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import threading
-from collections.abc import Iterable, Iterator
-from typing import Any, Final, TypeAlias
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Final, ParamSpec, TypeAlias, TypeVar
 
 import msgspec
 
 from comfyvn_vault.domain.entities import Node, Scene, name_of
+from comfyvn_vault.errors import IndexDamaged
 from comfyvn_vault.projections.assets import ASSET_DBS, node_keys, record_keys
 from comfyvn_vault.projections.keys import MAX_KEY, fits, key_part, prefix_parts, readable
 from comfyvn_vault.store.ids import ObjectId
@@ -218,6 +220,25 @@ def parse_event_key(key: bytes) -> tuple[str, int, ObjectId]:
     return path, gen, commit
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+_DAMAGE: Final = (struct.error, UnicodeDecodeError, ValueError, IndexError)
+
+
+def reading(method: Callable[P, R]) -> Callable[P, R]:
+    """A projection read whose stored keys or values do not decode reports a damaged index, not a crash."""
+
+    @functools.wraps(method)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except _DAMAGE as exc:
+            what = f"an entry read by {method.__name__} does not decode: {exc.__class__.__name__}"
+            raise IndexDamaged.of(what) from None
+
+    return run
+
+
 class Projections:
     """Opens the projection databases of an LMDB environment and updates them."""
 
@@ -345,6 +366,7 @@ class Projections:
 
     # -- reading
 
+    @reading
     def entity_id(self, path: str) -> ObjectId | None:
         key = key_part(path)
         if not fits(key):
@@ -353,6 +375,7 @@ class Projections:
             raw = txn.get(key)
         return ObjectId(bytes(raw)) if raw is not None else None
 
+    @reading
     def paths(self, folder: str) -> list[tuple[str, ObjectId]]:
         prefix = key_part(folder + "/")
         out: list[tuple[str, ObjectId]] = []
@@ -379,11 +402,13 @@ class Projections:
                         break
                     yield k
 
+    @reading
     def by_name(self, folder: str, name: str) -> list[str]:
         """Ids of entities in ``folder`` named exactly ``name`` (case-insensitive)."""
         prefix = folder.encode() + SEP + key_part(name.lower()) + SEP
         return [k[len(prefix) :].decode() for k in self._scan(DB_NAME, prefix)]
 
+    @reading
     def names(self, folder: str) -> dict[str, str]:
         """Entity id → lowercased name of every entity of ``folder``, from index keys alone (no documents)."""
         prefix = folder.encode() + SEP
@@ -393,6 +418,7 @@ class Projections:
             out[eid.decode()] = readable(name)
         return out
 
+    @reading
     def scenes_with_speaker(self, speaker: str) -> dict[str, int]:
         """Scene id → number of lines ``speaker`` has in it."""
         prefix = key_part(speaker.lower()) + SEP
@@ -402,6 +428,7 @@ class Projections:
             out[sid] = out.get(sid, 0) + 1
         return out
 
+    @reading
     def search(self, text: str) -> list[tuple[str, str]]:
         """(scene id, node id) of nodes containing every word of ``text``.
 
@@ -427,6 +454,7 @@ class Projections:
                 return []
         return sorted(result or ())
 
+    @reading
     def events_for(self, path: str, *, nodes: bool = False) -> list[tuple[int, ObjectId, int, ObjectId]]:
         """(generation, commit, index, event id) for events touching ``path``, oldest first per path.
 

@@ -48,7 +48,7 @@ from comfyvn_vault.errors import (
 from comfyvn_vault.store import compression
 from comfyvn_vault.store import journal as journal_mod
 from comfyvn_vault.store.base import CHUNK, AddResult, Kind, ObjectInfo, check_ref_name
-from comfyvn_vault.store.codec import StoredObject, encode
+from comfyvn_vault.store.codec import MAX_STRUCTURED, StoredObject, encode
 from comfyvn_vault.store.fsck_index import damage_at, index_error
 from comfyvn_vault.store.fsutil import WriterLock, fsync_dir, os_error
 from comfyvn_vault.store.gc_pause import gc_paused
@@ -309,7 +309,11 @@ class DiskObjectStore:
         if self._pending is not None:
             self._pending.flush_for_read(e.pack)
         try:
-            data = os.pread(self._pack_fd(e.pack), e.stored, e.offset)
+            fd = self._pack_fd(e.pack)
+            if e.stored > self.loose_threshold and e.offset + e.stored > os.fstat(fd).st_size:
+                # pread allocates what it is asked for: a damaged size must not ask for gigabytes
+                raise IndexDamaged.of(f"the entry of object {oid.hex()} claims more bytes than its pack holds")
+            data = os.pread(fd, e.stored, e.offset)
         except FileNotFoundError:
             raise CorruptObject(f"object {oid.hex()}: its pack {e.pack} is missing") from None
         except OverflowError:
@@ -324,6 +328,8 @@ class DiskObjectStore:
         if e.location == LOC_PACK:
             data = self.read_stored(oid, e)
             if e.flags & FLAG_ZSTD:
+                if e.size > max(MAX_STRUCTURED, self.loose_threshold):  # nothing this large is packed: damage
+                    raise IndexDamaged.of(f"the entry of object {oid.hex()} claims an impossible size")
                 try:
                     data = compression.decompress(data, e.size)
                 except compression.DecompressError:

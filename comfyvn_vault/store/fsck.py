@@ -18,6 +18,7 @@ import msgspec
 from comfyvn_vault.errors import IndexDamaged, VaultError
 from comfyvn_vault.store import codec, compression
 from comfyvn_vault.store.base import CHUNK
+from comfyvn_vault.store.codec import MAX_STRUCTURED
 from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.fsck_index import packs_note, store_damage
 from comfyvn_vault.store.ids import ObjectId, hash_bytes, hash_file
@@ -150,7 +151,10 @@ def _verify_pack_entry(store: DiskObjectStore, oid: ObjectId, e: Entry, report: 
     """The verified raw bytes of a packed object, or None after recording the problem."""
     hexid = oid.hex()
     try:
-        record = os.pread(store._pack_fd(e.pack), RECORD.size + e.stored, e.offset - RECORD.size)
+        fd = store._pack_fd(e.pack)
+        # pread allocates what it is asked for: a damaged entry must not ask for gigabytes
+        fits = e.offset + e.stored <= os.fstat(fd).st_size
+        record = os.pread(fd, RECORD.size + e.stored, e.offset - RECORD.size) if fits else b""
     except FileNotFoundError:
         report.problems.append(Problem(hexid, "missing", f"pack {e.pack} is missing"))
         return None
@@ -163,6 +167,9 @@ def _verify_pack_entry(store: DiskObjectStore, oid: ObjectId, e: Entry, report: 
         return None
     data = record[RECORD.size :]
     if e.flags & FLAG_ZSTD:
+        if e.size > max(MAX_STRUCTURED, store.loose_threshold):
+            report.problems.append(Problem(hexid, "corrupt", f"the index claims an impossible size ({e.size})"))
+            return None
         try:
             data = compression.decompress(data, e.size)
         except compression.DecompressError:

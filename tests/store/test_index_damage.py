@@ -35,10 +35,16 @@ REINDEX = "run 'comfyvn reindex'"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """One vault for the module (copied before each damage): its folder and an asset with lineage."""
+    """One vault for the module (copied before each damage): its folder and an asset with lineage.
+
+    Times and author are fixed, so the vault, and so which bytes the seeded flips hit, is the same every run.
+    """
     tmp = tmp_path_factory.mktemp("built")
     root = tmp / "vault"
-    return root, build(root, tmp)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COMFYVN_TIME_MS", "1767225600000")
+        mp.setenv("COMFYVN_AUTHOR", "Index Damage <damage@example.invalid>")
+        return root, build(root, tmp)
 
 
 def copy(built: tuple[Path, str], tmp_path: Path) -> tuple[Path, str, dict[str, Any]]:
