@@ -243,7 +243,7 @@ def show(vault: Vault, text: str) -> dict[str, Any]:
                 raise
             rev_error = exc
         except InputRejected:
-            pass  # an id prefix of an object that is not a commit
+            rev_error = None  # an id prefix of an object that is not a commit: the lookups below show it
     try:
         return document_result(vault, entity_path_for(vault, text))
     except ObjectNotFound:

@@ -8,6 +8,7 @@ terminal and never with ``NO_COLOR``) and the pager long output goes through
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -125,10 +126,9 @@ class Pager:
         self.proc, self.saved_stdout = proc, saved_stdout
 
     def close(self) -> None:
-        try:
+        # The user may have quit the pager before the end: what is left unflushed is not wanted.
+        with contextlib.suppress(BrokenPipeError):
             sys.stdout.flush()
-        except BrokenPipeError:
-            pass  # the user quit the pager before the end: that is fine
         os.dup2(self.saved_stdout, sys.stdout.fileno())  # the pager sees end of input
         os.close(self.saved_stdout)
         try:
