@@ -469,19 +469,10 @@ __all__ = [
 
 
 def tree_document(vault: Vault, doc_id: ObjectId) -> tuple[str, dict[str, Any]]:
-    """Any document a state tree holds, for display: its type name and its fields as JSON-able data.
+    """Any document a state tree holds, for display: its type name and :func:`document_json` of it.
 
     A tree holds the story's entities and also records: assets, findings, the
-    content policy and merge conflicts (a conflict's sides are shown as
-    ``conflict_json`` gives them, with absent sides listed).
+    content policy and merge conflicts.
     """
-    from comfyvn_vault.domain.conflicts import Conflict, conflict_json
-
-    obj = vault.history.any_doc(doc_id)
-    if isinstance(obj, Conflict):
-        return "Conflict", conflict_json(obj)
-    data = msgspec.to_builtins(obj, enc_hook=json_enc_hook)
-    if not isinstance(data, dict):
-        raise InputRejected(f"{doc_id.short()} is a {type(obj).__name__}, not a document")
-    data.pop("_type", None)
-    return type(obj).__name__, data
+    doc = vault.history.document(doc_id)
+    return type(doc).__name__, document_json(doc)
