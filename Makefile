@@ -18,15 +18,15 @@ $(STAMP): pyproject.toml uv.lock .ci/setup .ci/uv-requirements.txt Makefile
 
 # Recompile changed modules (PYTHONDONTWRITEBYTECODE may be set; stale bytecode slows every CLI start).
 bytecode: $(STAMP)
-	@$(BIN)/python -m compileall -q comfyvn_vault tui >/dev/null
+	@$(BIN)/python -m compileall -q comfyvn_vault comfyvn_tui >/dev/null
 
 demo: bytecode
 	@$(BIN)/python -m comfyvn_vault.demo
 
 lint: $(STAMP)
 	$(BIN)/uv lock --check --offline -q
-	$(BIN)/ruff check comfyvn_vault tui tests benches
-	$(BIN)/ruff format --check comfyvn_vault tui tests benches
+	$(BIN)/ruff check comfyvn_vault comfyvn_tui tests benches
+	$(BIN)/ruff format --check comfyvn_vault comfyvn_tui tests benches
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -89,7 +89,7 @@ async def measure_in_process(root: Path, scenes: int) -> dict[str, float]:
     """Seconds from ``VaultApp(path)`` to the first frame, and from each key press to its frame."""
     from textual import events
 
-    from tui.app import VaultApp
+    from comfyvn_tui.app import VaultApp
 
     marks: dict[str, float] = {}
     start = time.perf_counter()

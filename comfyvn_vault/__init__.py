@@ -1,7 +1,7 @@
 """comfyvn-vault: a local-first, event-sourced content repository for visual-novel production.
 
 The public surface is small and re-exported here; the CLI (``comfyvn``) and the
-Textual TUI (``tui/``) are thin shells over it. Names are imported on first
+Textual TUI (``comfyvn_tui``) are thin shells over it. Names are imported on first
 use, so ``import comfyvn_vault.domain`` stays free of IO libraries.
 """
 

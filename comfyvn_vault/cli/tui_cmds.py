@@ -21,6 +21,6 @@ def cmd_tui(args: argparse.Namespace, ctx: Context) -> int:
     from comfyvn_vault.vault import find_vault
 
     root = find_vault(ctx.cwd)  # a clear "not inside a vault" (exit 2) before Textual loads
-    from tui.app import run
+    from comfyvn_tui.app import run
 
     return run(root, start_view=args.view)

@@ -76,8 +76,8 @@ def tui_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture(autouse=True)
 def no_unread_errors(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The app survives errors (tui/guard.py); a test fails on any it survived and did not look at (and clear)."""
-    from tui.app import VaultApp
+    """The app survives errors (comfyvn_tui/guard.py); a test fails on any it survived and did not read and clear."""
+    from comfyvn_tui.app import VaultApp
 
     apps: list[VaultApp] = []
     init = VaultApp.__init__
@@ -140,7 +140,7 @@ async def fill_form(pilot: Pilot[Any], *values: str | None) -> None:
     """Answer the open :class:`FormScreen`: set its fields (None keeps a field) and press enter on the last."""
     from textual.widgets import Input
 
-    from tui.screens.form import FormScreen
+    from comfyvn_tui.screens.form import FormScreen
 
     screen = pilot.app.screen
     assert isinstance(screen, FormScreen), f"expected a form, got {screen!r}"

@@ -8,16 +8,16 @@ import pytest
 from textual.command import CommandPalette
 from textual.keys import format_key
 
+from comfyvn_tui.app import VaultApp
+from comfyvn_tui.config import Settings, load_settings
+from comfyvn_tui.keys import catalog
+from comfyvn_tui.screens.confirm import ConfirmScreen
+from comfyvn_tui.screens.help import HelpScreen
+from comfyvn_tui.views.registry import number_key, views
+from comfyvn_tui.views.scenes import ScenesView
 from comfyvn_vault import queries
 from comfyvn_vault.vault import Vault
 from tests.tui.conftest import SIZE, fill_form, screen_text, settle
-from tui.app import VaultApp
-from tui.config import Settings, load_settings
-from tui.keys import catalog
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.help import HelpScreen
-from tui.views.registry import number_key, views
-from tui.views.scenes import ScenesView
 
 MAX_HINTS = 6
 
@@ -103,8 +103,8 @@ async def test_question_mark_lists_every_key_with_its_id(vault_path: Path) -> No
 async def test_every_binding_has_an_id(vault_path: Path) -> None:
     from textual.binding import Binding
 
-    from tui.screens.time_travel import TimeTravelScreen
-    from tui.widgets.virtual_list import VirtualList
+    from comfyvn_tui.screens.time_travel import TimeTravelScreen
+    from comfyvn_tui.widgets.virtual_list import VirtualList
 
     classes = [VaultApp, VirtualList, TimeTravelScreen, HelpScreen, ConfirmScreen, *[v.load() for v in views()]]
     for cls in classes:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from comfyvn_tui.app import VaultApp
+from comfyvn_tui.config import Settings
+from comfyvn_tui.views.advisory import AdvisoryView
+from comfyvn_tui.views.assets import AssetsView, halfblocks
+from comfyvn_tui.views.lineage import LineageView
 from comfyvn_vault.advisory import findings
 from comfyvn_vault.assets.registry import Options, assets_at
 from comfyvn_vault.provenance.record import record_derivation
 from comfyvn_vault.vault import Vault
 from tests.assets import media
 from tests.tui.conftest import SIZE, screen_text, settle
-from tui.app import VaultApp
-from tui.config import Settings
-from tui.views.advisory import AdvisoryView
-from tui.views.assets import AssetsView, halfblocks
-from tui.views.lineage import LineageView
 
 
 def _seed(root: Path, tmp_path: Path) -> tuple[str, str, str]:

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from benches.bench_tui import generate
+from comfyvn_tui.app import VaultApp
+from comfyvn_tui.views.scenes import ScenesView
 from comfyvn_vault.history.repo import History
 from tests.tui.conftest import screen_text, settle
-from tui.app import VaultApp
-from tui.views.scenes import ScenesView
 
 SCENES = 2000
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from comfyvn_tui.app import VaultApp
 from tests.conftest import run_cli
 from tests.tui.conftest import SIZE, screen_text, settle
-from tui.app import VaultApp
 
 DEADLINE = 20.0
 

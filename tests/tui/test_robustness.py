@@ -12,18 +12,18 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
+from comfyvn_tui import rows
+from comfyvn_tui.app import VaultApp
+from comfyvn_tui.screens.confirm import ConfirmScreen
+from comfyvn_tui.screens.errors import ErrorsScreen
+from comfyvn_tui.screens.time_travel import TimeTravelScreen
+from comfyvn_tui.views.history import HistoryView
+from comfyvn_tui.views.scenes import ScenesView
 from comfyvn_vault import queries, story
 from comfyvn_vault.domain.entities import Entity
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.vault import Vault
 from tests.tui.conftest import SIZE, assets_and_a_conflict, screen_text, settle
-from tui import rows
-from tui.app import VaultApp
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.errors import ErrorsScreen
-from tui.screens.time_travel import TimeTravelScreen
-from tui.views.history import HistoryView
-from tui.views.scenes import ScenesView
 
 
 def _notices(app: VaultApp) -> list[str]:

@@ -6,12 +6,12 @@ import os
 import stat
 from pathlib import Path
 
+from comfyvn_tui.app import VaultApp
+from comfyvn_tui.config import Settings
+from comfyvn_tui.screens.confirm import ConfirmScreen
+from comfyvn_tui.views.scenes import ScenesView
 from comfyvn_vault import queries, story
 from tests.tui.conftest import SIZE, fill_form, screen_text, settle
-from tui.app import VaultApp
-from tui.config import Settings
-from tui.screens.confirm import ConfirmScreen
-from tui.views.scenes import ScenesView
 
 
 def scenes(app: VaultApp) -> ScenesView:

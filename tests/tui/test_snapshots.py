@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from comfyvn_tui.app import VaultApp
 from tests.tui.conftest import SIZE, assets_and_a_conflict, screen_text, settle
-from tui.app import VaultApp
 
 Compare = Callable[..., bool]
 
@@ -96,7 +96,7 @@ def test_history_side_by_side(snap_compare: Compare, vault_path: Path) -> None:
 
 def test_search_with_hits(snap_compare: Compare, vault_path: Path) -> None:
     async def search(pilot: Pilot[Any]) -> None:
-        from tui.views.search import SearchView
+        from comfyvn_tui.views.search import SearchView
 
         view = pilot.app.main.current_view  # type: ignore[attr-defined]
         assert isinstance(view, SearchView)
@@ -131,7 +131,7 @@ def test_key_list(snap_compare: Compare, vault_path: Path) -> None:
 
 def test_unsaved_edit_confirmation(snap_compare: Compare, vault_path: Path) -> None:
     async def edit(pilot: Pilot[Any]) -> None:
-        from tui.views.scenes import ScenesView
+        from comfyvn_tui.views.scenes import ScenesView
 
         view = pilot.app.main.current_view  # type: ignore[attr-defined]
         assert isinstance(view, ScenesView)
@@ -144,7 +144,7 @@ def test_unsaved_edit_confirmation(snap_compare: Compare, vault_path: Path) -> N
 
 def test_commit_message_prompt(snap_compare: Compare, vault_path: Path) -> None:
     async def edit(pilot: Pilot[Any]) -> None:
-        from tui.views.scenes import ScenesView
+        from comfyvn_tui.views.scenes import ScenesView
 
         view = pilot.app.main.current_view  # type: ignore[attr-defined]
         assert isinstance(view, ScenesView)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from comfyvn_tui.app import VaultApp
+from comfyvn_tui.views.sync import SyncView
 from comfyvn_vault import story, sync
 from comfyvn_vault.vault import Vault
 from tests.tui.conftest import SIZE, screen_text, settle
-from tui.app import VaultApp
-from tui.views.sync import SyncView
 
 
 async def test_fetch_and_push_from_the_sync_view(vault_path: Path, tmp_path: Path) -> None:

@@ -5,20 +5,20 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from comfyvn_tui.app import VaultApp
+from comfyvn_tui.config import Settings
+from comfyvn_tui.screens.confirm import ConfirmScreen
+from comfyvn_tui.screens.time_travel import TimeTravelScreen
+from comfyvn_tui.views.branches import BranchesView
+from comfyvn_tui.views.characters import CharactersView
+from comfyvn_tui.views.conflicts import ConflictsView
+from comfyvn_tui.views.history import HistoryView
+from comfyvn_tui.views.scenes import ScenesView
+from comfyvn_tui.views.search import SearchView
+from comfyvn_tui.views.timeline import TimelineView
 from comfyvn_vault import queries, story, variants
 from comfyvn_vault.vault import Vault
 from tests.tui.conftest import SIZE, fill_form, screen_text, settle
-from tui.app import VaultApp
-from tui.config import Settings
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.time_travel import TimeTravelScreen
-from tui.views.branches import BranchesView
-from tui.views.characters import CharactersView
-from tui.views.conflicts import ConflictsView
-from tui.views.history import HistoryView
-from tui.views.scenes import ScenesView
-from tui.views.search import SearchView
-from tui.views.timeline import TimelineView
 
 
 async def test_characters_show_traits_and_the_scenes_they_speak_in(vault_path: Path) -> None:

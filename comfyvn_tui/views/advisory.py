@@ -1,0 +1,121 @@
+"""Advisory: findings (open first), the policy, and the quick fixes: waive, remove, replace."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from comfyvn_tui.screens.form import FormScreen, field
+from comfyvn_tui.views.base import View
+from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
+from comfyvn_vault.advisory import findings, policy
+from comfyvn_vault.domain.assets import Finding
+
+
+class AdvisoryView(View):
+    """Decide findings: ``w`` waives, ``x`` removes the asset, ``p`` replaces it by another asset."""
+
+    view_key = "advisory"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("w", "fix('waive')", "Waive", id="advisory.waive"),
+        Binding("x", "fix('remove')", "Remove asset", id="advisory.remove"),
+        Binding("p", "replace", "Replace", id="advisory.replace"),
+    ]
+
+    DEFAULT_CSS = """
+    AdvisoryView #finding-list { width: 1fr; border: round $panel-lighten-2; }
+    AdvisoryView #finding-detail { width: 1fr; border: round $panel-lighten-2; }
+    AdvisoryView #finding-list:focus { border: round $primary; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.found: list[Finding] = []
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield VirtualList(empty_text="(no findings)", id="finding-list")
+            with Vertical(id="finding-detail"):
+                yield Static(id="policy")
+                yield Static(id="finding")
+
+    @property
+    def finding_list(self) -> VirtualList:
+        return self.query_one("#finding-list", VirtualList)
+
+    def reload(self) -> None:
+        self.found = sorted(findings.findings_at(self.vault), key=lambda f: (f.status != "open", f.id))
+        rows = []
+        for f in self.found:
+            label = Text()
+            label.append(f"[{f.status}] ", style="bold yellow" if f.status == "open" else "dim")
+            label.append(f"{f.kind} ", style="cyan")
+            label.append(f"{f.asset_id[:10]} {f.message}")
+            rows.append((f.id, label))
+        self.finding_list.set_source(StaticSource(rows), keep_key=self.finding_list.current_key)
+        open_count = sum(f.status == "open" for f in self.found)
+        self.finding_list.border_title = f"Findings ({open_count} open of {len(self.found)})"
+        pol = policy.policy_of(self.vault)
+        text = Text()
+        text.append(f"content filter: {pol.filter_mode}\n", style="bold")
+        who = pol.acknowledged_by
+        text.append(
+            f"liability notice: {'acknowledged by ' + who if who else 'not acknowledged'}\n\n",
+            style="green" if who else "yellow",
+        )
+        self.query_one("#policy", Static).update(text)
+        self._show()
+
+    def current(self) -> Finding | None:
+        key = self.finding_list.current_key
+        return next((f for f in self.found if f.id == key), None)
+
+    def _show(self) -> None:
+        f = self.current()
+        out = self.query_one("#finding", Static)
+        if f is None:
+            out.update(Text("License scans file findings here; each decision is an event.", style="dim italic"))
+            return
+        text = Text()
+        text.append(f"{f.message}\n", style="bold")
+        text.append(f"asset {f.asset_id}\nfinding {f.id}\nstatus {f.status}\n")
+        if f.replacement:
+            text.append(f"replaced by {f.replacement}\n")
+        if f.note:
+            text.append(f"note: {f.note}\n")
+        if f.status == "open":
+            text.append("\nw waives · x removes the asset · p replaces it", style="dim")
+        out.update(text)
+
+    def on_virtual_list_highlighted(self, event: VirtualList.Highlighted) -> None:
+        self._show()
+
+    def focus_default(self) -> None:
+        self.screen.set_focus(self.finding_list)
+
+    def action_fix(self, fix: str) -> None:
+        f = self.current()
+        if f is None or f.status != "open":
+            return
+        self.vapp.save_edit(f"Advisory: {fix} for {f.id}", lambda msg: findings.resolve(self.vault, f.id, fix))
+
+    def action_replace(self) -> None:
+        f = self.current()
+        if f is None or f.status != "open":
+            return
+
+        def chosen(values: dict[str, str] | None) -> None:
+            replacement = (values or {}).get("asset", "").strip()
+            if replacement:
+                self.vapp.save_edit(
+                    f"Advisory: replace for {f.id}",
+                    lambda msg: findings.resolve(self.vault, f.id, "replace", replacement=replacement),
+                )
+
+        self.app.push_screen(FormScreen("Replace the asset", [field("asset", "Replacement asset id")]), chosen)

@@ -1,0 +1,199 @@
+"""Characters: the cast, each one's traits and expressions, and the scenes they speak in.
+
+"Appears in" is the speaker projection (``Projections.scenes_with_speaker``):
+no scene is read to build it. Edits use ``character new|edit`` like the CLI.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label
+
+from comfyvn_tui.rows import EntityRows
+from comfyvn_tui.screens.form import FormScreen, field
+from comfyvn_tui.targets import Target
+from comfyvn_tui.views.base import View
+from comfyvn_tui.widgets.character_card import CharacterCard
+from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
+from comfyvn_vault import story
+from comfyvn_vault.domain.entities import Character, name_of
+from comfyvn_vault.domain.paths import CHARACTERS, SCENES, entity_path
+
+
+class CharactersView(View):
+    """Browse the cast; enter on a scene in "appears in" opens it."""
+
+    view_key = "characters"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("A", "add_character", "New character", id="characters.add"),
+        Binding("t", "set_trait", "Set trait", id="characters.set_trait"),
+        Binding("T", "unset_trait", "Remove trait", show=False, id="characters.unset_trait"),
+        Binding("r", "rename", "Rename", show=False, id="characters.rename"),
+        Binding("e", "edit_external", "$EDITOR", id="characters.edit_external"),
+    ]
+
+    DEFAULT_CSS = """
+    CharactersView #character-list { width: 1fr; border: round $panel-lighten-2; }
+    CharactersView #character-detail { width: 2fr; border: round $panel-lighten-2; }
+    CharactersView #appears { height: 1fr; }
+    CharactersView #character-list:focus, CharactersView #character-detail:focus-within { border: round $primary; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.character: Character | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            cast_list = VirtualList(
+                empty_text="(no characters: A creates one)", on_select=self._selected, id="character-list"
+            )
+            cast_list.border_title = "Characters"
+            yield cast_list
+            with Vertical(id="character-detail"):
+                yield CharacterCard(id="card")
+                yield Label("Appears in", classes="pane-title")
+                yield VirtualList(empty_text="(speaks in no scene)", on_select=self._open_scene, id="appears")
+
+    @property
+    def cast_list(self) -> VirtualList:
+        return self.query_one("#character-list", VirtualList)
+
+    @property
+    def appears(self) -> VirtualList:
+        return self.query_one("#appears", VirtualList)
+
+    def reload(self) -> None:
+        entries = self.vault.projections.paths(CHARACTERS)
+        rows = EntityRows(self.vault, entries, names=lambda: self.vault.projections.names(CHARACTERS))
+        self.cast_list.set_source(rows, keep_key=self.cast_list.current_key)
+        self.cast_list.border_title = f"Characters ({len(rows)})"
+        self._show_character()
+
+    def _show_character(self) -> None:
+        rows = self.cast_list.source
+        doc = rows.entity(self.cast_list.cursor) if isinstance(rows, EntityRows) and len(rows) else None
+        self.character = doc if isinstance(doc, Character) else None
+        self.query_one("#card", CharacterCard).show(self.character)
+        appearances: list[tuple[str, Text]] = []
+        if self.character is not None:
+            counts = self.vault.projections.scenes_with_speaker(self.character.name)
+            for sid, lines in sorted(counts.items()):
+                doc_id = self.vault.projections.entity_id(entity_path(SCENES, sid))
+                title = name_of(self.vault.history.entity_doc(doc_id)) if doc_id is not None else ""
+                label = Text()
+                label.append(sid, style="bold")
+                label.append(f"  {title}")
+                label.append(f"  {lines} line{'s' if lines != 1 else ''}", style="dim")
+                appearances.append((sid, label))
+        self.appears.set_source(StaticSource(appearances), keep_key=self.appears.current_key)
+
+    @on(VirtualList.Highlighted, "#character-list")
+    def _highlighted(self) -> None:
+        self._show_character()
+
+    def _selected(self, event: VirtualList.Selected) -> None:
+        self.screen.set_focus(self.appears)
+
+    def _open_scene(self, event: VirtualList.Selected) -> None:
+        self.vapp.go_to(Target(SCENES, event.key))
+
+    def focus_default(self) -> None:
+        self.screen.set_focus(self.cast_list)
+
+    def back(self) -> bool:
+        if self.screen.focused is self.appears:
+            self.screen.set_focus(self.cast_list)
+            return True
+        return False
+
+    def go_to(self, target: Target) -> None:
+        index = self.cast_list.index_of(target.id)
+        if index is not None:
+            self.cast_list.cursor = index
+            self._show_character()
+        self.screen.set_focus(self.cast_list)
+
+    # ----------------------------------------------------------------- actions
+
+    def action_add_character(self) -> None:
+        def create(values: dict[str, str] | None) -> None:
+            if not values or not values["name"].strip():
+                return
+            name = values["name"].strip()
+            self.vapp.save_edit(
+                f"New character: {name}",
+                lambda msg: story.character_new(self.vault, name, message=msg),
+                after=lambda saved: self.go_to(Target(CHARACTERS, saved.id)),
+            )
+
+        self.app.push_screen(FormScreen("New character", [field("name", "Name")], submit="Create"), create)
+
+    def action_set_trait(self) -> None:
+        ch = self.character
+        if ch is None:
+            return
+
+        def set_trait(values: dict[str, str] | None) -> None:
+            if not values or not values["key"].strip():
+                return
+            key, value = values["key"].strip(), values["value"]
+            self.vapp.save_edit(
+                f"Edit character {ch.id}",
+                lambda msg: story.character_edit(self.vault, ch.id, traits={key: value}, message=msg),
+            )
+
+        self.app.push_screen(
+            FormScreen(f"Set a trait of {ch.name}", [field("key", "Trait"), field("value", "Value")], submit="Set"),
+            set_trait,
+        )
+
+    def action_unset_trait(self) -> None:
+        ch = self.character
+        if ch is None or not ch.traits:
+            return
+
+        def unset(values: dict[str, str] | None) -> None:
+            key = (values or {}).get("key", "").strip()
+            if not key:
+                return
+            self.vapp.confirm(
+                f"Remove trait {key!r} from {ch.name}?",
+                lambda: self.vapp.save_edit(
+                    f"Edit character {ch.id}",
+                    lambda msg: story.character_edit(self.vault, ch.id, unset=[key], message=msg),
+                ),
+                "remove",
+            )
+
+        self.app.push_screen(
+            FormScreen(f"Remove a trait of {ch.name}", [field("key", f"Trait ({', '.join(sorted(ch.traits))})")]),
+            unset,
+        )
+
+    def action_rename(self) -> None:
+        ch = self.character
+        if ch is None:
+            return
+
+        def rename(values: dict[str, str] | None) -> None:
+            if not values or not values["name"].strip() or values["name"].strip() == ch.name:
+                return
+            name = values["name"].strip()
+            self.vapp.save_edit(
+                f"Rename {ch.id} to {name}",
+                lambda msg: story.character_edit(self.vault, ch.id, name=name, message=msg),
+            )
+
+        self.app.push_screen(FormScreen(f"Rename {ch.id}", [field("name", "Name", ch.name)]), rename)
+
+    def action_edit_external(self) -> None:
+        if self.character is not None:
+            self.vapp.run_editor(f"{CHARACTERS}/{self.character.id}.toml")

@@ -1,1 +1,0 @@
-"""The views the number keys switch between; see :mod:`tui.views.registry`."""
