@@ -593,7 +593,7 @@ def verb_edits(ctx: Context) -> dict[str, Any]:
         profile.disable()
         prof = profile_top(profile, len(profiled_edits))
         out["comfyvn_profile"] = prof
-        out["comfyvn_share_in_require_clean"] = _share(prof, "_require_clean")
+        out["comfyvn_share_in_require_clean"] = _share(prof, "require_clean")
         out["comfyvn_share_parsing_toml"] = _share(prof, "parse", "worktree/format.py")
     finally:
         vault.close()

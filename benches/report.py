@@ -90,13 +90,13 @@ def _history_context(d: dict[str, Any], switch: BenchResult | None) -> list[str]
         f"{floor['lmdb_commit_median_ms']:.2f} ms (30 scattered keys: "
         f"{floor['lmdb_commit_30_random_puts_in_200k_keys_median_ms']:.2f} ms).",
     ]
-    shares = [("the edit verb", _share(verbs.get("comfyvn_profile", {}), "_require_clean"))]
+    shares = [("the edit verb", _share(verbs.get("comfyvn_profile", {}), "require_clean"))]
     profiles = switch.details.get("api_profile_at_depth", {}) if switch is not None and not switch.error else {}
-    shares += [(f"`{op}`", _share(profiles[op], "_require_clean")) for op in ("switch", "undo") if op in profiles]
+    shares += [(f"`{op}`", _share(profiles[op], "require_clean")) for op in ("switch", "undo") if op in profiles]
     known = [f"{who} {share:.0%}" for who, share in shares if share is not None]
     if known:
         lines.append(
-            "Share of the time in `Vault._require_clean` (the check for uncommitted edits; switch and undo "
+            "Share of the time in `require_clean` (the check for uncommitted edits; switch and undo "
             f"scan the whole working copy), under cProfile: {', '.join(known)}."
         )
     return lines

@@ -26,7 +26,6 @@ from typing import Any, Literal
 
 import msgspec
 
-from comfyvn_vault import hooks
 from comfyvn_vault.domain.assets import is_record_path
 from comfyvn_vault.domain.conflicts import ABSENT, Conflict, conflict_json
 from comfyvn_vault.domain.diffing import diff_entities
@@ -39,7 +38,7 @@ from comfyvn_vault.domain.record_merge import merge_record
 from comfyvn_vault.domain.resolve import changed_between, changed_since_merge, value_at, value_from_text
 from comfyvn_vault.domain.resolve import resolve as resolve_conflict
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
-from comfyvn_vault.history.objects import View
+from comfyvn_vault.history.repo import CommitRecord
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.vault import Vault
 
@@ -149,35 +148,30 @@ def merge(vault: Vault, rev: str, message: str | None = None) -> MergeResult:
     ours, theirs = _sides(vault, rev)
     if h.is_ancestor(theirs, ours):
         return MergeResult("up-to-date", ours.hex(), [])
-    result = _merge(vault, rev, ours, theirs, message)
-    hooks.post_merge(vault, {"rev": rev, **msgspec.to_builtins(result)})
-    return result
-
-
-def _merge(vault: Vault, rev: str, ours: ObjectId, theirs: ObjectId, message: str | None) -> MergeResult:
-    h = vault.history
     if h.is_ancestor(ours, theirs):
-        # Only the files the fast-forward rewrites must be free of hand edits.
-        vault._require_clean(p for p, _, _ in h.trees.diff(h.tree_of(ours), h.tree_of(theirs)))
-        with vault.store.transaction() as w:
-            view = h.view_in(w)
-            branches = {**view.branches, view.head: theirs}
-            new = View(branches=branches, head=view.head, checkout=theirs, remotes=view.remotes)
-            h.set_view(w, new, f"merge {rev} (fast-forward)")
-        return MergeResult("fast-forward", theirs.hex(), [])
+        result = MergeResult("fast-forward", theirs.hex(), [])
+        with vault.change(f"merge {rev}", kind="merge", base=ours) as ch:
+            ch.fast_forward(theirs, f"merge {rev} (fast-forward)")
+            ch.report(lambda _: {"rev": rev, **msgspec.to_builtins(result)})
+        return result
     bases = h.merge_bases(ours, theirs)
     base = bases[0] if bases else None
     cause = Cause(kind="merge", ref=theirs.hex())
     events, conflicts, reviews = _three_way(vault, base, ours, theirs, cause)
     text = message or f"Merge {rev} into {h.head_branch()}"
-    with vault.store.transaction() as w:
-        rec = h.record(w, events, text, base=ours, parents=[ours, theirs], description=f"merge {rev}")
-        _write_files(vault, w, rec)
-    return _result("merge", rec.commit_id.hex(), conflicts, reviews, len(events))
+    with vault.change(text, kind="merge", base=ours, parents=[ours, theirs], description=f"merge {rev}") as ch:
+        ch.record(events)
+        ch.report(lambda rec: {"rev": rev, **msgspec.to_builtins(_landed("merge", rec, conflicts, reviews, events))})
+    return _landed("merge", ch.commit, conflicts, reviews, events)
 
 
-def _result(kind: Any, commit: str | None, conflicts: list[Conflict], reviews: list[Conflict], n: int) -> MergeResult:
-    return MergeResult(kind, commit, [conflict_json(c) for c in conflicts], n, [conflict_json(r) for r in reviews])
+def _landed(
+    kind: Any, rec: CommitRecord | None, conflicts: list[Conflict], reviews: list[Conflict], events: list[Event]
+) -> MergeResult:
+    commit = rec.commit_id.hex() if rec is not None else None
+    return MergeResult(
+        kind, commit, [conflict_json(c) for c in conflicts], len(events), [conflict_json(r) for r in reviews]
+    )
 
 
 def pick(vault: Vault, rev: str, message: str | None = None) -> MergeResult:
@@ -191,24 +185,9 @@ def pick(vault: Vault, rev: str, message: str | None = None) -> MergeResult:
     if not events:
         return MergeResult("pick", None, [])
     text = message or f"{picked.message} (picked from {theirs.short()})"
-    hooks.pre_commit(vault, events, text, ours)
-    with vault.store.transaction() as w:
-        rec = h.record(w, events, text, base=ours, description=f"pick {theirs.short()}")
-        _write_files(vault, w, rec)
-    hooks.post_commit(vault, rec)
-    return _result("pick", rec.commit_id.hex(), conflicts, reviews, len(events))
-
-
-def _write_files(vault: Vault, w: Any, rec: Any) -> None:
-    """Refuse if a file the commit rewrites has hand edits; else rewrite those files with the commit."""
-    vault._require_clean({*rec.docs.keys(), *(c.path for c in _conflicts_in(rec))})
-    if rec.checkout_from is False:
-        return
-    vault._write_files(w, rec)
-
-
-def _conflicts_in(rec: Any) -> list[Conflict]:
-    return [d for old, new, _ in rec.docs.values() for d in (old, new) if isinstance(d, Conflict)]
+    with vault.change(text, base=ours, description=f"pick {theirs.short()}") as ch:
+        ch.record(events)
+    return _landed("pick", ch.commit, conflicts, reviews, events)
 
 
 def resolve(
@@ -258,13 +237,9 @@ def resolve(
     events: list[Event] = list(diff_entities(conflict.path, current, new, cause=cause))
     events.append(ConflictResolved(conflict_id=conflict.id, how=how or "value", before=conflict, cause=cause))
     summary = message or f"Resolve {conflict.path} {conflict.locator or '(entity)'}: {how or 'value'}"
-    base = h.head()
-    hooks.pre_commit(vault, events, summary, base)
-    with vault.store.transaction() as w:
-        rec = h.record(w, events, summary, base=base, description=f"resolve {conflict.id}")
-        _write_files(vault, w, rec)
-    hooks.post_commit(vault, rec)
-    return MergeResult("merge", rec.commit_id.hex(), [conflict_json(conflict)], len(events))
+    with vault.change(summary, description=f"resolve {conflict.id}") as ch:
+        ch.record(events)
+    return _landed("merge", ch.commit, [conflict], [], events)
 
 
 def _now(entity: Any, conflict: Conflict) -> str:

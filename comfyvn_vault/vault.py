@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import lmdb
 
 from comfyvn_vault import hooks
+from comfyvn_vault.changeset import ChangeKind, Changeset, Files, require_clean, with_restore_hint
 from comfyvn_vault.errors import IndexDamaged, InputRejected, NotAVault
 from comfyvn_vault.history.author import Author
 from comfyvn_vault.history.objects import View
@@ -202,15 +203,39 @@ class Vault:
         """Entity files that differ from the checkout (raises MalformedFile for a bad file)."""
         return self.worktree.changes(self.checkout_tree())
 
-    def _require_clean(self, paths: Iterable[str] | None = None) -> None:
-        found = self.worktree.scan(self.checkout_tree(), paths)
-        broken = [c for c in found if c.kind == "broken"]
-        if broken:
-            raise InputRejected(_with_restore_hint(broken[0], "fix the file or discard it"))
-        dirty = [c for c in found if c.problem is None]  # a misnamed file is no entity's: nothing overwrites it
-        if dirty:
-            names = ", ".join(c.file for c in dirty[:3]) + (" …" if len(dirty) > 3 else "")
-            raise InputRejected(f"uncommitted edits in {names}; commit them first (comfyvn commit -m MSG)")
+    def change(
+        self,
+        message: str,
+        *,
+        kind: ChangeKind = "commit",
+        base: ObjectId | None = None,
+        parents: Sequence[ObjectId] | None = None,
+        description: str | None = None,
+        files: Files = "write",
+        cause: Cause | None = None,
+        branch: str | None = None,
+    ) -> Changeset:
+        """Open the unit of work every write to history goes through (:mod:`comfyvn_vault.changeset`).
+
+        ``with vault.change("message") as ch: ch.add_blob(data); ch.record(events)``
+        lands the blobs and events in one commit when the block ends, with the
+        hooks ``kind`` runs; ``ch.commit`` is then the commit (None if nothing was recorded).
+        """
+        return Changeset(
+            self,
+            message,
+            kind=kind,
+            base=base,
+            parents=parents,
+            description=description,
+            files=files,
+            cause=cause,
+            branch=branch,
+        )
+
+    def require_clean(self, paths: Iterable[str] | None = None) -> None:
+        """Refuse (exit 3) when the files of ``paths`` (or any) hold edits not committed."""
+        require_clean(self, paths)
 
     def record(
         self,
@@ -230,42 +255,10 @@ class Vault:
         An edit that sets a new value at the place of an unresolved conflict
         (or word-merge review) resolves it.
         """
-        events = [*events, *self._settled_by(events)]
-        base = self.history.head() if base is None else base
-        hooks.pre_commit(self, events, message, base)
-        with self.store.transaction() as w:
-            rec = self.history.record(w, events, message, base=base, description=description)
-            self._require_clean(rec.docs.keys())
-            if rec.checkout_from is not False:
-                self._write_files(w, rec)
-        hooks.post_commit(self, rec)
-        return rec
-
-    def _write_files(self, w: Any, rec: CommitRecord) -> None:
-        """Rewrite, with the commit, the files of the entities it changed or whose conflicts it changed."""
-        docs = {p: (new, new_id) for p, (_, new, new_id) in rec.docs.items()}
-        changed = [d for old, new, _ in rec.docs.values() for d in (old, new)]
-        w.on_commit(lambda txn: self.worktree.write(txn, docs, rec.commit.tree, changed))
-
-    def _settled_by(self, events: Sequence[Event]) -> list[Event]:
-        """The resolutions of the open conflicts whose place ``events`` set a new value at."""
-        from comfyvn_vault.domain.apply import apply_all
-        from comfyvn_vault.domain.resolve import settled_by_edit
-
-        tree = self.checkout_tree()
-        marks = self.worktree.marks(tree)
-        touched = {p.split("#", 1)[0] for e in events for p in e.touched()} & marks.keys()
-        if not touched or tree is None:
-            return []
-        lookup = self.history.lookup_in(tree)
-        after = apply_all(lookup, events)
-        out: list[Event] = []
-        for path in sorted(touched):
-            if path in after:
-                old, new = lookup(path), after[path]
-                cause = next(e.cause for e in events)
-                out.extend(settled_by_edit(old, new, [], marks[path], cause))  # type: ignore[arg-type]
-        return out
+        with self.change(message, base=base, description=description) as ch:
+            ch.record(events, settle=True)
+        assert ch.commit is not None, "a verb records at least one event"
+        return ch.commit
 
     def commit(
         self, message: str, cause: Cause | None = None, paths: Iterable[str] | None = None
@@ -275,7 +268,6 @@ class Vault:
         None when nothing changed. The files are only read, never rewritten.
         """
         from comfyvn_vault.domain.diffing import diff_entities
-        from comfyvn_vault.domain.entities import TYPE_OF
         from comfyvn_vault.domain.events import Cause
         from comfyvn_vault.domain.resolve import settled_by_edit
 
@@ -283,7 +275,7 @@ class Vault:
         changes = self.worktree.scan(tree, paths)
         for ch in changes:
             if ch.kind == "broken":
-                raise InputRejected(_with_restore_hint(ch, "nothing was committed; fix it or discard it"))
+                raise InputRejected(with_restore_hint(ch, "nothing was committed; fix it or discard it"))
             if ch.problem is not None:
                 raise InputRejected(f"{ch.problem}; nothing was committed")
         if not changes:
@@ -295,23 +287,9 @@ class Vault:
         marks = self.worktree.marks(tree)
         for ch in changes:
             events.extend(settled_by_edit(ch.old, ch.new, ch.settled, marks.get(ch.path, []), cause))
-        base = self.history.head()
-        hooks.pre_commit(self, events, message, base)
-        with self.store.transaction() as w:
-            rec = self.history.record(w, events, message, base=base)
-
-            def remember(txn: Any) -> None:
-                for path, (_, _, new_id) in rec.docs.items():
-                    if path.split("/", 1)[0] not in TYPE_OF:
-                        continue
-                    if new_id is None:
-                        self.worktree.forget(txn, path)
-                    else:
-                        self.worktree.remember(txn, path, new_id)
-
-            w.on_commit(remember)
-        hooks.post_commit(self, rec)
-        return rec
+        with self.change(message, files="remember") as unit:
+            unit.record(events)
+        return unit.commit
 
     def operation_id(self) -> ObjectId | None:
         """The current operation's id: it changes whenever any process changes refs or the checkout.
@@ -356,7 +334,7 @@ class Vault:
         current = self.history.view()
         if not create and branch == current.head and current.checkout == current.branches.get(branch):
             return current  # already there: nothing to check out, no operation to record
-        self._require_clean()
+        require_clean(self)
         with self.store.transaction() as w:
             view = self.history.view_in(w)
             tip = view.branches.get(branch)
@@ -399,12 +377,12 @@ class Vault:
             self.history.set_view(w, new, f"delete branch {name}")
 
     def undo(self) -> tuple[View, View]:
-        self._require_clean()
+        require_clean(self)
         with self.store.transaction() as w:
             return self.history.undo(w)
 
     def redo(self) -> tuple[View, View]:
-        self._require_clean()
+        require_clean(self)
         with self.store.transaction() as w:
             return self.history.redo(w)
 
@@ -505,14 +483,6 @@ class Vault:
 
     def total_bytes(self) -> int:
         return sum(e.size for _, e in self.store.entries())
-
-
-def _with_restore_hint(change: Change, advice: str) -> str:
-    """A broken file's problem and what to do, naming ``restore`` once (some problems already name it)."""
-    text = str(change.problem)
-    if "comfyvn restore" in text:
-        return f"{text}; {advice.split(';')[0]}" if "nothing was committed" in advice else text
-    return f"{text}; {advice} (comfyvn restore {change.file})"
 
 
 def _change_json(change: Change) -> dict[str, Any]:

@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
-from comfyvn_vault import hooks
 from comfyvn_vault.assets import thumbs
 from comfyvn_vault.assets.detect import safe_name
 from comfyvn_vault.assets.probe import Probe, probe_file
@@ -157,7 +156,6 @@ def add_files(
 
     opts = options or Options()
     checked = [check(Path(p)) for p in paths]
-    store = vault.store
     staging = thumbs.Staging(vault)
     staged: list[Staged | AddResult | bytes | None] = []
     try:
@@ -187,61 +185,62 @@ def add_files(
             done = pool.map(lambda item: _probe_one(item[0], item[1], staging, opts.strict), small)
             probes = {index: probe for (index, _), probe in zip(small, done, strict=True)}
             probes.update((index, future.result()) for index, future in pending.items())
+        base = h.head()
+        lookup = h.lookup_in(h.tree_of(base))
         added: list[AddedAsset] = []
-        rec = None
-        with store.transaction() as w:
-            tip = w.ref("heads/" + h.view_in(w).head)
-            lookup = h.lookup_in(h.tree_of(tip))
-            events: list[Event] = []
-            seen: dict[str, Asset] = {}
-            cause = Cause(kind="user", note="asset add")
-            for index, ((p, _), st) in enumerate(zip(checked, staged, strict=True)):
-                result = w.add(st) if st is not None else w.put_file(p)
-                hex_id = result.id.hex()
-                asset, new, warning = seen.get(hex_id), False, None
-                if asset is None:
-                    current = lookup(asset_path(hex_id))
-                    if isinstance(current, Asset):
-                        meta = _merged_meta(current.meta, opts)
-                        if meta != current.meta:
-                            events.append(
-                                AssetMetaChanged(asset_id=hex_id, meta=meta, before=current.meta, cause=cause)
-                            )
-                            events.extend(_settled(lookup, current, meta, cause))
-                        asset = msgspec.structs.replace(current, meta=meta)
-                    else:
-                        probe = probes.get(index)
-                        if probe is None or result.id != ids[index]:
-                            # Registered when we looked but not on this tip, or the file
-                            # changed since it was identified: probe it now.
-                            probe = _probe_one(index, p, staging, opts.strict)
-                        asset = Asset(
-                            id=hex_id,
-                            blob=result.id,
-                            kind=probe.kind,  # type: ignore[arg-type]
-                            mime=probe.mime,
-                            bytes=result.size,
-                            width=probe.width,
-                            height=probe.height,
-                            duration_ms=probe.duration_ms,
-                            name=safe_name(p.name),
-                            meta=_meta_for(probe, opts, safe_name(p.name)),
-                        )
-                        events.append(AssetImported(asset=asset, source=safe_name(p.name), cause=cause))
-                        new, warning = True, probe.warning
-                    seen[hex_id] = asset
-                    staging.assign(str(index), hex_id)
-                shown = safe_name(str(p))
-                added.append(AddedAsset(shown, result.id, result.size, new, asset.kind, asset.mime, asset, warning))
-            if events:
-                events.extend(scan_events(lookup, list(seen.values()), cause=Cause(kind="import", ref="license-scan")))
-                n = sum(isinstance(e, AssetImported) for e in events)
-                text = message or f"Add {n} asset{'s' if n != 1 else ''}"
-                hooks.pre_commit(vault, events, text, tip)  # a veto aborts the transaction: nothing lands
-                rec = h.record(w, events, text, base=tip, description=f"asset add ({len(seen)} files)")
-        staging.publish()
-        if rec is not None:
-            hooks.post_commit(vault, rec)
+        events: list[Event] = []
+        seen: dict[str, Asset] = {}
+        cause = Cause(kind="user", note="asset add")
+        for index, ((p, size), st) in enumerate(zip(checked, staged, strict=True)):
+            oid = ids[index]
+            hex_id = oid.hex()
+            nbytes = size if st is None else len(st) if isinstance(st, bytes) else st.size
+            asset, new, warning = seen.get(hex_id), False, None
+            if asset is None:
+                current = lookup(asset_path(hex_id))
+                if isinstance(current, Asset):
+                    meta = _merged_meta(current.meta, opts)
+                    if meta != current.meta:
+                        events.append(AssetMetaChanged(asset_id=hex_id, meta=meta, before=current.meta, cause=cause))
+                        events.extend(_settled(lookup, current, meta, cause))
+                    asset = msgspec.structs.replace(current, meta=meta)
+                else:
+                    # Registered in the checkout when looked at, but not on HEAD: probe it now.
+                    probe = probes.get(index) or _probe_one(index, p, staging, opts.strict)
+                    asset = Asset(
+                        id=hex_id,
+                        blob=oid,
+                        kind=probe.kind,  # type: ignore[arg-type]
+                        mime=probe.mime,
+                        bytes=nbytes,
+                        width=probe.width,
+                        height=probe.height,
+                        duration_ms=probe.duration_ms,
+                        name=safe_name(p.name),
+                        meta=_meta_for(probe, opts, safe_name(p.name)),
+                    )
+                    events.append(AssetImported(asset=asset, source=safe_name(p.name), cause=cause))
+                    new, warning = True, probe.warning
+                seen[hex_id] = asset
+                staging.assign(str(index), hex_id)
+            added.append(AddedAsset(safe_name(str(p)), oid, nbytes, new, asset.kind, asset.mime, asset, warning))
+        if events:
+            events.extend(scan_events(lookup, list(seen.values()), cause=Cause(kind="import", ref="license-scan")))
+        n = sum(isinstance(e, AssetImported) for e in events)
+        text = message or f"Add {n} asset{'s' if n != 1 else ''}"
+        with vault.change(text, base=base, description=f"asset add ({len(seen)} files)") as ch:
+            for (p, _), st, oid in zip(checked, staged, ids, strict=True):
+                if st is None:
+                    ch.add_file(p, oid)  # a small new file past the memory budget: read again when stored
+                else:
+                    ch.add_stored(st)
+            ch.record(events)
+            ch.after_commit(staging.publish)
+        if ch.commit is None:  # every file was registered already, with the same metadata
+            for st in staged:
+                if isinstance(st, Staged):
+                    st.discard()
+            staging.publish()
         return added
     except BaseException:
         for st in staged:

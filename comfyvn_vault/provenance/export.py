@@ -25,7 +25,6 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from comfyvn_vault import hooks
 from comfyvn_vault.domain.asset_events import ExportRecorded
 from comfyvn_vault.domain.assets import Asset, asset_path
 from comfyvn_vault.domain.cause import Cause
@@ -35,6 +34,7 @@ from comfyvn_vault.store.fsutil import os_error
 from comfyvn_vault.store.ids import new_hasher
 
 if TYPE_CHECKING:
+    from comfyvn_vault.history.repo import CommitRecord
     from comfyvn_vault.vault import Vault
 
 SIDECAR: Final = ".provenance.json"
@@ -74,6 +74,38 @@ def _check_target(asset: Asset, target: Path, force: bool) -> list[Path]:
     for path in files:
         _check_writable(path, force)
     return files
+
+
+def _provenance_doc(
+    vault: Vault,
+    asset: Asset,
+    target: Path,
+    signed: bool,
+    digest: str,
+    manifest_label: Any,
+    rec: CommitRecord,
+    provenance: dict[str, Any],
+    graph: dict[str, Any],
+) -> dict[str, Any]:
+    """The signed ``.provenance.json`` sidecar of one export."""
+    result = {
+        "schema": "comfyvn.provenance/1",
+        "file": target.name,
+        "asset": asset.id,
+        "blob": asset.blob.hex(),
+        "mime": asset.mime,
+        "stamp": "c2pa" if signed else "text",
+        "digest": digest,
+        "manifest": manifest_label,
+        "export_event": rec.event_ids[0].hex(),
+        "commit": rec.commit_id.hex(),
+        "events": provenance["events"],
+        "lineage": {"nodes": graph["nodes"], "edges": graph["edges"]},
+    }
+    ident = vault_identity(vault)
+    result["signer"] = identity.signer_pem(ident).decode()
+    result["signature"] = base64.b64encode(identity.sign_bytes(ident, _signed_bytes(result))).decode()
+    return result
 
 
 def _check_writable(path: Path, force: bool) -> None:
@@ -242,35 +274,29 @@ def export_asset(
         )
         for path in files:  # again: the checks above ran before the bytes were written
             _check_writable(path, force)
-        rec = vault.record([event], f"Export {asset.name or asset.id[:12]} to {target.name}")
-        os.replace(tmp, target)
+        result: dict[str, Any] = {}
+
+        def finish() -> None:
+            """With the export recorded: the file in place, then its provenance sidecars."""
+            rec = ch.commit
+            assert rec is not None
+            os.replace(tmp, target)
+            result.update(_provenance_doc(vault, asset, target, signed, digest, manifest_label, rec, provenance, graph))
+            _write_text(files[1], _json(result))
+            if not signed:
+                _write_text(files[2], _stamp_line(asset.id, result["export_event"], digest))
+
+        with vault.change(f"Export {asset.name or asset.id[:12]} to {target.name}", kind="export") as ch:
+            ch.record([event])
+            ch.after_commit(finish)
+            stamp = "c2pa" if signed else "text"
+            ch.report(lambda _: {"format": asset.mime, "path": str(target), "asset": asset.id, "stamp": stamp})
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise os_error(exc, f"export to {target}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    result = {
-        "schema": "comfyvn.provenance/1",
-        "file": target.name,
-        "asset": asset.id,
-        "blob": asset.blob.hex(),
-        "mime": asset.mime,
-        "stamp": "c2pa" if signed else "text",
-        "digest": digest,
-        "manifest": manifest_label,
-        "export_event": rec.event_ids[0].hex(),
-        "commit": rec.commit_id.hex(),
-        "events": provenance["events"],
-        "lineage": {"nodes": graph["nodes"], "edges": graph["edges"]},
-    }
-    ident = vault_identity(vault)
-    result["signer"] = identity.signer_pem(ident).decode()
-    result["signature"] = base64.b64encode(identity.sign_bytes(ident, _signed_bytes(result))).decode()
-    _write_text(files[1], _json(result))
-    hooks.post_export(vault, {"format": asset.mime, "path": str(target), "asset": asset.id, "stamp": result["stamp"]})
-    if not signed:
-        _write_text(files[2], _stamp_line(asset.id, result["export_event"], digest))
     return result, warnings
 
 

@@ -185,7 +185,7 @@ class Endpoint:
                 checkout = view.checkout
                 if branch == view.head and view.checkout == cur:
                     changed = (p for p, _, _ in h.trees.diff(h.tree_of(cur), h.tree_of(new)))
-                    v._require_clean(changed)
+                    v.require_clean(changed)
                     checkout = new
                 index_new_commits(v, w, [new], [c for c in view.branches.values() if c is not None])
                 branches = {**view.branches, branch: new}

@@ -101,9 +101,9 @@ with Vault.open(root) as v:
     base = v.history.head()
     time.sleep(float(sys.argv[3]))
     try:
-        with v.store.transaction() as w:
-            rec = v.history.record(w, events, text, base=base)
-        print("ok", rec.commit_id.hex())
+        with v.change(text, base=base) as ch:
+            ch.record(events)
+        print("ok", ch.commit.commit_id.hex())
     except VaultError as exc:
         print("refused", exc.exit_code)
 """

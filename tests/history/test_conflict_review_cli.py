@@ -120,9 +120,8 @@ def test_resolve_refuses_a_value_changed_since_the_merge(forked: Path, cli: Any)
         assert old is not None
         nodes = [old.nodes[0], replace(old.nodes[1], speaker="Zed")]  # type: ignore[union-attr]
         edit = diff_entities("scenes/intro", old, replace(old, nodes=nodes), cause=Cause(kind="user"))
-        with vault.store.transaction() as w:
-            rec = vault.history.record(w, edit, "older edit", base=vault.history.head())
-            vault._write_files(w, rec)
+        with vault.change("older edit") as ch:
+            ch.record(edit)  # not settle=True, which an edit verb asks for
     before = ok(cli, forked, "log", "--json").json()
     for how in ("--ours", "--theirs", "--both"):
         r = cli("-C", forked, "resolve", cid, how)
