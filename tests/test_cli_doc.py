@@ -7,7 +7,8 @@ string of its verb (``-m`` and ``--message`` both), every positional argument
 (its metavar or upper-cased name, or all of its choices) and every choice of
 an option; the usage line (the section's first code block) may write only
 options the verb has; every ``### comfyvn …`` heading must be a verb, and
-every ``comfyvn …`` command in code must start with one.
+every ``comfyvn …`` command written in code, here and in the README and the
+other docs, must start with one.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def commands(text: str) -> list[list[str]]:
     """The words after ``comfyvn`` of every command written in code (``comfyvn_vault``, ``comfyvn.x/1`` are not)."""
     found = []
     for code in code_texts(text):
-        for m in re.finditer(r"(?<![\w.-])comfyvn((?:[ \t]+[^\s`;#&|()]\S*)*)", code):
+        for m in re.finditer(r"(?<![\w.-])comfyvn((?:[ \t]+[^\s`;#&|()][^\s`]*)*)", code):
             found.append(m.group(1).split())
     return found
 
@@ -196,9 +197,15 @@ def test_every_verb_heading_is_a_verb() -> None:
     assert not stale_headings, f"docs/cli.md documents verbs the parser does not have: {', '.join(stale_headings)}"
 
 
-def test_every_command_in_code_starts_with_a_verb() -> None:
-    problems = [f"`comfyvn {' '.join(w)}`: {why}" for w in commands(TEXT) if (why := stale(w))]
-    assert not problems, "docs/cli.md names verbs that do not exist:\n" + "\n".join(problems)
+#: The docs whose commands must name real verbs (docs/cli.md, the README and the rest of docs/).
+DOCS = sorted({DOC, DOC.parents[1] / "README.md", *DOC.parent.glob("*.md")})
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_command_in_code_starts_with_a_verb(doc: Path) -> None:
+    text = doc.read_text(encoding="utf-8")
+    problems = [f"`comfyvn {' '.join(w)}`: {why}" for w in commands(text) if (why := stale(w))]
+    assert not problems, f"{doc.name} names verbs that do not exist:\n" + "\n".join(problems)
 
 
 def test_the_checks_see_a_missing_option_and_an_invented_option_or_verb() -> None:
