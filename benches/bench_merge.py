@@ -1,4 +1,4 @@
-"""Benchmark 11 (issue 4): merging two variants of a story, against git on the same edits.
+"""Benchmark 11: merging two variants of a story, against git on the same edits.
 
 A story of ``scenes`` scenes x 20 nodes is created with one batched
 ``SceneCreated`` commit (``History.record`` inside one transaction); branch

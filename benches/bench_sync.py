@@ -1,4 +1,4 @@
-"""Sync (issue 6): clone, no-op fetch and one-commit fetch, against git in the same run.
+"""Sync: clone, no-op fetch and one-commit fetch, against git in the same run.
 
 * clone of a vault with many commits and a large asset set: ``comfyvn clone`` from
   a path and over ``comfyvn serve`` (HTTP) against ``git clone --no-local``

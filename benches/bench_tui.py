@@ -1,4 +1,4 @@
-"""Benchmark 12 (issue 5): the terminal UI on a big story, against tig on the same content.
+"""Benchmark 12: the terminal UI on a big story, against tig on the same content.
 
 A vault of ``scenes`` scenes x 20 nodes (10,000 x 20 = 200,000 nodes; 1,000 x 20
 with ``--quick``) is generated through the API in batches of ``SceneCreated``
@@ -16,7 +16,7 @@ Measured, each the median of a few runs:
   key press to its frame for ``G`` (jump to the last of 10,000 scenes with its
   nodes), ``g``, ``4`` (History: the log of all branches) and ``1``.
 
-The target (issue 5): opens in under 1 s and stays responsive (every key under
+The target: opens in under 1 s and stays responsive (every key under
 100 ms here) on 10,000 scenes / 200,000 nodes.
 """
 

@@ -1,7 +1,7 @@
 """Bad input through the real ``comfyvn`` CLI: the right exit code, one line on
 stderr, no traceback, and a vault left exactly as it was.
 
-Exit codes (shared/CLI.md): 2 usage, 3 input rejected and nothing changed.
+Exit codes (docs/cli.md): 2 usage, 3 input rejected and nothing changed.
 """
 
 from __future__ import annotations
@@ -386,7 +386,7 @@ def test_chdir_to_a_file(tmp_path: Path, cli: Any) -> None:
     ids=lambda a: "-".join(a),
 )
 def test_outside_a_vault_is_a_usage_error(tmp_path: Path, cli: Any, args: tuple[str, ...]) -> None:
-    """CLI.md: 2 is a usage error; running a vault verb outside a vault is one."""
+    """docs/cli.md: 2 is a usage error; running a vault verb outside a vault is one."""
     outside = tmp_path / "plain"
     outside.mkdir()
     (outside / "x.txt").write_text("x")

@@ -1,4 +1,4 @@
-"""The real ``comfyvn`` binary: verbs, --json shapes and exit codes from CLI.md."""
+"""The real ``comfyvn`` binary: verbs, --json shapes and exit codes from docs/cli.md."""
 
 from __future__ import annotations
 
