@@ -43,5 +43,7 @@ def test_only_the_changeset_commits() -> None:
 
 def test_the_check_sees_a_commit(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text("def f(vault, w):\n    def g():\n        return vault.history.record(w, [], 'm')\n    h.record(w)\n")
+    sample.write_text(
+        "def f(vault, w):\n    def g():\n        return vault.history.record(w, [], 'm')\n    h.record(w)\n"
+    )
     assert sorted(_history_commits(sample)) == [3, 4]
