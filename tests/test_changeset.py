@@ -134,7 +134,7 @@ def test_a_merge_commit_passes_the_pre_commit_veto(vault: Vault) -> None:
     story.scene_new(vault, "Main", "main-only")
     from comfyvn_vault import variants
 
-    install(vault.root, "pre-commit", '#!/bin/sh\ngrep -q \'"Merge alt\' && exit 1\nexit 0\n')
+    install(vault.root, "pre-commit", "#!/bin/sh\ngrep -q '\"Merge alt' && exit 1\nexit 0\n")
     before = vault.history.head()
     with pytest.raises(HookVetoed):
         variants.merge(vault, "alt")
