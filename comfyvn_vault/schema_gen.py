@@ -1,7 +1,7 @@
 """JSON Schemas for the domain types, generated from the msgspec structs.
 
 The structs are the single source of truth; ``schemas/`` holds what this module
-generates from them (one file per entity and per event) for editors, external
+generates from them (one file per entity, event, record and verb result) for editors, external
 tools and reviewers. A test regenerates them and fails on any drift, so after
 changing a type run::
 
@@ -39,6 +39,23 @@ GROUPS: Final[dict[str, tuple[type[Any], ...]]] = {
 }
 
 
+def result_types() -> tuple[type[Any], ...]:
+    """The porcelain API's result types (the verbs' ``--json`` documents), module by module."""
+    import importlib
+
+    from comfyvn_vault.api import MODULES
+
+    found: list[type[Any]] = []
+    for name in MODULES:
+        found.extend(importlib.import_module(f"comfyvn_vault.api.{name}").RESULTS)
+    return tuple(found)
+
+
+def groups() -> dict[str, tuple[type[Any], ...]]:
+    """Every schema group: the domain types, and ``results`` (the verbs' documents)."""
+    return {**GROUPS, "results": result_types()}
+
+
 def schema_hook(kind: type) -> dict[str, Any]:
     """msgspec schema hook for the types msgspec does not know: object ids."""
     if kind is ObjectId:
@@ -62,7 +79,7 @@ def normalized(node: Any) -> Any:
 def generate() -> dict[str, dict[str, Any]]:
     """Every schema by its file path relative to the schema folder (``entities/Scene.json``)."""
     out: dict[str, dict[str, Any]] = {}
-    for group, kinds in GROUPS.items():
+    for group, kinds in groups().items():
         for kind in kinds:
             schema = normalized(msgspec.json.schema(kind, schema_hook=schema_hook))
             out[f"{group}/{kind.__name__}.json"] = {"$schema": SCHEMA_DIALECT, **schema}
@@ -77,7 +94,7 @@ def render(schema: dict[str, Any]) -> str:
 def write(folder: Path) -> list[Path]:
     """Write every schema under ``folder`` and delete stale ones; return the files written."""
     schemas = generate()
-    for group in GROUPS:
+    for group in groups():
         for stale in sorted((folder / group).glob("*.json")):
             if f"{group}/{stale.name}" not in schemas:
                 stale.unlink()

@@ -19,7 +19,7 @@ FIX = "schemas/ is out of date with the types: run `python -m comfyvn_vault.sche
 def _files(folder: Path) -> dict[str, bytes]:
     return {
         path.relative_to(folder).as_posix(): path.read_bytes()
-        for group in schema_gen.GROUPS
+        for group in schema_gen.groups()
         for path in sorted((folder / group).glob("*.json"))
     }
 
