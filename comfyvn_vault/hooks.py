@@ -124,7 +124,7 @@ def print_report(result: HookResult) -> None:
 
 
 def hooks_dir(root: Path) -> Path:
-    from comfyvn_vault.vault import STORE_DIR
+    from comfyvn_vault.store.layout import STORE_DIR
 
     return root / STORE_DIR / HOOKS_DIR
 

@@ -10,7 +10,7 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import lmdb
 
@@ -29,6 +29,7 @@ from comfyvn_vault.store.fsck_index import index_error
 from comfyvn_vault.store.fsutil import os_error, write_durably
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.store.layout import FORMAT_VERSION, READABLE_FORMATS, Paths
+from comfyvn_vault.store.layout import STORE_DIR as STORE_DIR  # re-exported: where callers look for it
 from comfyvn_vault.suggest import did_you_mean
 from comfyvn_vault.worktree.checkout import Change, WorkingCopy
 from comfyvn_vault.worktree.format import file_of
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
     from comfyvn_vault.domain.events import Cause, Event
     from comfyvn_vault.store.fsck import FsckReport
     from comfyvn_vault.store.gc import GcReport
-
-STORE_DIR: Final = ".comfyvn"
 
 Progress = Callable[[int], None]
 

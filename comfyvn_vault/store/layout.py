@@ -29,6 +29,8 @@ from comfyvn_vault.errors import IndexDamaged
 from comfyvn_vault.store.ids import ObjectId
 
 #: 2: packs end each transaction with a commit record and the index is their cache (store/journal.py).
+#: The folder of a vault that holds its store, index, config and hooks.
+STORE_DIR: Final = ".comfyvn"
 FORMAT_VERSION: Final = 2
 #: Formats this version opens (1: no commit records; its index is synced on every commit).
 READABLE_FORMATS: Final = (1, 2)
