@@ -1,4 +1,7 @@
-"""The object-store interface shared by the disk and the in-memory store."""
+"""The object-store interface shared by the disk and the in-memory store: what a
+store reads (:class:`ObjectStore`), what a transaction's writer does
+(:class:`Writer`), and the index transaction its commit hooks write through
+(:class:`IndexTxn`)."""
 
 from __future__ import annotations
 
