@@ -40,8 +40,8 @@ from comfyvn_vault.domain.cause import Cause
 from comfyvn_vault.domain.paths import ASSETS, FINDINGS
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.store.base import AddResult
-from comfyvn_vault.store.disk import Staged
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
+from comfyvn_vault.store.staging import Staged
 
 if TYPE_CHECKING:
     from comfyvn_vault.domain.events import Event

@@ -1,18 +1,25 @@
-"""The object-store interface shared by the disk and the in-memory store."""
+"""The object-store interface shared by the disk and the in-memory store: what a
+store reads (:class:`ObjectStore`), what a transaction's writer does
+(:class:`Writer`), and the index transaction its commit hooks write through
+(:class:`IndexTxn`)."""
 
 from __future__ import annotations
 
 import enum
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import BinaryIO, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Final, Literal, Protocol, TypeAlias, TypeVar, overload
 
 import msgspec
 
 from comfyvn_vault.store.codec import StoredObject, decode_as
 from comfyvn_vault.store.ids import ObjectId
+from comfyvn_vault.store.prefix import SortedKeys
+
+if TYPE_CHECKING:  # the interface itself never imports LMDB
+    import lmdb
 
 T = TypeVar("T", bound=StoredObject)
 
@@ -42,8 +49,81 @@ class AddResult(msgspec.Struct, frozen=True):
     new: bool
 
 
+#: An open database of the index: the handle ``lmdb.Environment.open_db`` returns.
+IndexDb: TypeAlias = "lmdb._Database"
+
+
+class IndexCursor(SortedKeys, Protocol):
+    """An LMDB cursor over one database of the index, in key order (``lmdb.Cursor``)."""
+
+    def value(self) -> bytes: ...
+
+    @overload
+    def iternext(self, keys: Literal[True] = True, values: Literal[True] = True) -> Iterator[tuple[bytes, bytes]]: ...
+
+    @overload
+    def iternext(self, keys: Literal[True], values: Literal[False]) -> Iterator[bytes]: ...
+
+    def __iter__(self) -> Iterator[tuple[bytes, bytes]]: ...
+
+    def __enter__(self) -> IndexCursor: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class IndexTxn(Protocol):
+    """An LMDB transaction on the index (``lmdb.Transaction``, opened without buffers).
+
+    What a commit hook is handed: the write transaction that commits the
+    store's transaction, so whatever the hook writes lands with it or not at all.
+    """
+
+    def get(self, key: bytes, default: None = None, db: IndexDb | None = None) -> bytes | None: ...
+
+    def put(
+        self,
+        key: bytes,
+        value: bytes,
+        dupdata: bool = True,
+        overwrite: bool = True,
+        append: bool = False,
+        db: IndexDb | None = None,
+    ) -> bool: ...
+
+    def delete(self, key: bytes, value: bytes = b"", db: IndexDb | None = None) -> bool: ...
+
+    def cursor(self, db: IndexDb | None = None) -> IndexCursor: ...
+
+    def drop(self, db: IndexDb, delete: bool = True) -> None: ...
+
+    def stat(self, db: IndexDb) -> lmdb._StatDict: ...
+
+
+#: Runs inside the index transaction that commits a write (see :meth:`Writer.on_commit`).
+CommitHook = Callable[[IndexTxn], None]
+
+
+class Readable(Protocol):
+    """A stream of bytes read into a buffer (a file opened ``rb``, ``io.BytesIO``...)."""
+
+    def readinto(self, buffer: bytearray, /) -> int: ...
+
+
+class ByteStream(Readable, Protocol):
+    """A stream of bytes read both ways (a file opened ``rb``, ``io.BytesIO``...)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class Writer(Protocol):
-    """Puts objects and moves refs inside one atomic, durable transaction."""
+    """Puts objects and moves refs inside one atomic, durable transaction.
+
+    What every store's writer offers. The disk store's writer also adds what
+    that store staged outside the transaction (``add``, ``add_staged``).
+    """
+
+    def has(self, oid: ObjectId) -> bool:
+        """True when the object is stored, or put by this transaction."""
 
     def put_bytes(self, data: bytes, kind: Kind = Kind.BLOB) -> AddResult: ...
 
@@ -51,11 +131,18 @@ class Writer(Protocol):
 
     def put_objects(self, objs: Sequence[StoredObject]) -> list[ObjectId]: ...
 
-    def put_stream(self, src: BinaryIO) -> AddResult: ...
+    def put_stream(self, src: ByteStream) -> AddResult: ...
 
     def put_file(self, path: str | os.PathLike[str]) -> AddResult: ...
 
-    def set_ref(self, name: str, new: ObjectId | None, expected: ObjectId | None) -> None: ...
+    def ref(self, name: str) -> ObjectId | None:
+        """The ref as this transaction sees it (its own moves included)."""
+
+    def set_ref(self, name: str, new: ObjectId | None, expected: ObjectId | None) -> None:
+        """Compare-and-swap: move ``name`` to ``new`` only if it is now ``expected``."""
+
+    def on_commit(self, hook: CommitHook) -> None:
+        """Run ``hook(txn)`` inside the index transaction that commits this write."""
 
 
 class ObjectStore(Protocol):

@@ -135,7 +135,7 @@ def _check_packs(store: DiskObjectStore, report: FsckReport) -> None:
 
 
 def _preallocated(path: Path, committed: int) -> bool:
-    """True when every byte after the committed length is a zero written ahead (store/disk.py)."""
+    """True when every byte after the committed length is a zero written ahead (store/packs.py)."""
     try:
         with open(path, "rb") as f:
             f.seek(committed)
@@ -151,7 +151,7 @@ def _verify_pack_entry(store: DiskObjectStore, oid: ObjectId, e: Entry, report: 
     """The verified raw bytes of a packed object, or None after recording the problem."""
     hexid = oid.hex()
     try:
-        fd = store._pack_fd(e.pack)
+        fd = store.pack_files.reader(e.pack)
         # pread allocates what it is asked for: a damaged entry must not ask for gigabytes
         fits = e.offset + e.stored <= os.fstat(fd).st_size
         record = os.pread(fd, RECORD.size + e.stored, e.offset - RECORD.size) if fits else b""

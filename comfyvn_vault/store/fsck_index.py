@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Callable
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Final
 
 import lmdb
 
 from comfyvn_vault.errors import ConcurrentWork, IndexDamaged, InputRejected, StorageFull, VaultError
+from comfyvn_vault.store.base import IndexDb
 from comfyvn_vault.store.journal import replay
 from comfyvn_vault.store.layout import DB_OBJECTS, DB_PACKS, DB_REFS, ENTRY, LOC_LOOSE, LOC_PACK, RECORD, Entry, Paths
 
@@ -67,7 +68,7 @@ _SHAPES: Final[dict[bytes, tuple[int | None, int | None]]] = {
 }
 
 
-def walk(env: Any) -> list[str]:
+def walk(env: lmdb.Environment) -> list[str]:
     """Read every key and value of every database; what is wrong with them (empty: sound)."""
     try:
         with env.begin() as txn:
@@ -87,7 +88,7 @@ def walk(env: Any) -> list[str]:
     return found
 
 
-def _walk_db(env: Any, db: Any, shape: tuple[int | None, int | None]) -> str | None:
+def _walk_db(env: lmdb.Environment, db: IndexDb, shape: tuple[int | None, int | None]) -> str | None:
     key_len, value_len = shape
     with env.begin(db=db) as txn:
         expected = txn.stat(db)["entries"]
@@ -208,7 +209,7 @@ class _Pages:
             self.tree(_DB_ROOT.unpack(value)[0])
 
 
-def pages_damage(env: Any) -> str | None:
+def pages_damage(env: lmdb.Environment) -> str | None:
     """What is wrong with the pages of the index's current snapshot (None: every page sound, used once)."""
     path = os.path.join(env.path(), "data.mdb")
     psize = env.stat()["psize"]
@@ -234,7 +235,9 @@ def pages_damage(env: Any) -> str | None:
 # ------------------------------------------------------------------ content
 
 
-def journal_damage(paths: Paths, env: Any, dbs: tuple[Any, Any, Any], refs_too: bool = True) -> list[str]:
+def journal_damage(
+    paths: Paths, env: lmdb.Environment, dbs: tuple[IndexDb, IndexDb, IndexDb], refs_too: bool = True
+) -> list[str]:
     """How the store's databases differ from the packs (every journaled store's index is their cache).
 
     Object records are read up to the committed lengths the index records, so
@@ -282,12 +285,12 @@ def _size(path: os.PathLike[str]) -> int:
         return -1
 
 
-def _count_differences(have: dict[bytes, Any], want: dict[bytes, Any]) -> int:
+def _count_differences(have: Mapping[bytes, object], want: Mapping[bytes, object]) -> int:
     return sum(1 for key in have.keys() | want.keys() if have.get(key) != want.get(key))
 
 
 def store_damage(
-    paths: Paths, env: Any, dbs: tuple[Any, Any, Any], journal: bool, refs_too: bool = True
+    paths: Paths, env: lmdb.Environment, dbs: tuple[IndexDb, IndexDb, IndexDb], journal: bool, refs_too: bool = True
 ) -> tuple[list[str], list[str]]:
     """What is wrong with a store's index: (its structure, its content against the packs).
 
@@ -307,7 +310,7 @@ def store_damage(
     return structural, content
 
 
-def damage_at(paths: Paths, open_env: Callable[[Paths], Any], journal: bool) -> list[str]:
+def damage_at(paths: Paths, open_env: Callable[[Paths], lmdb.Environment], journal: bool) -> list[str]:
     """:func:`store_damage` of an index not yet open in this process (LMDB allows one open per process)."""
     try:
         env = open_env(paths)

@@ -21,7 +21,7 @@ from comfyvn_vault.store import codec
 from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.fsutil import WriterLock, fsync_dir, os_error
 from comfyvn_vault.store.ids import ObjectId
-from comfyvn_vault.store.journal import encode_commit, mark_dirty
+from comfyvn_vault.store.journal import encode_commit
 from comfyvn_vault.store.layout import FLAG_OBJECT, FLAG_ZSTD, LOC_LOOSE, LOC_PACK, RECORD, Entry, pack_number
 
 #: Staging files younger than this may belong to a writer that has not taken the lock yet.
@@ -103,9 +103,7 @@ def _collect(store: DiskObjectStore, roots: list[ObjectId]) -> GcReport:
             raise os_error(exc, "rewrite packs") from None
         report.packs_rewritten = len(dirty_packs)
 
-    if store.journal:
-        mark_dirty(store.paths)
-        store._wrote = True  # close() syncs the index and clears the marker
+    store.mark_index_dirty()  # close() syncs the index and clears the marker
     with store.env.begin(write=True) as txn:
         for oid in dead:
             txn.delete(oid, db=store.objects_db)
@@ -117,10 +115,7 @@ def _collect(store: DiskObjectStore, roots: list[ObjectId]) -> GcReport:
             txn.put(new_pack.to_bytes(4, "big"), new_len.to_bytes(8, "big"), db=store.packs_db)
 
     # Nothing points at these any more: unlink them.
-    for fd in store._pack_fds.values():
-        os.close(fd)
-    store._pack_fds.clear()
-    store.forget_append_pack()
+    store.pack_files.close()
     for number in dirty_packs:
         store.paths.pack(number).unlink(missing_ok=True)
     for oid, e in dead.items():

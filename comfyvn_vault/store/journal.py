@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import BinaryIO, Final
 
+import lmdb
 import msgspec
 
 from comfyvn_vault.store import compression
@@ -161,7 +162,7 @@ class Replay:
         self.ends: dict[int, int] = {}  # pack → where its readable records end
 
 
-def _records(f: Any, size: int, read_objects: bool) -> Iterator[tuple[int, int, int, int, bytes, bytes]]:
+def _records(f: BinaryIO, size: int, read_objects: bool) -> Iterator[tuple[int, int, int, int, bytes, bytes]]:
     """(offset, flags, raw, stored, id, stored bytes) of each whole record of a pack file of ``size`` bytes.
 
     Without ``read_objects`` an object's bytes are stepped over (``b""``); commit records are always read.
@@ -276,7 +277,7 @@ def journal_refs(paths: Paths, committed: dict[int, int]) -> dict[str, ObjectId]
     return refs
 
 
-def _keep_cut(f: Any, path: Path, committed: int) -> None:
+def _keep_cut(f: BinaryIO, path: Path, committed: int) -> None:
     """Copy what a rebuild cuts off a pack to ``<pack>.cut`` unless it is zeros written ahead.
 
     A torn transaction is all a power cut leaves there; damage in the middle of a
@@ -289,7 +290,9 @@ def _keep_cut(f: Any, path: Path, committed: int) -> None:
         write_durably(path.with_name(path.name + ".cut"), tail)
 
 
-def rebuild(paths: Paths, open_env: Any, db_names: tuple[bytes, bytes, bytes]) -> Replay:
+def rebuild(
+    paths: Paths, open_env: Callable[[Paths], lmdb.Environment], db_names: tuple[bytes, bytes, bytes]
+) -> Replay:
     """Replace the index with one rebuilt from the packs; the caller holds the writer lock.
 
     The old index is moved aside first and removed only when the new one is

@@ -16,7 +16,7 @@ followed by the stored bytes, so a pack can be re-indexed from its own contents;
 each transaction's records end with a commit record (its ref updates and loose
 blobs), so the whole index can be rebuilt from the packs (store/journal.py). The pack
 being appended to may go on past its committed length with zeros written ahead
-(store/disk.py); readers never look past the committed length.
+(store/packs.py); readers never look past the committed length.
 """
 
 from __future__ import annotations

@@ -9,14 +9,25 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import NoReturn
 
-from comfyvn_vault.errors import CorruptObject, InputRejected, ObjectNotFound, RefMoved
-from comfyvn_vault.store.base import CHUNK, AddResult, Kind, ObjectInfo, check_ref_name
+from comfyvn_vault.errors import CorruptObject, InputRejected, ObjectNotFound
+from comfyvn_vault.store.base import (
+    CHUNK,
+    AddResult,
+    ByteStream,
+    CommitHook,
+    Kind,
+    ObjectInfo,
+    ObjectStore,
+    Writer,
+    check_ref_name,
+)
 from comfyvn_vault.store.codec import StoredObject, encode
 from comfyvn_vault.store.fsutil import os_error
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
-from comfyvn_vault.store.resolve import resolve_prefix
+from comfyvn_vault.store.prefix import resolve_prefix
+from comfyvn_vault.store.refs import expect_ref
 
 
 class _ListCursor:
@@ -35,14 +46,20 @@ class _ListCursor:
         return self.i < len(self.keys)
 
 
-class MemoryObjectStore:
+class _NoIndex:
+    """What the memory store's commit hooks are handed for a transaction: it has no index to use."""
+
+    def __getattr__(self, name: str) -> Callable[..., NoReturn]:
+        raise RuntimeError(f"the in-memory store has no index (a commit hook used txn.{name})")
+
+
+class MemoryObjectStore(ObjectStore):
     """Objects and refs in dicts; transactions are atomic (all or nothing) and serialised."""
 
     def __init__(self) -> None:
         self.objects: dict[ObjectId, tuple[Kind, bytes]] = {}
         self._refs: dict[str, ObjectId] = {}
         self._lock = threading.Lock()
-        self.commit_hooks_seen = 0
 
     def has(self, oid: ObjectId) -> bool:
         return oid in self.objects
@@ -91,15 +108,17 @@ class MemoryObjectStore:
             writer.commit()
 
     def close(self) -> None:
-        pass
+        """Nothing to release: the objects live as long as the store."""
 
 
-class MemoryWriter:
+class MemoryWriter(Writer):
+    """The write side of one memory-store transaction: everything lands at commit, or nothing."""
+
     def __init__(self, store: MemoryObjectStore) -> None:
         self.store = store
         self.pending: dict[ObjectId, tuple[Kind, bytes]] = {}
         self.ref_updates: dict[str, ObjectId | None] = {}
-        self.hooks: list[Callable[[Any], None]] = []
+        self.hooks: list[CommitHook] = []
 
     def has(self, oid: ObjectId) -> bool:
         return oid in self.pending or self.store.has(oid)
@@ -117,7 +136,7 @@ class MemoryWriter:
     def put_objects(self, objs: Sequence[StoredObject]) -> list[ObjectId]:
         return [self.put_object(obj) for obj in objs]
 
-    def put_stream(self, src: BinaryIO) -> AddResult:
+    def put_stream(self, src: ByteStream) -> AddResult:
         return self.put_bytes(src.read())
 
     def put_file(self, path: str | os.PathLike[str]) -> AddResult:
@@ -134,11 +153,10 @@ class MemoryWriter:
 
     def set_ref(self, name: str, new: ObjectId | None, expected: ObjectId | None) -> None:
         check_ref_name(name)
-        if self.ref(name) != expected:
-            raise RefMoved(f"ref {name} moved; retry")
+        expect_ref(name, self.ref(name), expected)
         self.ref_updates[name] = new
 
-    def on_commit(self, hook: Callable[[Any], None]) -> None:
+    def on_commit(self, hook: CommitHook) -> None:
         self.hooks.append(hook)
 
     def commit(self) -> None:
@@ -149,4 +167,4 @@ class MemoryWriter:
             else:
                 self.store._refs[name] = value
         for hook in self.hooks:
-            hook(None)
+            hook(_NoIndex())

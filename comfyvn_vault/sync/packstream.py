@@ -38,8 +38,9 @@ from comfyvn_vault.history.objects import Commit
 from comfyvn_vault.history.tree import TreeNode, check_tree_node
 from comfyvn_vault.store import codec
 from comfyvn_vault.store.base import CHUNK, Kind
-from comfyvn_vault.store.disk import DiskObjectStore, Staged
+from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
+from comfyvn_vault.store.staging import Staged
 
 MAGIC: Final = b"CVS1"
 HEADER = struct.Struct("<BQ32s")

@@ -1,4 +1,4 @@
-"""Zeros written ahead at the end of the pack being appended to (store/disk.py).
+"""Zeros written ahead at the end of the pack being appended to (store/packs.py).
 
 Small transactions overwrite them and sync with ``fdatasync``; a tail a
 crashed writer left is still told apart from them and dropped by the next
@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from comfyvn_vault.store import journal
-from comfyvn_vault.store.disk import PREALLOC_MAX, PREALLOC_MIN, DiskObjectStore, prealloc_size
+from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.fsck import fsck
 from comfyvn_vault.store.layout import PACK_MAGIC, RECORD
+from comfyvn_vault.store.packs import PREALLOC_MAX, PREALLOC_MIN, prealloc_size
 
 
 def _store(tmp_path: Path) -> DiskObjectStore:
@@ -139,7 +140,7 @@ def test_rebuild_from_the_packs_stops_at_the_zeros(tmp_path: Path) -> None:
 
 
 def test_a_full_pack_gives_back_its_zeros(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("comfyvn_vault.store.disk.PACK_ROLL", 4096)
+    monkeypatch.setattr("comfyvn_vault.store.packs.PACK_ROLL", 4096)
     store = _store(tmp_path)
     with store.transaction() as w:
         first = w.put_bytes(os.urandom(5000)).id  # fills pack 1 past the roll size
