@@ -5,14 +5,17 @@ from __future__ import annotations
 import enum
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import BinaryIO, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, Final, Protocol, TypeVar
 
 import msgspec
 
 from comfyvn_vault.store.codec import StoredObject, decode_as
 from comfyvn_vault.store.ids import ObjectId
+
+if TYPE_CHECKING:
+    import lmdb
 
 T = TypeVar("T", bound=StoredObject)
 
@@ -56,6 +59,14 @@ class Writer(Protocol):
     def put_file(self, path: str | os.PathLike[str]) -> AddResult: ...
 
     def set_ref(self, name: str, new: ObjectId | None, expected: ObjectId | None) -> None: ...
+
+    def ref(self, name: str) -> ObjectId | None:
+        """The ref as this write sees it: its own updates, else the committed value."""
+        ...
+
+    def on_commit(self, hook: Callable[[lmdb.Transaction[bytes]], None]) -> None:
+        """Run ``hook`` inside the index transaction that commits this write (the memory store passes None)."""
+        ...
 
 
 class ObjectStore(Protocol):
