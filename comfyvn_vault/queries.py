@@ -34,8 +34,8 @@ from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.history.describe import describe
 from comfyvn_vault.history.objects import Commit
 from comfyvn_vault.history.repo import RevisionError
-from comfyvn_vault.projections.index import last_word, node_matches, tokens
 from comfyvn_vault.projections.keys import inexact
+from comfyvn_vault.projections.search import last_word, node_matches, tokens
 from comfyvn_vault.store.base import Kind
 from comfyvn_vault.store.codec import decode, json_enc_hook, to_plain
 from comfyvn_vault.store.ids import HEX_LEN, ObjectId, is_hex_prefix
