@@ -147,7 +147,6 @@ class Projection:
 
     def write_document(self, txn: Txn, path: str, doc_id: ObjectId | None) -> None:
         """Keep what this projection stores per path besides keys (the entity index: the document id)."""
-        return
 
     def write(self, txn: Txn, delta: Delta, *, small: bool) -> None:
         """Delete and add this projection's keys gathered in ``delta``; ``small``: a small commit's change."""
@@ -163,11 +162,9 @@ class Projection:
         self, txn: Txn, commit: ObjectId, generation: int, touched: Iterable[tuple[int, list[str], ObjectId]]
     ) -> None:
         """Index one commit's events, each (position in the commit, paths it touches, event id): history projections."""
-        return
 
     def reset(self, txn: Txn, names: tuple[bytes, ...]) -> None:
         """The databases ``names`` are about to be emptied: reset what this projection keeps beside them."""
-        return
 
     def dump(self, txn: Txn) -> Iterator[tuple[bytes, bytes, bytes]]:
         """Every (database, key, value) this projection holds, in order, as a rebuild would write them."""

@@ -63,9 +63,9 @@ def _scene(doc: Document | None) -> Scene | None:
 def scene_delta(old: Scene | None, new: Scene | None, delta: Delta) -> None:
     """Add to ``delta`` the keys to delete and to add between two versions of a scene, node by node.
 
-    Nodes that did not change are skipped, and each projection turns only what
-    differs in the others into keys (:meth:`.base.Projection.node_delta`), so a
-    batch that rewrites many lines does little work for what stayed.
+    Nodes that did not change are skipped, and each projection turns into keys
+    only what differs in the fields it reads (:meth:`.base.Projection.node_delta`),
+    so a batch that rewrites many lines does little work for what stayed.
     """
     old_nodes = {n.id: n for n in old.nodes} if old else {}
     new_nodes = {n.id: n for n in new.nodes} if new else {}
@@ -131,7 +131,7 @@ class Projections(Databases):
         self, txn: Txn, commit: ObjectId, generation: int, touched: Iterable[tuple[int, list[str], ObjectId]]
     ) -> None:
         """Index a commit's events, each (position in the commit, paths it touches, event id)."""
-        rows = touched if len(self.history_projections) == 1 else list(touched)
+        rows = touched if len(self.history_projections) == 1 else list(touched)  # each reads them all
         for projection in self.history_projections:
             projection.add_commit(txn, commit, generation, rows)
 
