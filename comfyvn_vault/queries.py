@@ -16,6 +16,7 @@ import msgspec
 from comfyvn_vault.domain.conflicts import Conflict, conflict_json
 from comfyvn_vault.domain.conflicts import describe as describe_conflict
 from comfyvn_vault.domain.diffing import diff_entities, field_changes
+from comfyvn_vault.domain.document import Document
 from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity, Scene
 from comfyvn_vault.domain.events import Cause
 from comfyvn_vault.domain.paths import (
@@ -32,9 +33,9 @@ from comfyvn_vault.domain.paths import (
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.history.describe import describe
 from comfyvn_vault.history.objects import Commit
-from comfyvn_vault.history.repo import Document, RevisionError
-from comfyvn_vault.projections.index import last_word, node_matches, tokens
+from comfyvn_vault.history.repo import RevisionError
 from comfyvn_vault.projections.keys import inexact
+from comfyvn_vault.projections.search import last_word, node_matches, tokens
 from comfyvn_vault.store.base import Kind
 from comfyvn_vault.store.codec import decode, json_enc_hook, to_plain
 from comfyvn_vault.store.ids import HEX_LEN, ObjectId, is_hex_prefix

@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "ChoiceFields": "comfyvn_vault.domain.events",
     "ChoiceMoved": "comfyvn_vault.domain.events",
     "ChoiceRemoved": "comfyvn_vault.domain.events",
+    "Document": "comfyvn_vault.domain.document",
     "EDIT_FIELDS": "comfyvn_vault.domain.events",
     "ENTITY_TYPES": "comfyvn_vault.domain.entities",
     "EVENT_TYPES": "comfyvn_vault.domain.events",
@@ -80,6 +81,7 @@ _EXPORTS: dict[str, str] = {
 if TYPE_CHECKING:
     from comfyvn_vault.domain.apply import Changes, apply, apply_all
     from comfyvn_vault.domain.diffing import diff_entities
+    from comfyvn_vault.domain.document import Document
     from comfyvn_vault.domain.entities import (
         ENTITY_TYPES,
         Character,
@@ -164,6 +166,7 @@ __all__ = [
     "ChoiceFields",
     "ChoiceMoved",
     "ChoiceRemoved",
+    "Document",
     "Entity",
     "EntityPath",
     "Event",

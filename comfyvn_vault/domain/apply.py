@@ -25,8 +25,7 @@ from typing import Any, Final, TypeAlias, TypeVar
 from msgspec.structs import replace
 
 from comfyvn_vault.domain.asset_apply import HANDLERS as ASSET_HANDLERS
-from comfyvn_vault.domain.assets import Record
-from comfyvn_vault.domain.conflicts import Conflict
+from comfyvn_vault.domain.document import Document
 from comfyvn_vault.domain.entities import FOLDER_OF, Character, Entity, Node, Scene, Timeline, Variable
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import (
@@ -78,7 +77,7 @@ from comfyvn_vault.domain.validate import (
     referrers,
 )
 
-Changes: TypeAlias = dict[str, "Entity | Conflict | Record | None"]
+Changes: TypeAlias = dict[str, "Document | None"]
 """Changed documents by entity path; ``None`` means the document was deleted."""
 
 D = TypeVar("D", Scene, Character, Timeline, Variable)
@@ -110,7 +109,7 @@ def apply_all(lookup: Lookup, events: Iterable[Event], *, listing: Listing | Non
     # a batch of many line edits to one scene costs per edit, not per scene size.
     owned: dict[str, tuple[Scene, dict[str, int]]] = {}
 
-    def view(path: str) -> Entity | Conflict | Record | None:
+    def view(path: str) -> Document | None:
         return overlay[path] if path in overlay else lookup(path)
 
     for position, event in enumerate(events):

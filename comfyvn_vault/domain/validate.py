@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
-from comfyvn_vault.domain.assets import Record
-from comfyvn_vault.domain.conflicts import Conflict
-from comfyvn_vault.domain.entities import Character, Choice, Entity, Node, Scene, Timeline
+from comfyvn_vault.domain.document import Document
+from comfyvn_vault.domain.entities import Character, Choice, Node, Scene, Timeline
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.paths import (
     SCENES,
@@ -29,7 +28,7 @@ from comfyvn_vault.domain.paths import (
     split_target,
 )
 
-Lookup = Callable[[str], "Entity | Conflict | Record | None"]
+Lookup = Callable[[str], "Document | None"]
 """Reads a document by path: entities, merge-conflict records, and asset/finding/policy records."""
 
 Listing = Callable[[str], Iterable[str]]

@@ -1,8 +1,9 @@
 """Asset projections: assets by kind, tag, license and NSFW flag, lineage edges both ways, and uses.
 
-Kept like every state projection: :func:`record_keys` and :func:`node_keys`
-say which keys a document contributes, and :mod:`.index` adds and removes the
-difference when a document changes, so ``reindex`` rebuilds them byte for byte.
+Kept like every state projection (:mod:`.base`): :func:`record_keys` and
+:func:`node_keys` say which keys a document contributes, and the façade adds
+and removes the difference when a document changes, so ``reindex`` rebuilds
+them byte for byte. The reads are functions of the open databases.
 
 ==================  ====================================================  =====
 name                key                                                   value
@@ -19,11 +20,14 @@ p.uses              asset id \\0 user path (``scenes/s#n``,                 b""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any, Final
+from collections.abc import Iterable, Iterator
+from typing import Final
 
 from comfyvn_vault.domain.assets import Asset
+from comfyvn_vault.domain.document import Document
 from comfyvn_vault.domain.entities import Character, Node
+from comfyvn_vault.projections.base import SEP, Databases, Delta, Key, Projection
+from comfyvn_vault.projections.entities import DB_ENTITY
 from comfyvn_vault.projections.keys import key_part, readable
 
 DB_ASSET: Final = b"p.asset"
@@ -32,7 +36,6 @@ DB_USES: Final = b"p.uses"
 ASSET_DBS: Final = (DB_ASSET, DB_LINEAGE, DB_USES)
 UNLICENSED: Final = "(none)"
 
-SEP: Final = b"\0"
 _ASSET_REF: Final = re.compile(r"(?:asset:)?([0-9a-f]{64})")
 
 
@@ -48,7 +51,7 @@ def _k(*parts: str) -> bytes:
     return SEP.join(map(key_part, parts))
 
 
-def facet_keys(asset: Asset) -> Iterator[tuple[bytes, bytes]]:
+def facet_keys(asset: Asset) -> Iterator[Key]:
     yield DB_ASSET, _k("kind", asset.kind, asset.id)
     yield DB_ASSET, _k("mime", asset.mime, asset.id)
     yield DB_ASSET, _k("license", (asset.meta.license or UNLICENSED).lower(), asset.id)
@@ -60,7 +63,7 @@ def facet_keys(asset: Asset) -> Iterator[tuple[bytes, bytes]]:
         yield DB_LINEAGE, _k("down", parent, asset.id, relation)
 
 
-def record_keys(path: str, doc: Any) -> Iterator[tuple[bytes, bytes]]:
+def record_keys(path: str, doc: Document) -> Iterator[Key]:
     """Keys an asset record or a character (portrait, expressions) contributes."""
     if isinstance(doc, Asset):
         yield from facet_keys(doc)
@@ -71,7 +74,7 @@ def record_keys(path: str, doc: Any) -> Iterator[tuple[bytes, bytes]]:
                 yield DB_USES, _k(ref, path)
 
 
-def node_keys(scene_id: str, node: Node) -> Iterator[tuple[bytes, bytes]]:
+def node_keys(scene_id: str, node: Node) -> Iterator[Key]:
     """Keys a node contributes: every asset its directives or meta name."""
     values: list[str] = list(node.directives.values())
     for value in node.meta.values():
@@ -84,48 +87,63 @@ def node_keys(scene_id: str, node: Node) -> Iterator[tuple[bytes, bytes]]:
             yield DB_USES, _k(ref, f"scenes/{scene_id}#{node.id}")
 
 
+class Assets(Projection):
+    """Asset facets and lineage from asset records; asset uses from characters and nodes."""
+
+    databases = ASSET_DBS
+
+    @staticmethod
+    def doc_keys(path: str, doc: Document) -> Iterable[Key]:
+        return record_keys(path, doc)
+
+    @staticmethod
+    def node_keys(scene_id: str, node: Node) -> Iterable[Key]:
+        return node_keys(scene_id, node)
+
+    @classmethod
+    def node_delta(cls, scene_id: str, node_id: str, old: Node | None, new: Node | None, delta: Delta) -> None:
+        """A node names assets only in its directives and meta: a node whose both are equal changes nothing here."""
+        if old is not None and new is not None and old.directives == new.directives and old.meta == new.meta:
+            return
+        super().node_delta(scene_id, node_id, old, new, delta)
+
+
 # -- reading
 
 
-def _scan(projections: Any, db: bytes, prefix: bytes) -> Iterator[bytes]:
-    yield from projections._scan(db, prefix)
-
-
-def assets_with(projections: Any, facet: str, value: str) -> list[str]:
+def assets_with(projections: Databases, facet: str, value: str) -> list[str]:
     """Asset ids with ``facet`` = ``value`` (kind image, tag hero, license cc-by-4.0, nsfw yes)."""
     prefix = _k(facet, value.lower()) + SEP
-    return [k[len(prefix) :].decode() for k in _scan(projections, DB_ASSET, prefix)]
+    return [k[len(prefix) :].decode() for k in projections.scan(DB_ASSET, prefix)]
 
 
-def facet_values(projections: Any, facet: str) -> dict[str, int]:
+def facet_values(projections: Databases, facet: str) -> dict[str, int]:
     """Each value of ``facet`` and how many assets have it."""
     prefix = facet.encode() + SEP
     out: dict[str, int] = {}
-    for k in _scan(projections, DB_ASSET, prefix):
+    for k in projections.scan(DB_ASSET, prefix):
         value = readable(k[len(prefix) :].split(SEP, 1)[0])
         out[value] = out.get(value, 0) + 1
     return out
 
 
-def edges(projections: Any, asset_id: str, direction: str) -> list[tuple[str, str]]:
+def edges(projections: Databases, asset_id: str, direction: str) -> list[tuple[str, str]]:
     """``(other asset, relation)``: parents for ``up``, children for ``down``."""
     prefix = _k(direction, asset_id) + SEP
     out = []
-    for k in _scan(projections, DB_LINEAGE, prefix):
+    for k in projections.scan(DB_LINEAGE, prefix):
         other, relation = k[len(prefix) :].split(SEP, 1)
         out.append((other.decode(), readable(relation)))
     return out
 
 
-def users(projections: Any, asset_id: str) -> list[str]:
+def users(projections: Databases, asset_id: str) -> list[str]:
     """Entity paths (``scenes/s#n``, ``characters/c``) whose documents name the asset."""
     prefix = key_part(asset_id) + SEP
-    return [k[len(prefix) :].decode() for k in _scan(projections, DB_USES, prefix)]
+    return [k[len(prefix) :].decode() for k in projections.scan(DB_USES, prefix)]
 
 
-def asset_ids_with_prefix(projections: Any, prefix: str) -> list[str]:
+def asset_ids_with_prefix(projections: Databases, prefix: str) -> list[str]:
     """Registered asset ids (in the checkout) starting with ``prefix``, from the entity index's keys."""
-    from comfyvn_vault.projections.index import DB_ENTITY
-
     start = len("assets/")
-    return [k[start:].decode() for k in _scan(projections, DB_ENTITY, key_part("assets/" + prefix))]
+    return [k[start:].decode() for k in projections.scan(DB_ENTITY, key_part("assets/" + prefix))]

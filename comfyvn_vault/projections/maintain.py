@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
+from comfyvn_vault.domain.document import DOCUMENT_TYPES, Document
 from comfyvn_vault.history.objects import Commit, EventList, View
 from comfyvn_vault.history.repo import CommitRecord, History
-from comfyvn_vault.projections.index import ALL_DBS, DB_EVENTS, STATE_DBS, DocChange, Projections
+from comfyvn_vault.projections.base import DocChange, Txn
+from comfyvn_vault.projections.events import DB_EVENTS
+from comfyvn_vault.projections.index import Projections
+from comfyvn_vault.projections.registry import ALL_DBS, STATE_DBS
 from comfyvn_vault.store.codec import decode_as
 from comfyvn_vault.store.ids import ObjectId
 
-#: Commits changing at most this many documents log their word-index changes (see projections.index).
+#: Commits changing at most this many documents log their word-index changes (see projections.search).
 SMALL_COMMIT_DOCS = 8
 #: Documents read per batch when a switch or reindex moves the state projections.
 MOVE_BATCH = 1_000
@@ -20,7 +23,7 @@ MOVE_BATCH = 1_000
 def attach(history: History, projections: Projections) -> None:
     """Register the hooks that keep ``projections`` current on every commit and view change."""
 
-    def on_commit(txn: Any, rec: CommitRecord) -> None:
+    def on_commit(txn: Txn, rec: CommitRecord) -> None:
         projections.add_events(
             txn,
             rec.commit_id,
@@ -38,27 +41,33 @@ def attach(history: History, projections: Projections) -> None:
         docs = [(path, old, new, new_id) for path, (old, new, new_id) in rec.docs.items()]
         projections.apply_doc_changes(txn, docs, log_words=small)
 
-    def on_view(txn: Any, old: View, new: View) -> None:
+    def on_view(txn: Txn, old: View, new: View) -> None:
         move_state(txn, history, projections, history.tree_of(old.checkout), history.tree_of(new.checkout))
 
     history.hooks.append(on_commit)
     history.view_hooks.append(on_view)
 
 
-def move_state(txn: Any, history: History, projections: Projections, a: ObjectId | None, b: ObjectId | None) -> None:
+def move_state(txn: Txn, history: History, projections: Projections, a: ObjectId | None, b: ObjectId | None) -> None:
     """Update the state projections from tree ``a`` to tree ``b`` (committed trees).
 
     Documents are read and applied in bounded batches, so memory stays flat on a whole-story move.
     """
     batch: list[DocChange] = []
     for path, old_id, new_id in history.trees.diff(a, b):
-        old = history.any_doc(old_id) if old_id is not None else None
-        new = history.any_doc(new_id) if new_id is not None else None
-        batch.append((path, old, new, new_id))
+        batch.append((path, _indexed(history, old_id), _indexed(history, new_id), new_id))
         if len(batch) >= MOVE_BATCH:
             projections.apply_doc_changes(txn, batch)
             batch.clear()
     projections.apply_doc_changes(txn, batch)
+
+
+def _indexed(history: History, doc_id: ObjectId | None) -> Document | None:
+    """The document ``doc_id`` as projections see it: an object of any other kind contributes no keys."""
+    if doc_id is None:
+        return None
+    obj = history.any_doc(doc_id)
+    return obj if isinstance(obj, DOCUMENT_TYPES) else None
 
 
 def all_commits(history: History) -> Iterator[tuple[ObjectId, Commit]]:
@@ -82,7 +91,7 @@ def all_commits(history: History) -> Iterator[tuple[ObjectId, Commit]]:
         stack.extend(p for p in c.parents if p not in seen)
 
 
-def rebuild(txn: Any, history: History, projections: Projections, progress: Callable[[int], None] | None = None) -> int:
+def rebuild(txn: Txn, history: History, projections: Projections, progress: Callable[[int], None] | None = None) -> int:
     """Drop and rebuild every projection from history inside ``txn``; returns the events indexed."""
     projections.clear(txn, ALL_DBS)
     view = history.view()

@@ -18,8 +18,10 @@ import lmdb
 import msgspec
 
 from comfyvn_vault.errors import IndexDamaged, VaultError
-from comfyvn_vault.projections.index import ALL_DBS, Projections
+from comfyvn_vault.projections.base import Txn
+from comfyvn_vault.projections.index import Projections
 from comfyvn_vault.projections.maintain import rebuild
+from comfyvn_vault.projections.registry import ALL_DBS
 from comfyvn_vault.store.fsck import FsckReport, Problem, fsck
 from comfyvn_vault.store.fsck_index import index_error, packs_note
 from comfyvn_vault.store.ids import new_hasher
@@ -38,7 +40,7 @@ class _RollBack(Exception):
     """Raised inside the transaction to discard the rebuild."""
 
 
-def summaries(projections: Projections, txn: Any) -> dict[bytes, Summary]:
+def summaries(projections: Projections, txn: Txn) -> dict[bytes, Summary]:
     """Every projection database's key count and digest, as of ``txn``."""
     hashers = {name: new_hasher() for name in ALL_DBS}
     counts = dict.fromkeys(ALL_DBS, 0)
@@ -69,7 +71,7 @@ def rebuild_compared(vault: Vault, progress: Callable[[int], None] | None = None
     """Rebuild every projection inside a transaction that is rolled back: (events, differences)."""
     result: dict[str, Any] = {}
 
-    def rebuild_in(txn: Any) -> None:
+    def rebuild_in(txn: Txn) -> None:
         try:
             before: dict[bytes, Summary] | None = summaries(vault.projections, txn)
         except _UNREADABLE as exc:

@@ -100,7 +100,7 @@ class IndexTxn(Protocol):
 
 
 #: Runs inside the index transaction that commits a write (see :meth:`Writer.on_commit`).
-CommitHook = Callable[[IndexTxn], None]
+CommitHook = Callable[["lmdb.Transaction[bytes]"], None]
 
 
 class Readable(Protocol):

@@ -119,7 +119,7 @@ def write_pack_length(txn: IndexTxn, db: IndexDb, number: int, length: int) -> N
 
 
 @contextmanager
-def index_write(env: lmdb.Environment) -> Iterator[IndexTxn]:
+def index_write(env: lmdb.Environment) -> Iterator[lmdb.Transaction[bytes]]:
     """One write transaction on the index; its failures become the errors a user sees."""
     try:
         with env.begin(write=True) as txn:

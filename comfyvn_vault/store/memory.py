@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from comfyvn_vault.errors import CorruptObject, InputRejected, ObjectNotFound
 from comfyvn_vault.store.base import (
@@ -28,6 +28,9 @@ from comfyvn_vault.store.fsutil import os_error
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
 from comfyvn_vault.store.prefix import resolve_prefix
 from comfyvn_vault.store.refs import expect_ref
+
+if TYPE_CHECKING:
+    import lmdb
 
 
 class _ListCursor:
@@ -167,4 +170,5 @@ class MemoryWriter(Writer):
             else:
                 self.store._refs[name] = value
         for hook in self.hooks:
-            hook(_NoIndex())
+            # No index here: the hooks that write one run on a disk store only.
+            hook(cast("lmdb.Transaction[bytes]", _NoIndex()))

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from comfyvn_vault import story
-from comfyvn_vault.history import repo
+from comfyvn_vault.history import reads
 from comfyvn_vault.vault import Vault
 
 
 def test_decoded_documents_and_commits_stay_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(repo, "DOC_CACHE", 4)
-    monkeypatch.setattr(repo, "COMMIT_CACHE", 5)
+    monkeypatch.setattr(reads, "DOC_CACHE", 4)
+    monkeypatch.setattr(reads, "COMMIT_CACHE", 5)
     v, _ = Vault.init(tmp_path / "v")
     with v:
         for i in range(12):

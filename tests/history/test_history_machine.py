@@ -15,7 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from comfyvn_vault import story
 from comfyvn_vault.domain.entities import Scene
 from comfyvn_vault.errors import InputRejected
-from comfyvn_vault.projections.index import tokens
+from comfyvn_vault.projections.search import tokens
 from comfyvn_vault.vault import Vault
 from comfyvn_vault.worktree.format import parse, render
 

@@ -8,9 +8,10 @@ from hypothesis import strategies as st
 
 from comfyvn_vault.domain.entities import Character, Node, Scene
 from comfyvn_vault.errors import InputRejected
-from comfyvn_vault.history.repo import RevisionError, parse_rev
-from comfyvn_vault.projections.index import _name_key, doc_body_keys, node_matches
+from comfyvn_vault.history.revisions import RevisionError, parse_rev
 from comfyvn_vault.projections.keys import MARK, MAX_KEY, PART_MAX, fits, key_part, prefix_parts, readable
+from comfyvn_vault.projections.registry import document_keys
+from comfyvn_vault.projections.search import node_matches
 
 #: Long runs of a few letters (one, two and three UTF-8 bytes each), so texts cross every cut.
 LONG = st.text(alphabet="aé€\x00\x01 ", min_size=0, max_size=700)
@@ -55,9 +56,8 @@ def test_surrogates_from_a_command_line_make_a_part_not_an_error() -> None:
 def test_every_projection_key_of_long_text_fits_lmdb(text: str, word: str) -> None:
     node = Node(id="n1", speaker=text or None, content=f"{word} {text}")
     scene = Scene(id="s" * 64, title=text, nodes=[node])
-    keys = [k for _, k in doc_body_keys(f"scenes/{scene.id}", scene)]
-    keys += [k for _, k in _name_key(f"scenes/{scene.id}", scene)]
-    keys += [k for _, k in _name_key("characters/c", Character(id="c", name=text))]
+    keys = [k for _, k in document_keys(f"scenes/{scene.id}", scene)]
+    keys += [k for _, k in document_keys("characters/c", Character(id="c", name=text))]
     assert keys and all(0 < len(k) <= MAX_KEY for k in keys)
     assert node_matches(word, node) and node_matches(word[: len(word) // 2 + 1], node)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from comfyvn_vault import story
 from comfyvn_vault.history.objects import Operation, View
-from comfyvn_vault.history.repo import OPS_HEAD
+from comfyvn_vault.history.refs import OPS_HEAD
 from comfyvn_vault.store import codec
 from comfyvn_vault.vault import Vault
 

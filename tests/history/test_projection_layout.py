@@ -8,7 +8,8 @@ from pathlib import Path
 
 from comfyvn_vault import queries, story
 from comfyvn_vault.domain.events import Cause, NodeEdited, NodeFields
-from comfyvn_vault.projections.index import DB_EVENTS, DB_META, PROJECTIONS_VERSION, parse_event_key
+from comfyvn_vault.projections.events import DB_EVENTS, parse_event_key
+from comfyvn_vault.projections.index import DB_META, PROJECTIONS_VERSION
 from comfyvn_vault.vault import Vault
 
 USER = Cause(kind="user")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from comfyvn_vault import story
-from comfyvn_vault.projections import index
-from comfyvn_vault.projections.index import DB_WORD, DB_WORDLOG
+from comfyvn_vault.projections import search
+from comfyvn_vault.projections.search import DB_WORD, DB_WORDLOG
 from comfyvn_vault.vault import Vault
 
 
@@ -22,7 +22,7 @@ def counts(v: Vault) -> tuple[int, int]:
 
 
 def test_small_commits_log_words_and_search_sees_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(index, "WORDLOG_FOLD", 40)
+    monkeypatch.setattr(search, "WORDLOG_FOLD", 40)
     v, _ = Vault.init(tmp_path / "vault")
     with v:
         story.scene_new(v, "Harbour", scene_id="harbour")

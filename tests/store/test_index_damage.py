@@ -23,7 +23,9 @@ import pytest
 from comfyvn_vault import story
 from comfyvn_vault.errors import ConcurrentWork
 from comfyvn_vault.projections.assets import DB_LINEAGE
-from comfyvn_vault.projections.index import DB_ENTITY, DB_EVENTS, DB_WORD
+from comfyvn_vault.projections.entities import DB_ENTITY
+from comfyvn_vault.projections.events import DB_EVENTS
+from comfyvn_vault.projections.search import DB_WORD
 from comfyvn_vault.store.layout import DB_OBJECTS, DB_PACKS, DB_REFS, Entry
 from comfyvn_vault.vault import Vault
 from tests.conftest import REPO
