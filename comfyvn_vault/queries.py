@@ -29,10 +29,11 @@ from comfyvn_vault.domain.paths import (
     id_problem,
     node_path,
 )
+from comfyvn_vault.domain.validate import Document
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.history.describe import describe
 from comfyvn_vault.history.objects import Commit
-from comfyvn_vault.history.repo import Document, RevisionError
+from comfyvn_vault.history.repo import RevisionError
 from comfyvn_vault.projections.index import last_word, node_matches, tokens
 from comfyvn_vault.projections.keys import inexact
 from comfyvn_vault.store.base import Kind

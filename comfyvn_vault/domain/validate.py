@@ -15,6 +15,7 @@ lists (a :data:`Listing`); only batches that remove something pay for it.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from typing import TypeAlias
 
 from comfyvn_vault.domain.assets import Record
 from comfyvn_vault.domain.conflicts import Conflict
@@ -29,7 +30,10 @@ from comfyvn_vault.domain.paths import (
     split_target,
 )
 
-Lookup = Callable[[str], "Entity | Conflict | Record | None"]
+Document: TypeAlias = Entity | Conflict | Record
+"""What a state tree holds at a path: an entity document or a record such as a merge conflict."""
+
+Lookup = Callable[[str], "Document | None"]
 """Reads a document by path: entities, merge-conflict records, and asset/finding/policy records."""
 
 Listing = Callable[[str], Iterable[str]]

@@ -19,12 +19,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
-from comfyvn_vault.domain.assets import RECORD_TYPES, Asset, Finding, Policy, Record, is_record_path
+from comfyvn_vault.domain.assets import RECORD_TYPES, Asset, Finding, Policy, is_record_path
 from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import Event, touched
 from comfyvn_vault.domain.paths import CONFLICTS
+from comfyvn_vault.domain.validate import Document
 from comfyvn_vault.errors import InputRejected, ObjectNotFound, RefMoved
 from comfyvn_vault.history import graph
 from comfyvn_vault.history.author import Author
@@ -34,9 +35,6 @@ from comfyvn_vault.store.base import check_ref_name
 from comfyvn_vault.store.codec import StoredObject, decode, decode_as
 from comfyvn_vault.store.ids import ObjectId, is_hex_prefix
 from comfyvn_vault.suggest import did_you_mean
-
-#: What a state tree holds at a path: an entity document or a record such as a merge conflict.
-Document = Entity | Conflict | Record
 
 HEADS: Final = "heads/"
 OPS_HEAD: Final = "ops/head"
