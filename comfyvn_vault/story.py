@@ -24,6 +24,7 @@ from comfyvn_vault.domain.diffing import diff_entities
 from comfyvn_vault.domain.entities import Character, Choice, Entity, Node, Scene, Timeline, Variable
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import Cause, Event
+from comfyvn_vault.domain.naming import fresh_id, next_numbered, slug
 from comfyvn_vault.domain.paths import (
     CHARACTERS,
     SCENES,
@@ -31,7 +32,6 @@ from comfyvn_vault.domain.paths import (
     VARIABLES,
     check_id,
     entity_path,
-    is_reserved_name,
 )
 from comfyvn_vault.errors import InputRejected, ObjectNotFound, RefMoved
 from comfyvn_vault.store.ids import ObjectId
@@ -108,28 +108,6 @@ def _valid_id(text: str) -> bool:
         return True
     except Rejected:
         return False
-
-
-def slug(text: str, fallback: str) -> str:
-    """A readable id from a title: ``"The Lighthouse!"`` → ``the-lighthouse``."""
-    s = re.sub(r"[^A-Za-z0-9_.-]+", "-", text.strip().lower()).strip("-.")[:48]
-    return f"{s}-{fallback}" if is_reserved_name(s) else s or fallback
-
-
-def fresh_id(taken: set[str], base: str) -> str:
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
-
-
-def _next_numbered(taken: set[str], prefix: str) -> str:
-    n = len(taken) + 1
-    while f"{prefix}{n}" in taken:
-        n += 1
-    return f"{prefix}{n}"
 
 
 # ----------------------------------------------------------------- saving
@@ -269,7 +247,7 @@ def node_add(
     sid = find_id(vault, SCENES, scene_ref)
     scene: Scene = need(vault, SCENES, sid, Scene, worktree=not commit)
     ids = [n.id for n in scene.nodes]
-    nid = check_id(node_id, "node id") if node_id else _next_numbered(set(ids), "n")
+    nid = check_id(node_id, "node id") if node_id else next_numbered(set(ids), "n")
     if nid in ids:
         raise InputRejected(f"scene {sid} already has a node {nid!r}")
     node = Node(id=nid, type=type, speaker=speaker, content=content)
@@ -358,7 +336,7 @@ def choice_add(
 ) -> Saved:
     def add(node: Node) -> Node:
         ids = {c.id for c in node.choices}
-        cid = check_id(choice_id, "choice id") if choice_id else _next_numbered(ids, "c")
+        cid = check_id(choice_id, "choice id") if choice_id else next_numbered(ids, "c")
         if cid in ids:
             raise InputRejected(f"node {node_id} already has a choice {cid!r}")
         choice = Choice(id=cid, text=text, target=target, condition=condition, weight=weight)

@@ -16,35 +16,15 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
-from comfyvn_vault.errors import ConcurrentWork, InputRejected, RefMoved
+from comfyvn_vault.errors import InputRejected, RefMoved
 from comfyvn_vault.history.objects import Commit, EventList, View
 from comfyvn_vault.history.repo import check_branch_name
 from comfyvn_vault.store.codec import decode_as
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.sync import packstream
+from comfyvn_vault.sync.protocol import NonFastForward, RemoteInfo
 from comfyvn_vault.sync.walk import Graph, Offer, missing, new_commits
 from comfyvn_vault.vault import Vault
-
-
-class NonFastForward(ConcurrentWork):
-    """A push would drop commits the remote has; pull first, or push with ``--force``."""
-
-
-class RemoteInfo(msgspec.Struct, frozen=True):
-    """What a remote advertises: its branches and the branch its HEAD names."""
-
-    heads: dict[str, str]
-    head: str | None = None
-
-    def tips(self) -> dict[str, ObjectId]:
-        """Branch tips, every name and id checked: a hostile remote's ``../x`` stops here."""
-        out: dict[str, ObjectId] = {}
-        for name, hex_id in self.heads.items():
-            check_branch_name(name)
-            out[name] = ObjectId.from_hex(hex_id)
-        return out
 
 
 class RWLock:

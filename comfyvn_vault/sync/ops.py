@@ -22,7 +22,8 @@ from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.history.objects import View
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.sync import config, packstream
-from comfyvn_vault.sync.endpoint import NonFastForward, RemoteInfo, index_new_commits
+from comfyvn_vault.sync.endpoint import index_new_commits
+from comfyvn_vault.sync.protocol import NonFastForward, RemoteInfo
 from comfyvn_vault.sync.transport import Remote, open_remote
 from comfyvn_vault.sync.walk import Graph, missing, negotiate
 from comfyvn_vault.vault import STORE_DIR, Vault

@@ -1,11 +1,6 @@
 """The object stream every transport carries: records of verified bytes, zstd-compressed.
 
-Format, before compression::
-
-    b"CVS1"
-    record*:  flags u8 | size u64 LE | id 32 bytes | size raw bytes
-    end:      0xFF     | count u64   | 32 zero bytes
-
+Its layout is part of the wire format (:mod:`~comfyvn_vault.sync.protocol`).
 Records carry the *raw* bytes (the receiver hashes exactly what it stores),
 and the whole stream is one zstd stream, so small structured objects compress
 together far better than one by one and already-compressed media pass through
@@ -27,7 +22,6 @@ No ref ever moves here.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final
 
@@ -41,11 +35,8 @@ from comfyvn_vault.store.base import CHUNK, Kind
 from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
 from comfyvn_vault.store.staging import Staged
+from comfyvn_vault.sync.protocol import FLAG_END, FLAG_OBJECT, HEADER, MAGIC, end_record, record_header
 
-MAGIC: Final = b"CVS1"
-HEADER = struct.Struct("<BQ32s")
-FLAG_OBJECT: Final = 1
-FLAG_END: Final = 0xFF
 MAX_STRUCTURED: Final = codec.MAX_STRUCTURED
 TREE_TAG: Final = TreeNode.__struct_config__.tag
 COMMIT_TAG: Final = Commit.__struct_config__.tag
@@ -66,7 +57,7 @@ def encode_stream(
     for oid in ids:
         info = store.info(oid)
         flags = FLAG_OBJECT if info.kind == Kind.OBJECT else 0
-        pending += HEADER.pack(flags, info.size, oid)
+        pending += record_header(flags, info.size, oid)
         for part in store.iter_chunks(oid):
             pending += part
             if len(pending) >= chunk:
@@ -77,7 +68,7 @@ def encode_stream(
         count += 1
         if progress is not None:
             progress(info.size + HEADER.size)
-    pending += HEADER.pack(FLAG_END, count, bytes(32))
+    pending += end_record(count)
     yield cobj.compress(bytes(pending)) + cobj.flush()
 
 

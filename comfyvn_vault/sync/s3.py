@@ -31,8 +31,8 @@ from comfyvn_vault.errors import InputRejected, RefMoved, RemoteFailed, UsageErr
 from comfyvn_vault.history.repo import check_branch_name
 from comfyvn_vault.store.ids import ObjectId, new_hasher
 from comfyvn_vault.sync import packstream
-from comfyvn_vault.sync.endpoint import RemoteInfo
-from comfyvn_vault.sync.transport import Progress
+from comfyvn_vault.sync.packstream import Progress
+from comfyvn_vault.sync.protocol import RemoteInfo
 from comfyvn_vault.sync.walk import Offer
 
 FRAME_BYTES: Final = 8 << 20

@@ -5,49 +5,31 @@ read-write token (``COMFYVN_SERVE_TOKEN`` or the vault config's, generated once)
 or the read-only one (``COMFYVN_SERVE_READ_TOKEN`` or the config's). No token or
 a wrong one gets 401; a read-only token on a write route gets 403. Tokens are
 compared in constant time and never logged. Request bodies are bounded: id
-lists and JSON by :data:`MAX_BODY`, pushed object streams by
-``COMFYVN_SERVE_MAX_PUSH`` bytes of objects. Binds 127.0.0.1 unless told
+lists by ``protocol.MAX_BODY``, JSON by ``protocol.MAX_JSON``, pushed object
+streams by ``COMFYVN_SERVE_MAX_PUSH`` bytes of objects. Binds 127.0.0.1 unless told
 otherwise.
 
-Routes (ids travel as raw 32-byte strings, concatenated)::
-
-    GET  /v1/health             "ok" (no token: lets scripts wait for start-up)
-    GET  /v1/info               {"heads": {branch: hex}, "head"}
-    POST /v1/has                ids            -> one byte per id (1 = present)
-    POST /v1/offer              {"wants","haves"} (hex) -> (id, size u64) records
-    POST /v1/objects            ids            -> object stream (see packstream)
-    POST /v1/push               object stream  -> {"objects": n}            (read-write)
-    POST /v1/ref                {"branch","old","new","force"} -> {}        (read-write)
+The routes and how each request and answer is framed are in
+:mod:`~comfyvn_vault.sync.protocol`, which the client shares.
 """
 
 from __future__ import annotations
 
 import errno
 import hmac
-import json
 import os
 import socket
-import struct
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Final
 
-from comfyvn_vault.errors import ConcurrentWork, InputRejected, RemoteFailed, UsageError, VaultError
-from comfyvn_vault.store.ids import ID_BYTES, ObjectId
-from comfyvn_vault.sync import config
-from comfyvn_vault.sync.endpoint import Endpoint, NonFastForward
+from comfyvn_vault.errors import InputRejected, RemoteFailed, UsageError, VaultError
+from comfyvn_vault.sync import config, protocol
+from comfyvn_vault.sync.endpoint import Endpoint
+from comfyvn_vault.sync.protocol import MAX_BODY, split_ids
 from comfyvn_vault.vault import STORE_DIR, Vault
 
-MAX_BODY: Final = 64 << 20
 MAX_PUSH: Final = int(os.environ.get("COMFYVN_SERVE_MAX_PUSH", str(64 << 30)))
-OFFER = struct.Struct("<32sQ")
-STREAM_TYPE: Final = "application/x-comfyvn-objects"
-
-
-def split_ids(body: bytes) -> list[ObjectId]:
-    if len(body) % ID_BYTES:
-        raise InputRejected("an id list must be a multiple of 32 bytes")
-    return [ObjectId(body[i : i + ID_BYTES]) for i in range(0, len(body), ID_BYTES)]
 
 
 def log(message: str) -> None:
@@ -79,15 +61,14 @@ def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
     Handler = Callable[[Request], Awaitable[Response]]
 
     def error(status: int, kind: str, message: str) -> Response:
-        return JSONResponse({"error": kind, "message": message}, status_code=status)
+        return JSONResponse(protocol.error_body(kind, message), status_code=status)
 
     def access(request: Request) -> str | None:
         """'rw', 'ro' or None for the request's bearer token."""
-        header = request.headers.get("authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not given:
+        given = protocol.bearer_token(request.headers.get(protocol.AUTHORIZATION, ""))
+        if given is None:
             return None
-        g = given.strip().encode()
+        g = given.encode()
         if hmac.compare_digest(g, rw_token.encode()):
             return "rw"
         if hmac.compare_digest(g, ro_token.encode()):
@@ -98,22 +79,16 @@ def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
         async def wrapped(request: Request) -> Response:
             level = access(request)
             if level is None:
-                return error(401, "unauthorized", "a valid bearer token is required")
+                return error(401, protocol.UNAUTHORIZED, "a valid bearer token is required")
             if write and level != "rw":
-                return error(403, "forbidden", "this token is read-only")
+                return error(403, protocol.FORBIDDEN, "this token is read-only")
             try:
                 return await handler(request)
-            except NonFastForward as exc:
-                return error(409, "non-fast-forward", exc.message)
-            except ConcurrentWork as exc:
-                return error(409, "ref-moved", exc.message)
-            except RemoteFailed as exc:
-                return error(400, "interrupted", exc.message)
             except VaultError as exc:
-                return error(400, "rejected", exc.message)
+                return error(*protocol.status_of(exc), exc.message)
             except ClientDisconnect:
                 log(f"{request.url.path}: the client hung up before its request was read")
-                return error(400, "disconnected", "the request body was cut off")
+                return error(400, protocol.DISCONNECTED, "the request body was cut off")
 
         return wrapped
 
@@ -131,51 +106,32 @@ def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
         return b"".join(parts)
 
     async def as_json(request: Request) -> dict[str, Any]:
-        try:
-            doc = json.loads(await body(request, 1 << 20))
-        except ValueError:
-            raise InputRejected("request body is not JSON") from None
-        if not isinstance(doc, dict):
-            raise InputRejected("request body must be a JSON object")
-        return doc
-
-    def hex_ids(doc: dict[str, Any], key: str) -> list[ObjectId]:
-        items = doc.get(key) or []
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise InputRejected(f"{key} must be a list of ids")
-        return [ObjectId.from_hex(i) for i in items]
-
-    def opt_id(doc: dict[str, Any], key: str) -> ObjectId | None:
-        value = doc.get(key)
-        return ObjectId.from_hex(value) if isinstance(value, str) else None
+        return protocol.read_json_object(await body(request, protocol.MAX_JSON))
 
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")
 
     async def info(request: Request) -> Response:
-        import msgspec
-
         doc = await anyio.to_thread.run_sync(endpoint.info)
-        return Response(msgspec.json.encode(doc), media_type="application/json")
+        return Response(protocol.encode_info(doc), media_type=protocol.JSON_TYPE)
 
     async def has(request: Request) -> Response:
         ids = split_ids(await body(request))
         answers = await anyio.to_thread.run_sync(endpoint.has, ids)
-        return Response(bytes(answers), media_type="application/octet-stream")
+        return Response(protocol.encode_flags(answers), media_type=protocol.BYTES_TYPE)
 
     async def offer(request: Request) -> Response:
-        doc = await as_json(request)
-        wants, haves = hex_ids(doc, "wants"), hex_ids(doc, "haves")
+        wants, haves = protocol.read_offer_request(await as_json(request))
         offers = await anyio.to_thread.run_sync(endpoint.offer, wants, haves)
-        return Response(b"".join(OFFER.pack(i, s) for i, s in offers), media_type="application/octet-stream")
+        return Response(protocol.encode_offers(offers), media_type=protocol.BYTES_TYPE)
 
     async def objects(request: Request) -> Response:
         ids = split_ids(await body(request))
         present = await anyio.to_thread.run_sync(endpoint.has, ids)
         unknown = next((oid for oid, yes in zip(ids, present, strict=True) if not yes), None)
         if unknown is not None:
-            return error(404, "not-found", f"no object {unknown.hex()} here")
-        return StreamingResponse(_stopping(endpoint.stream(ids)), media_type=STREAM_TYPE)
+            return error(404, protocol.NOT_FOUND, f"no object {unknown.hex()} here")
+        return StreamingResponse(_stopping(endpoint.stream(ids)), media_type=protocol.STREAM_TYPE)
 
     async def push(request: Request) -> Response:
         declared = request.headers.get("content-length")
@@ -203,22 +159,18 @@ def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
         return JSONResponse({"objects": n})
 
     async def ref(request: Request) -> Response:
-        doc = await as_json(request)
-        branch, new = doc.get("branch"), opt_id(doc, "new")
-        if not isinstance(branch, str) or new is None:
-            raise InputRejected("ref update needs a branch and a new id")
-        old, force = opt_id(doc, "old"), bool(doc.get("force"))
-        await anyio.to_thread.run_sync(lambda: endpoint.update_ref(branch, old, new, force))
+        u = protocol.read_ref_request(await as_json(request))
+        await anyio.to_thread.run_sync(lambda: endpoint.update_ref(u.branch, u.old, u.new, u.force))
         return JSONResponse({})
 
     routes = [
-        Route("/v1/health", health),
-        Route("/v1/info", guarded(info)),
-        Route("/v1/has", guarded(has), methods=["POST"]),
-        Route("/v1/offer", guarded(offer), methods=["POST"]),
-        Route("/v1/objects", guarded(objects), methods=["POST"]),
-        Route("/v1/push", guarded(push, write=True), methods=["POST"]),
-        Route("/v1/ref", guarded(ref, write=True), methods=["POST"]),
+        Route(protocol.HEALTH, health),
+        Route(protocol.INFO, guarded(info)),
+        Route(protocol.HAS, guarded(has), methods=["POST"]),
+        Route(protocol.OFFER, guarded(offer), methods=["POST"]),
+        Route(protocol.OBJECTS, guarded(objects), methods=["POST"]),
+        Route(protocol.PUSH, guarded(push, write=True), methods=["POST"]),
+        Route(protocol.REF, guarded(ref, write=True), methods=["POST"]),
     ]
     return Starlette(routes=routes)
 

@@ -7,7 +7,7 @@ to a :class:`Remote` and never knows whether the other vault is a folder, a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
@@ -15,10 +15,10 @@ from urllib.parse import unquote, urlparse
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.sync import packstream
-from comfyvn_vault.sync.endpoint import Endpoint, RemoteInfo
+from comfyvn_vault.sync.endpoint import Endpoint
+from comfyvn_vault.sync.packstream import Progress
+from comfyvn_vault.sync.protocol import RemoteInfo
 from comfyvn_vault.sync.walk import Offer
-
-Progress = Callable[[int], None]
 
 
 class Remote(Protocol):

@@ -20,7 +20,8 @@ from comfyvn_vault.store.base import Kind
 from comfyvn_vault.store.fsck import fsck
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.sync import packstream
-from comfyvn_vault.sync.endpoint import Endpoint, RemoteInfo
+from comfyvn_vault.sync.endpoint import Endpoint
+from comfyvn_vault.sync.protocol import RemoteInfo
 from comfyvn_vault.sync.walk import Graph, missing
 from comfyvn_vault.vault import Vault
 from tests.conftest import run_cli

@@ -12,7 +12,7 @@ from comfyvn_vault import sync
 from comfyvn_vault.assets.registry import assets_at
 from comfyvn_vault.store.fsck import fsck
 from comfyvn_vault.store.ids import ObjectId
-from comfyvn_vault.sync.endpoint import NonFastForward
+from comfyvn_vault.sync.protocol import NonFastForward
 from comfyvn_vault.vault import Vault
 from tests.sync.conftest import TOKEN, Server, edit, heads, make_story
 

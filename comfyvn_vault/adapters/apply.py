@@ -1,0 +1,116 @@
+"""Applying adapters to a vault: an import as one change, an export from HEAD's story.
+
+:func:`apply_import` plans against HEAD's tree (pure, outside any lock), checks
+the plan (:func:`~comfyvn_vault.adapters.plan.check_plan`), then makes one
+change through the vault's single write path: blobs first, each stored under
+the id the plan filed it under, then the events, checked against the state the
+change writes on and recorded as one commit whose cause names the importer and
+its version. A plan that does not apply changes nothing (exit 3).
+
+:func:`plan_import` is the first half alone, for a dry run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
+
+import msgspec
+
+from comfyvn_vault.adapters.exporter import StoryView
+from comfyvn_vault.adapters.importer import Importer, Source
+from comfyvn_vault.adapters.plan import ImportSummary, Plan, check_plan
+from comfyvn_vault.errors import InputRejected
+
+if TYPE_CHECKING:
+    from comfyvn_vault.domain.cause import Cause
+    from comfyvn_vault.domain.events import Event
+    from comfyvn_vault.history.repo import CommitRecord, History
+    from comfyvn_vault.store.ids import ObjectId
+
+OptionsT = TypeVar("OptionsT", bound=msgspec.Struct)
+
+
+class Change(Protocol):
+    """What an import uses of the change ``vault.change(...)`` opens."""
+
+    @property
+    def commit(self) -> CommitRecord | None:
+        """The commit the change made, once it is closed (None when it recorded nothing)."""
+
+    def add_blob(self, data: bytes) -> ObjectId:
+        """Store ``data`` with the change; its id."""
+
+    def check(self, events: Sequence[Event]) -> None:
+        """Raise :class:`InputRejected` unless ``events`` apply to the state the change writes on."""
+
+    def record(self, events: Sequence[Event]) -> None:
+        """Record ``events`` in the change's commit."""
+
+    def report(self, doc: ImportSummary) -> None:
+        """Hand the change what to tell the person who made it."""
+
+
+class ImportTarget(Protocol):
+    """A vault as an import sees it: its history to plan against and its one write path."""
+
+    @property
+    def history(self) -> History:
+        """The vault's history (HEAD, trees, documents)."""
+
+    def change(self, message: str, cause: Cause, *, kind: Literal["import"]) -> AbstractContextManager[Change]:
+        """Open the vault's single write path for one change."""
+
+
+class ImportResult(msgspec.Struct, frozen=True):
+    """What an import did: the commit (hex; None when there was nothing new), its size, its summary."""
+
+    importer: str
+    commit: str | None
+    events: int
+    blobs: int
+    summary: ImportSummary
+
+
+def story_view(history: History) -> StoryView:
+    """The story at HEAD, read-only, as exporters and importers read it."""
+    tree = history.tree_of(history.head())
+    return StoryView(history.lookup_in(tree), history.listing_in(tree))
+
+
+def plan_import(vault: ImportTarget, importer: Importer[OptionsT], source: Source, options: OptionsT) -> Plan:
+    """The plan importing ``source`` into HEAD would record, checked to apply there; nothing is written."""
+    story = story_view(vault.history)
+    plan = importer.plan(source, options, story.lookup)
+    check_plan(plan, story.lookup, story.listing)
+    return plan
+
+
+def apply_import(
+    vault: ImportTarget,
+    importer: Importer[OptionsT],
+    source: Source,
+    options: OptionsT,
+    *,
+    message: str | None = None,
+) -> ImportResult:
+    """Import ``source`` as one commit on HEAD's branch (see the module docstring)."""
+    plan = plan_import(vault, importer, source, options)
+    with vault.change(message or plan.message(), plan.cause, kind="import") as ch:
+        for oid, data in plan.blobs.items():
+            stored = ch.add_blob(data)
+            if stored != oid:
+                raise InputRejected(f"{plan.info.ref}: blob {oid.short()} was stored as {stored.short()}")
+        if plan.events:
+            ch.check(plan.events)
+            ch.record(plan.events)
+        ch.report(plan.summary)
+    rec = ch.commit
+    return ImportResult(
+        importer=plan.info.ref,
+        commit=rec.commit_id.hex() if rec is not None else None,
+        events=len(plan.events),
+        blobs=len(plan.blobs),
+        summary=plan.summary,
+    )

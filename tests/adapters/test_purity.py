@@ -1,0 +1,42 @@
+"""Planning is pure: the adapter seams and the in-memory adapters import no IO library and no vault.
+
+Only ``apply`` (which records a plan in a vault) and ``output`` (which writes
+export files) may reach beyond; the registry imports adapter modules only when
+a kind is first used (tested in ``test_registry``).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import comfyvn_vault.adapters as adapters
+
+PACKAGE = Path(adapters.__file__).parent
+EFFECTFUL = {"apply.py", "output.py"}
+IO_MODULES = {"os", "io", "pathlib", "shutil", "subprocess", "socket", "tempfile", "sqlite3", "asyncio"}
+FORBIDDEN = {"lmdb", "httpx", "textual", "zstandard", "watchfiles", "PIL"}
+#: What of the rest of the package planning may use: the domain, ids, errors and suggestions.
+ALLOWED_PREFIXES = ("comfyvn_vault.adapters", "comfyvn_vault.domain")
+ALLOWED = {"comfyvn_vault.errors", "comfyvn_vault.lazy", "comfyvn_vault.store.ids", "comfyvn_vault.suggest"}
+
+
+def _imports(source: Path) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return names
+
+
+def test_planning_modules_import_only_pure_modules() -> None:
+    sources = sorted(p for p in PACKAGE.glob("*.py") if p.name not in EFFECTFUL)
+    assert {p.name for p in sources} >= {"plan.py", "importer.py", "exporter.py", "plaintext.py", "registry.py"}
+    for source in sources:
+        for name in _imports(source):
+            top = name.split(".")[0]
+            assert top not in IO_MODULES | FORBIDDEN, f"{source.name} imports {name}"
+            if top == "comfyvn_vault":
+                assert name.startswith(ALLOWED_PREFIXES) or name in ALLOWED, f"{source.name} imports {name}"
