@@ -12,9 +12,7 @@ its version. A plan that does not apply changes nothing (exit 3).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
@@ -24,43 +22,10 @@ from comfyvn_vault.adapters.plan import ImportSummary, Plan, check_plan
 from comfyvn_vault.errors import InputRejected
 
 if TYPE_CHECKING:
-    from comfyvn_vault.domain.cause import Cause
-    from comfyvn_vault.domain.events import Event
     from comfyvn_vault.history.repo import CommitRecord, History
-    from comfyvn_vault.store.ids import ObjectId
+    from comfyvn_vault.vault import Vault
 
 OptionsT = TypeVar("OptionsT", bound=msgspec.Struct)
-
-
-class Change(Protocol):
-    """What an import uses of the change ``vault.change(...)`` opens."""
-
-    @property
-    def commit(self) -> CommitRecord | None:
-        """The commit the change made, once it is closed (None when it recorded nothing)."""
-
-    def add_blob(self, data: bytes) -> ObjectId:
-        """Store ``data`` with the change; its id."""
-
-    def check(self, events: Sequence[Event]) -> None:
-        """Raise :class:`InputRejected` unless ``events`` apply to the state the change writes on."""
-
-    def record(self, events: Sequence[Event]) -> None:
-        """Record ``events`` in the change's commit."""
-
-    def report(self, doc: ImportSummary) -> None:
-        """Hand the change what to tell the person who made it."""
-
-
-class ImportTarget(Protocol):
-    """A vault as an import sees it: its history to plan against and its one write path."""
-
-    @property
-    def history(self) -> History:
-        """The vault's history (HEAD, trees, documents)."""
-
-    def change(self, message: str, cause: Cause, *, kind: Literal["import"]) -> AbstractContextManager[Change]:
-        """Open the vault's single write path for one change."""
 
 
 class ImportResult(msgspec.Struct, frozen=True):
@@ -79,7 +44,7 @@ def story_view(history: History) -> StoryView:
     return StoryView(history.lookup_in(tree), history.listing_in(tree))
 
 
-def plan_import(vault: ImportTarget, importer: Importer[OptionsT], source: Source, options: OptionsT) -> Plan:
+def plan_import(vault: Vault, importer: Importer[OptionsT], source: Source, options: OptionsT) -> Plan:
     """The plan importing ``source`` into HEAD would record, checked to apply there; nothing is written."""
     story = story_view(vault.history)
     plan = importer.plan(source, options, story.lookup)
@@ -88,7 +53,7 @@ def plan_import(vault: ImportTarget, importer: Importer[OptionsT], source: Sourc
 
 
 def apply_import(
-    vault: ImportTarget,
+    vault: Vault,
     importer: Importer[OptionsT],
     source: Source,
     options: OptionsT,
@@ -97,7 +62,7 @@ def apply_import(
 ) -> ImportResult:
     """Import ``source`` as one commit on HEAD's branch (see the module docstring)."""
     plan = plan_import(vault, importer, source, options)
-    with vault.change(message or plan.message(), plan.cause, kind="import") as ch:
+    with vault.change(message or plan.message(), kind="import", cause=plan.cause) as ch:
         for oid, data in plan.blobs.items():
             stored = ch.add_blob(data)
             if stored != oid:
@@ -105,8 +70,11 @@ def apply_import(
         if plan.events:
             ch.check(plan.events)
             ch.record(plan.events)
-        ch.report(plan.summary)
-    rec = ch.commit
+        ch.report(lambda rec: msgspec.to_builtins(_result(plan, rec)))
+    return _result(plan, ch.commit)
+
+
+def _result(plan: Plan, rec: CommitRecord | None) -> ImportResult:
     return ImportResult(
         importer=plan.info.ref,
         commit=rec.commit_id.hex() if rec is not None else None,
