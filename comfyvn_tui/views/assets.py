@@ -27,7 +27,7 @@ from comfyvn_vault.errors import VaultError
 if TYPE_CHECKING:
     from comfyvn_vault.api.assets import AssetRow
 
-KINDS: Final = (None, "image", "audio", "video", "text", "other")
+KINDS: Final = (None, *assets.ASSET_KINDS)
 PREVIEW_COLUMNS: Final = 32
 
 
