@@ -6,8 +6,6 @@ is a method here; the CLI only parses arguments and prints what these return.
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,8 +34,6 @@ from comfyvn_vault.worktree.format import file_of
 
 if TYPE_CHECKING:
     # Imported where used: ``comfyvn status`` should not load fsck, gc or the differ.
-    from comfyvn_vault.assets.registry import AddedAsset as AddedFile
-    from comfyvn_vault.assets.registry import Options as AddOptions
     from comfyvn_vault.domain.conflicts import Conflict
     from comfyvn_vault.domain.events import Cause, Event
     from comfyvn_vault.store.fsck import FsckReport
@@ -170,26 +166,6 @@ class Vault:
     def iter_object(self, oid: ObjectId) -> Iterator[bytes]:
         """An object's bytes, verified in full before the first chunk is yielded."""
         return self.store.iter_chunks(oid, verify_first=True)
-
-    # ----------------------------------------------------------------- assets
-
-    def add_files(
-        self,
-        paths: Sequence[str | os.PathLike[str]],
-        progress: Progress | None = None,
-        options: AddOptions | None = None,
-        message: str | None = None,
-    ) -> list[AddedFile]:
-        """Register files as assets (``AssetImported`` events in one commit on HEAD's branch), atomically.
-
-        Every file is checked and probed (kind from its bytes, metadata, a full
-        image decode) before anything is written; large files are staged outside
-        the writer lock; blobs and the commit land in one transaction. On any
-        error nothing is changed. See :mod:`comfyvn_vault.assets.registry`.
-        """
-        from comfyvn_vault.assets.registry import add_files
-
-        return add_files(self, paths, progress, options, check=_check_input, message=message)
 
     # ----------------------------------------------------------------- maintenance
 
@@ -507,20 +483,3 @@ def _event_summary(change: Change) -> list[str]:
     except InputRejected as exc:
         return [f"invalid: {exc}"]
     return [describe(e) for e in events]
-
-
-def _check_input(path: Path) -> tuple[Path, int]:
-    """Refuse a path that cannot be added, before anything is written."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise InputRejected(f"{path}: no such file") from None
-    except OSError as exc:
-        raise os_error(exc, "read") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise InputRejected(f"{path}: is a directory (give the files inside it)")
-    if not stat.S_ISREG(st.st_mode):
-        raise InputRejected(f"{path}: not a regular file")
-    if not os.access(path, os.R_OK):
-        raise InputRejected(f"{path}: permission denied")
-    return path, st.st_size

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,8 +13,10 @@ from textual.widgets import Static
 from comfyvn_tui.screens.form import FormScreen, field
 from comfyvn_tui.views.base import View
 from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
-from comfyvn_vault.advisory import findings, policy
-from comfyvn_vault.domain.assets import Finding
+from comfyvn_vault.api import advisory
+
+if TYPE_CHECKING:
+    from comfyvn_vault.api.advisory import FindingRow
 
 
 class AdvisoryView(View):
@@ -36,7 +38,7 @@ class AdvisoryView(View):
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.found: list[Finding] = []
+        self.found: list[FindingRow] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -50,7 +52,8 @@ class AdvisoryView(View):
         return self.query_one("#finding-list", VirtualList)
 
     def reload(self) -> None:
-        self.found = sorted(findings.findings_at(self.vault), key=lambda f: (f.status != "open", f.id))
+        listed = advisory.list_findings(self.vault, decided=True).findings
+        self.found = sorted(listed, key=lambda f: (f.status != "open", f.id))
         rows = []
         for f in self.found:
             label = Text()
@@ -61,9 +64,9 @@ class AdvisoryView(View):
         self.finding_list.set_source(StaticSource(rows), keep_key=self.finding_list.current_key)
         open_count = sum(f.status == "open" for f in self.found)
         self.finding_list.border_title = f"Findings ({open_count} open of {len(self.found)})"
-        pol = policy.policy_of(self.vault)
+        pol = advisory.status(self.vault)
         text = Text()
-        text.append(f"content filter: {pol.filter_mode}\n", style="bold")
+        text.append(f"content filter: {pol.filter}\n", style="bold")
         who = pol.acknowledged_by
         text.append(
             f"liability notice: {'acknowledged by ' + who if who else 'not acknowledged'}\n\n",
@@ -72,7 +75,7 @@ class AdvisoryView(View):
         self.query_one("#policy", Static).update(text)
         self._show()
 
-    def current(self) -> Finding | None:
+    def current(self) -> FindingRow | None:
         key = self.finding_list.current_key
         return next((f for f in self.found if f.id == key), None)
 
@@ -103,7 +106,7 @@ class AdvisoryView(View):
         f = self.current()
         if f is None or f.status != "open":
             return
-        self.vapp.save_edit(f"Advisory: {fix} for {f.id}", lambda msg: findings.resolve(self.vault, f.id, fix))
+        self.vapp.save_edit(f"Advisory: {fix} for {f.id}", lambda msg: advisory.resolve(self.vault, f.id, fix))
 
     def action_replace(self) -> None:
         f = self.current()
@@ -115,7 +118,7 @@ class AdvisoryView(View):
             if replacement:
                 self.vapp.save_edit(
                     f"Advisory: replace for {f.id}",
-                    lambda msg: findings.resolve(self.vault, f.id, "replace", replacement=replacement),
+                    lambda msg: advisory.resolve(self.vault, f.id, "replace", replacement=replacement),
                 )
 
         self.app.push_screen(FormScreen("Replace the asset", [field("asset", "Replacement asset id")]), chosen)

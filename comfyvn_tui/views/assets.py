@@ -9,7 +9,7 @@ bottom as background), so it needs no terminal graphics protocol.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Final
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from rich.color import Color
 from rich.style import Style
@@ -21,12 +21,13 @@ from textual.widgets import Static
 
 from comfyvn_tui.views.base import View
 from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
-from comfyvn_vault.advisory.policy import content_filter
-from comfyvn_vault.assets import thumbs
-from comfyvn_vault.assets.registry import assets_at
-from comfyvn_vault.domain.assets import Asset
+from comfyvn_vault.api import assets
+from comfyvn_vault.errors import VaultError
 
-KINDS: Final = (None, "image", "audio", "video", "text", "other")
+if TYPE_CHECKING:
+    from comfyvn_vault.api.assets import AssetRow
+
+KINDS: Final = (None, *assets.ASSET_KINDS)
 PREVIEW_COLUMNS: Final = 32
 
 
@@ -50,7 +51,7 @@ def halfblocks(path: Path, columns: int = PREVIEW_COLUMNS) -> Text:
     return text
 
 
-def describe(asset: Asset) -> Text:
+def describe(asset: AssetRow) -> Text:
     text = Text()
     text.append(f"{asset.name or asset.id[:12]}\n", style="bold")
     text.append(f"{asset.id}\n", style="dim")
@@ -88,7 +89,7 @@ class AssetsView(View):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.kind: str | None = None
-        self.assets: dict[str, Asset] = {}
+        self.assets: dict[str, AssetRow] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -102,30 +103,24 @@ class AssetsView(View):
         return self.query_one("#asset-list", VirtualList)
 
     def reload(self) -> None:
-        shown = content_filter(self.vault)
+        listing = assets.list_assets(self.vault, kind=self.kind)
         rows: list[tuple[str, Text]] = []
-        hidden = 0
         self.assets = {}
-        for asset in sorted(assets_at(self.vault), key=lambda a: (a.kind, a.name, a.id)):
-            if self.kind is not None and asset.kind != self.kind:
-                continue
-            if shown.hides(asset):
-                hidden += 1
-                continue
+        for asset in sorted(listing.assets, key=lambda a: (a.kind, a.name, a.id)):
             self.assets[asset.id] = asset
             label = Text()
             label.append(f"{asset.id[:10]} ", style="dim")
             label.append(f"{asset.kind:5} ", style="cyan")
             label.append(asset.name or "")
-            if shown.marks(asset):
+            if asset.flagged:
                 label.append(" NSFW", style="bold red")
             rows.append((asset.id, label))
         self.asset_list.set_source(StaticSource(rows), keep_key=self.asset_list.current_key)
-        title = f"Assets ({len(rows)})" + (f" · {self.kind}" if self.kind else "") + f" · filter {shown.mode}"
-        self.asset_list.border_title = title + (f" · {hidden} hidden" if hidden else "")
+        title = f"Assets ({len(rows)})" + (f" · {self.kind}" if self.kind else "") + f" · filter {listing.filter}"
+        self.asset_list.border_title = title + (f" · {listing.hidden} hidden" if listing.hidden else "")
         self._show()
 
-    def current(self) -> Asset | None:
+    def current(self) -> AssetRow | None:
         key = self.asset_list.current_key
         return self.assets.get(key) if key else None
 
@@ -137,7 +132,10 @@ class AssetsView(View):
             preview.update("")
             meta.update(Text("Images, voice lines and music registered with `comfyvn asset add`.", style="dim italic"))
             return
-        path = thumbs.thumbnail(self.vault, asset)
+        try:
+            path = assets.thumbnail(self.vault, asset.id)
+        except VaultError:  # hidden or removed since the list was read: the next reload drops it
+            path = None
         preview.update(halfblocks(path) if path is not None else Text(f"({asset.kind})", style="dim"))
         meta.update(describe(asset))
 

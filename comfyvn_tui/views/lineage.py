@@ -1,12 +1,12 @@
 """Lineage: an asset's graph back to its sources, with the events that produced and touched it.
 
-The same document ``comfyvn lineage --json`` prints (``provenance.lineage``),
+The same document ``comfyvn lineage --json`` prints (:func:`comfyvn_vault.api.provenance.lineage`),
 drawn as one block per asset: its parents, then its events oldest first.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,30 +15,30 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from comfyvn_tui.views.base import View
+from comfyvn_vault.api.provenance import Lineage, LineageAsset, LineageEvent, lineage
 from comfyvn_vault.errors import VaultError
-from comfyvn_vault.provenance.lineage import lineage
 
 
-def render(doc: dict[str, Any]) -> Text:
+def render(doc: Lineage) -> Text:
     text = Text()
-    events = {n["id"]: n for n in doc["nodes"] if n["kind"] == "event"}
-    for node in (n for n in doc["nodes"] if n["kind"] == "asset"):
-        name = node.get("name") or ("(removed from the registry)" if node.get("missing") else "")
-        style = "bold green" if node["id"] in doc.get("sources", []) else "bold"
-        text.append(f"● {node['id'][:12]}  {name}\n", style=style)
-        for edge in (e for e in doc["edges"] if e["to"] == node["id"]):
-            if edge["from"] in events:
-                ev = events[edge["from"]]
-                extra = " ".join(f"{k}={ev[k]}" for k in ("operation", "model", "seed", "fix", "target") if k in ev)
-                text.append(f"  ├ {edge['relation']:9} ", style="cyan")
-                text.append(f"{ev['type']} {edge['from'][:10]}", style="")
-                text.append(f"  commit {ev['commit'][:10]} {extra}\n", style="dim")
+    events = {n.id: n for n in doc.nodes if isinstance(n, LineageEvent)}
+    for node in (n for n in doc.nodes if isinstance(n, LineageAsset)):
+        name = node.name or ("(removed from the registry)" if node.missing else "")
+        style = "bold green" if node.id in doc.sources else "bold"
+        text.append(f"● {node.id[:12]}  {name}\n", style=style)
+        for edge in (e for e in doc.edges if e.to == node.id):
+            ev = events.get(edge.from_)
+            if ev is not None:
+                extra = " ".join(f"{k}={v}" for k, v in ev.details().items())
+                text.append(f"  ├ {edge.relation:9} ", style="cyan")
+                text.append(f"{ev.type} {edge.from_[:10]}", style="")
+                text.append(f"  commit {ev.commit[:10]} {extra}\n", style="dim")
             else:
-                text.append(f"  ├ from {edge['from'][:12]} ({edge['relation']})\n", style="magenta")
-    if "verified" in doc:
-        problems = doc["verified"]["problems"]
+                text.append(f"  ├ from {edge.from_[:12]} ({edge.relation})\n", style="magenta")
+    if doc.verified:
+        problems = doc.verified.problems
         style = "bold red" if problems else "green"
-        text.append(f"\nverified {doc['verified']['objects']} objects, {len(problems)} problem(s)\n", style=style)
+        text.append(f"\nverified {doc.verified.objects} objects, {len(problems)} problem(s)\n", style=style)
     return text
 
 

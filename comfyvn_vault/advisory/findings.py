@@ -7,9 +7,7 @@ of a named replacement asset, both in the same commit.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-import msgspec
+from typing import TYPE_CHECKING
 
 from comfyvn_vault.domain.asset_events import AssetRemoved, FindingResolved
 from comfyvn_vault.domain.assets import FIXES, Asset, Finding, asset_path
@@ -32,13 +30,6 @@ def findings_at(vault: Vault, tree: ObjectId | None = None, status: str | None =
 
 def open_findings_of(vault: Vault, asset_ids: set[str]) -> list[Finding]:
     return [f for f in findings_at(vault, status="open") if f.asset_id in asset_ids]
-
-
-def finding_json(f: Finding) -> dict[str, Any]:
-    doc: dict[str, Any] = msgspec.to_builtins(f)
-    doc.pop("_type", None)
-    doc.setdefault("status", "open")
-    return doc
 
 
 def resolve(

@@ -48,7 +48,12 @@ def policy_of(vault: Vault, tree: ObjectId | None = None) -> Policy:
 
 
 class ContentFilter:
-    """Decides, for one mode, what a query shows, marks or hides."""
+    """Decides, for one mode, what a query shows, marks or hides.
+
+    A read asks :func:`content_filter` for the checkout's filter once and
+    applies it to everything it returns: a listing drops what :meth:`hides`
+    (and counts it), a read of one asset refuses it (:meth:`require_shown`).
+    """
 
     def __init__(self, mode: FilterMode, nsfw_assets: Iterable[str] = ()) -> None:
         self.mode = mode
@@ -59,6 +64,26 @@ class ContentFilter:
 
     def marks(self, asset: Asset) -> bool:
         return self.mode == "warn" and asset.meta.nsfw
+
+    def visible(self, assets: Iterable[Asset]) -> tuple[list[Asset], int]:
+        """The assets this filter shows, in their order, and how many it hid."""
+        shown: list[Asset] = []
+        hidden = 0
+        for asset in assets:
+            if self.hides(asset):
+                hidden += 1
+            else:
+                shown.append(asset)
+        return shown, hidden
+
+    def require_shown(self, asset: Asset, refused: str = "not shown") -> Asset:
+        """``asset`` when the filter shows it; otherwise the read (or export) of it is refused (exit 3)."""
+        if self.hides(asset):
+            raise InputRejected(
+                f"asset {asset.id[:12]} is NSFW and the content filter is sfw; {refused} "
+                "(`comfyvn policy filter warn` to allow it)"
+            )
+        return asset
 
     def node_is_nsfw(self, node: Node) -> bool:
         if node.meta.get("nsfw") is True:
@@ -71,7 +96,12 @@ class ContentFilter:
 
 
 def content_filter(vault: Vault) -> ContentFilter:
-    """The checkout's filter, with the NSFW assets it needs to judge nodes (from the projections)."""
+    """The checkout's filter, with the NSFW assets it needs to judge nodes (from the projections).
+
+    The one way into the filter: every read of the porcelain API (asset list,
+    show, thumbnail and export, lineage, used-by, search) calls it once and
+    applies what it returns; nothing below the API and nothing above it calls it.
+    """
     from comfyvn_vault.projections.assets import assets_with
 
     return ContentFilter(policy_of(vault).filter_mode, assets_with(vault.projections, "nsfw", "yes"))

@@ -24,6 +24,7 @@ moved into the cache only after the commit, never recorded as events.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -35,11 +36,12 @@ from comfyvn_vault.assets import thumbs
 from comfyvn_vault.assets.detect import safe_name
 from comfyvn_vault.assets.probe import Probe, probe_file
 from comfyvn_vault.domain.asset_events import AssetImported, AssetMetaChanged, FindingResolved
-from comfyvn_vault.domain.assets import Asset, AssetMeta, Finding, asset_path, finding_id, finding_path
+from comfyvn_vault.domain.assets import Asset, AssetKind, AssetMeta, Finding, asset_path, finding_id, finding_path
 from comfyvn_vault.domain.cause import Cause
 from comfyvn_vault.domain.paths import ASSETS, FINDINGS
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.store.base import AddResult
+from comfyvn_vault.store.fsutil import os_error
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
 from comfyvn_vault.store.staging import Staged
 
@@ -54,14 +56,14 @@ PROBE_AHEAD_BYTES = 256 << 10
 KEEP_SMALL_BYTES = 64 << 20
 
 
-class AddedAsset(msgspec.Struct, frozen=True):
-    """One file of an ``asset add``: ``new`` is true when this add registered the asset."""
+class AddedFile(msgspec.Struct, frozen=True):
+    """One file of an add: ``new`` is true when this add registered the asset."""
 
     path: str
     id: ObjectId
     bytes: int
     new: bool
-    kind: str
+    kind: AssetKind
     mime: str
     asset: Asset
     warning: str | None = None
@@ -142,20 +144,36 @@ def _settled(lookup: Callable[[str], Any], asset: Asset, meta: AssetMeta, cause:
     return [FindingResolved(finding_id=finding.id, fix="settle", note=note, before=finding, cause=cause)]
 
 
+def _checked(path: Path) -> tuple[Path, int]:
+    """A file that can be added, with its size; refuse any other path before anything is written."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputRejected(f"{path}: no such file") from None
+    except OSError as exc:
+        raise os_error(exc, "read") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputRejected(f"{path}: is a directory (give the files inside it)")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputRejected(f"{path}: not a regular file")
+    if not os.access(path, os.R_OK):
+        raise InputRejected(f"{path}: permission denied")
+    return path, st.st_size
+
+
 def add_files(
     vault: Vault,
     paths: Sequence[str | os.PathLike[str]],
     progress: Progress | None = None,
     options: Options | None = None,
     *,
-    check: Callable[[Path], tuple[Path, int]],
     message: str | None = None,
-) -> list[AddedAsset]:
+) -> list[AddedFile]:
     """Register files as assets in one commit; on any error nothing is changed (see the module doc)."""
     from comfyvn_vault.advisory.scan import scan_events
 
     opts = options or Options()
-    checked = [check(Path(p)) for p in paths]
+    checked = [_checked(Path(p)) for p in paths]
     staging = thumbs.Staging(vault)
     staged: list[Staged | AddResult | bytes | None] = []
     try:
@@ -187,7 +205,7 @@ def add_files(
             probes.update((index, future.result()) for index, future in pending.items())
         base = h.head()
         lookup = h.lookup_in(h.tree_of(base))
-        added: list[AddedAsset] = []
+        added: list[AddedFile] = []
         events: list[Event] = []
         seen: dict[str, Asset] = {}
         cause = Cause(kind="user", note="asset add")
@@ -223,7 +241,7 @@ def add_files(
                     new, warning = True, probe.warning
                 seen[hex_id] = asset
                 staging.assign(str(index), hex_id)
-            added.append(AddedAsset(safe_name(str(p)), oid, nbytes, new, asset.kind, asset.mime, asset, warning))
+            added.append(AddedFile(safe_name(str(p)), oid, nbytes, new, asset.kind, asset.mime, asset, warning))
         if events:
             events.extend(scan_events(lookup, list(seen.values()), cause=Cause(kind="import", ref="license-scan")))
         n = sum(isinstance(e, AssetImported) for e in events)
@@ -304,25 +322,3 @@ def _by_prefix(vault: Vault, tree: ObjectId, prefix: str) -> list[Asset]:
         if isinstance(doc, Asset):
             out.append(doc)
     return out
-
-
-def asset_json(asset: Asset, *, hidden: bool = False) -> dict[str, Any]:
-    """An asset as the CLI's ``asset list``/``show`` print it."""
-    doc: dict[str, Any] = {
-        "id": asset.id,
-        "kind": asset.kind,
-        "mime": asset.mime,
-        "bytes": asset.bytes,
-        "width": asset.width,
-        "height": asset.height,
-        "duration_ms": asset.duration_ms,
-        "name": asset.name,
-        "meta": msgspec.to_builtins(asset.meta),
-        "parents": dict(asset.parents),
-    }
-    doc["meta"].setdefault("nsfw", False)
-    doc["meta"].setdefault("tags", [])
-    doc["meta"].setdefault("license", None)
-    if hidden:
-        doc["filtered"] = True
-    return doc

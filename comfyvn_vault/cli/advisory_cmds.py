@@ -1,4 +1,7 @@
-"""Verbs of the advisory and the policy: ``advisory scan|list|resolve``, ``policy status|ack|filter``."""
+"""The advisory and policy verbs: ``advisory scan|list|resolve``, ``policy status|ack|filter``.
+
+The API: :mod:`comfyvn_vault.api.advisory`.
+"""
 
 from __future__ import annotations
 
@@ -38,97 +41,83 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 
 
 def cmd_scan(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault.advisory.findings import finding_json
-    from comfyvn_vault.advisory.scan import scan
+    from comfyvn_vault.api import advisory
 
     with ctx.vault() as vault:
-        found = scan(vault)
+        result = advisory.scan(vault)
     if args.json:
-        emit_json({"schema": "comfyvn.advisory-scan/1", "findings": [finding_json(f) for f in found]})
+        emit_json(result)
     else:
-        for f in found:
+        for f in result.findings:
             out(f"{short(f.id)}  {f.kind:8} asset {short(f.asset_id)}  {f.message}")
-        say(f"{plural(len(found), 'new finding')}")
+        say(f"{plural(len(result.findings), 'new finding')}")
     return 0
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault.advisory.findings import finding_json, findings_at
+    from comfyvn_vault.api import advisory
 
     with ctx.vault() as vault:
-        found = findings_at(vault, status=None if args.all else "open")
+        result = advisory.list_findings(vault, decided=args.all)
     if args.json:
-        emit_json({"schema": "comfyvn.advisory-list/1", "findings": [finding_json(f) for f in found]})
+        emit_json(result)
     else:
-        for f in found:
+        for f in result.findings:
             fixes = "/".join(f.fixes)
             out(f"{short(f.id)}  [{f.status}]  asset {short(f.asset_id)}  {f.message}  ({fixes})")
     return 0
 
 
 def cmd_resolve(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault.advisory.findings import resolve
+    from comfyvn_vault.api import advisory
 
-    fix = args.fix or "replace"
+    fix = args.fix or "replace"  # --replace ASSET names the fix by giving its asset
     with ctx.vault() as vault:
-        rec = resolve(vault, args.finding, fix, replacement=args.replace, note=args.note)
+        result = advisory.resolve(vault, args.finding, fix, replacement=args.replace, note=args.note)
     if args.json:
-        emit_json({"schema": "comfyvn.advisory-resolve/1", "fix": fix, "commit": rec.commit_id.hex()})
+        emit_json(result)
     else:
-        say(f"{fix}: committed {rec.commit_id.short()}")
+        say(f"{result.fix}: committed {short(result.commit)}")
     return 0
 
 
 def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault.advisory.findings import findings_at
-    from comfyvn_vault.advisory.policy import NOTICE, NOTICE_VERSION, policy_of
+    from comfyvn_vault.api import advisory
 
     with ctx.vault() as vault:
-        policy = policy_of(vault)
-        open_count = len(findings_at(vault, status="open"))
-    doc = {
-        "schema": "comfyvn.policy/1",
-        "filter": policy.filter_mode,
-        "acknowledged": policy.acknowledged_by is not None,
-        "acknowledged_by": policy.acknowledged_by,
-        "acknowledged_ms": policy.acknowledged_ms,
-        "notice": NOTICE,
-        "notice_version": NOTICE_VERSION,
-        "open_findings": open_count,
-    }
+        result = advisory.status(vault)
     if args.json:
-        emit_json(doc)
+        emit_json(result)
     else:
-        out(f"content filter: {policy.filter_mode}")
-        who = policy.acknowledged_by
+        out(f"content filter: {result.filter}")
+        who = result.acknowledged_by
         out(f"liability notice: {'acknowledged by ' + who if who else 'NOT acknowledged (comfyvn policy ack)'}")
-        out(f"open findings: {open_count}")
+        out(f"open findings: {result.open_findings}")
         out("")
-        out(NOTICE)
+        out(result.notice)
     return 0
 
 
 def cmd_ack(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault.advisory.policy import acknowledge
+    from comfyvn_vault.api import advisory
 
     with ctx.vault() as vault:
-        rec = acknowledge(vault, args.by)
+        result = advisory.ack(vault, args.by)
     if args.json:
-        emit_json({"schema": "comfyvn.policy-ack/1", "commit": rec.commit_id.hex()})
+        emit_json(result)
     else:
-        say(f"acknowledged; committed {rec.commit_id.short()}")
+        say(f"acknowledged; committed {short(result.commit)}")
     return 0
 
 
 def cmd_filter(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault.advisory.policy import set_filter
+    from comfyvn_vault.api import advisory
 
     with ctx.vault() as vault:
-        rec = set_filter(vault, args.mode)
+        result = advisory.set_filter(vault, args.mode)
     if args.json:
-        emit_json(
-            {"schema": "comfyvn.policy-filter/1", "mode": args.mode, "commit": rec.commit_id.hex() if rec else None}
-        )
+        emit_json(result)
     else:
-        say(f"content filter: {args.mode}" + (f"; committed {rec.commit_id.short()}" if rec else " (unchanged)"))
+        done = f"; committed {short(result.commit)}" if result.commit else " (unchanged)"
+        say(f"content filter: {result.mode}{done}")
     return 0

@@ -1,13 +1,15 @@
-"""Verbs over assets: ``asset add|list|show|export``."""
+"""The ``asset`` verbs: ``asset add|list|show|export|derive|generated`` (the API: :mod:`comfyvn_vault.api.assets`)."""
 
 from __future__ import annotations
 
 import argparse
-import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from comfyvn_vault.cli.context import Context
-from comfyvn_vault.cli.output import emit_json, human_bytes, out, plural, say
+from comfyvn_vault.cli.output import emit_json, human_bytes, out, plural, say, short
+
+if TYPE_CHECKING:
+    from comfyvn_vault.api.assets import AssetCommit
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -54,82 +56,54 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 
 
 def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault.advisory.policy import gate_warnings
-    from comfyvn_vault.assets.detect import safe_name
-    from comfyvn_vault.assets.registry import Options
+    from comfyvn_vault.api import assets
     from comfyvn_vault.cli.progress import byte_progress
 
     files = [ctx.cwd / f for f in args.files]
-    total = 0
-    for f in files:
-        try:
-            total += os.path.getsize(f)
-        except OSError:
-            pass  # add_files reports it properly
-    options = Options(license=args.license, tags=args.tag, nsfw=args.nsfw, strict=args.strict)
-    with ctx.vault() as vault, byte_progress("adding", total) as tick:
-        added = vault.add_files(files, tick, options, message=args.message)
-        for a in added:
-            if a.warning:
-                say(a.warning)
-        for warning in gate_warnings(vault, [a.asset for a in added if a.new], "import"):
-            say(warning)
-    if args.json:
-        emit_json(
-            {
-                "schema": "comfyvn.asset-add/1",
-                "assets": [
-                    {"id": a.id.hex(), "kind": a.kind, "mime": a.mime, "bytes": a.bytes, "new": a.new, "path": a.path}
-                    | ({"warning": a.warning} if a.warning else {})
-                    for a in added
-                ],
-            }
+    with ctx.vault() as vault, byte_progress("adding", assets.total_size(files)) as tick:
+        result = assets.add(
+            vault,
+            files,
+            license=args.license,
+            tags=args.tag,
+            nsfw=args.nsfw,
+            strict=args.strict,
+            progress=tick,
+            message=args.message,
         )
+    for a in result.assets:
+        if a.warning:
+            say(a.warning)
+    for warning in result.warnings:
+        say(warning)
+    if args.json:
+        emit_json(result)
     else:
-        for given, a in zip(args.files, added, strict=True):
+        for given, a in zip(args.files, result.assets, strict=True):
             state = "added" if a.new else "present"
-            out(f"{a.id.short()}  {state:7}  {a.kind:5}  {human_bytes(a.bytes):>10}  {safe_name(given)}")
-        say(f"{sum(a.new for a in added)} new, {sum(not a.new for a in added)} already registered")
+            out(f"{short(a.id)}  {state:7}  {a.kind:5}  {human_bytes(a.bytes):>10}  {assets.safe_name(given)}")
+        new = sum(a.new for a in result.assets)
+        say(f"{new} new, {len(result.assets) - new} already registered")
     return 0
 
 
-def list_assets(vault: Any, args: argparse.Namespace) -> tuple[list[dict[str, Any]], int, str]:
-    """The rows ``asset list`` prints, the number the filter hid, and the filter mode."""
-    from comfyvn_vault.advisory.policy import content_filter
-    from comfyvn_vault.assets.registry import asset_json, assets_at
-    from comfyvn_vault.projections.assets import assets_with
-
-    shown = content_filter(vault)
-    wanted: set[str] | None = None
-    for facet, value in (("kind", args.kind), ("tag", args.tag), ("license", args.license), ("nsfw", args.nsfw)):
-        if value:
-            ids = set(assets_with(vault.projections, facet, value))
-            wanted = ids if wanted is None else wanted & ids
-    rows, hidden = [], 0
-    for asset in assets_at(vault):
-        if wanted is not None and asset.id not in wanted:
-            continue
-        if shown.hides(asset):
-            hidden += 1
-            continue
-        rows.append(asset_json(asset, hidden=False) | ({"flagged": True} if shown.marks(asset) else {}))
-    return rows, hidden, shown.mode
-
-
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault.api import assets
+
+    nsfw = None if args.nsfw is None else args.nsfw == "yes"
     with ctx.vault() as vault:
-        rows, hidden, mode = list_assets(vault, args)
+        result = assets.list_assets(vault, kind=args.kind, tag=args.tag, license=args.license, nsfw=nsfw)
     if args.json:
-        emit_json({"schema": "comfyvn.asset-list/1", "filter": mode, "hidden": hidden, "assets": rows})
+        emit_json(result)
         return 0
-    for row in rows:
-        size = f"{row['width']}x{row['height']}" if row["width"] else _duration(row["duration_ms"])
-        flags = " NSFW" if row["meta"]["nsfw"] else ""
-        lic = row["meta"]["license"] or "(no license)"
-        out(f"{row['id'][:12]}  {row['kind']:5}  {size:>11}  {lic:14}  {row['name']}{flags}")
-    if hidden:
+    for row in result.assets:
+        size = f"{row.width}x{row.height}" if row.width else _duration(row.duration_ms)
+        flags = " NSFW" if row.meta.nsfw else ""
+        lic = row.meta.license or "(no license)"
+        out(f"{row.id[:12]}  {row.kind:5}  {size:>11}  {lic:14}  {row.name}{flags}")
+    if result.hidden:
         shown = "`comfyvn policy filter warn` shows them"
-        say(f"{plural(hidden, 'NSFW asset')} hidden by the content filter (sfw); {shown}")
+        say(f"{plural(result.hidden, 'NSFW asset')} hidden by the content filter (sfw); {shown}")
     return 0
 
 
@@ -138,65 +112,56 @@ def _duration(ms: int | None) -> str:
 
 
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault.advisory.findings import finding_json, findings_at
-    from comfyvn_vault.advisory.policy import content_filter
-    from comfyvn_vault.assets import thumbs
-    from comfyvn_vault.assets.registry import asset_json, get_asset
-    from comfyvn_vault.errors import InputRejected
+    from comfyvn_vault.api import assets
 
     with ctx.vault() as vault:
-        asset = get_asset(vault, args.asset)
-        if content_filter(vault).hides(asset):
-            raise InputRejected(f"asset {asset.id[:12]} is hidden by the content filter (sfw)")
-        doc = {"schema": "comfyvn.asset/1"} | asset_json(asset)
-        doc["findings"] = [finding_json(f) for f in findings_at(vault) if f.asset_id == asset.id]
-        thumb = thumbs.thumbnail(vault, asset)
-        doc["thumbnail"] = str(thumb) if thumb else None
+        doc = assets.show(vault, args.asset)
     if args.json:
         emit_json(doc)
         return 0
     for key in ("id", "kind", "mime", "bytes", "width", "height", "duration_ms", "name"):
-        if doc[key] is not None:
-            out(f"{key:12} {doc[key]}")
-    meta = doc["meta"]
-    out(f"{'license':12} {meta['license'] or '(none)'}")
-    out(f"{'nsfw':12} {meta['nsfw']}")
-    out(f"{'origin':12} {meta.get('origin') or ''}")
-    out(f"{'tags':12} {', '.join(meta['tags'])}")
-    for parent, relation in doc["parents"].items():
+        value = getattr(doc, key)
+        if value is not None:
+            out(f"{key:12} {value}")
+    meta = doc.meta
+    out(f"{'license':12} {meta.license or '(none)'}")
+    out(f"{'nsfw':12} {meta.nsfw}")
+    out(f"{'origin':12} {meta.origin or ''}")
+    out(f"{'tags':12} {', '.join(meta.tags)}")
+    for parent, relation in doc.parents.items():
         out(f"{'parent':12} {parent[:12]} ({relation})")
-    for f in doc["findings"]:
-        out(f"{'finding':12} {f['id'][:20]} [{f['status']}] {f['message']}")
+    for f in doc.findings:
+        out(f"{'finding':12} {f.id[:20]} [{f.status}] {f.message}")
     return 0
 
 
 def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault.provenance.export import export_asset
+    from comfyvn_vault.api import assets
 
     with ctx.vault() as vault:
-        result, warnings = export_asset(vault, args.asset, ctx.cwd / args.file, force=args.force)
-    for warning in warnings:
+        result = assets.export(vault, args.asset, ctx.cwd / args.file, force=args.force)
+    for warning in result.warnings:
         say(warning)
     if args.json:
-        emit_json(result | {"schema": "comfyvn.asset-export/1"})
+        emit_json(result)
     else:
-        out(f"{args.file}  {result['stamp']}  asset {result['asset'][:12]}  export {result['export_event'][:12]}")
+        out(f"{args.file}  {result.stamp}  asset {result.asset[:12]}  export {result.export_event[:12]}")
     return 0
 
 
 def cmd_derive(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault.provenance.record import record_derivation
+    from comfyvn_vault.api import assets
 
     with ctx.vault() as vault:
-        rec = record_derivation(vault, args.child, args.parents, args.op)
-    return _committed(args, rec)
+        result = assets.derive(vault, args.child, args.parents, args.op)
+    return _committed(args, result)
 
 
 def cmd_generated(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault.provenance.record import record_generation
+    from comfyvn_vault.api import assets
 
     with ctx.vault() as vault:
-        rec = record_generation(
+        result = assets.generated(
             vault,
             args.asset,
             workflow_hash=args.workflow_hash,
@@ -206,12 +171,12 @@ def cmd_generated(args: argparse.Namespace, ctx: Context) -> int:
             device=args.device,
             prompt=args.prompt,
         )
-    return _committed(args, rec)
+    return _committed(args, result)
 
 
-def _committed(args: argparse.Namespace, rec: Any) -> int:
+def _committed(args: argparse.Namespace, result: AssetCommit) -> int:
     if args.json:
-        emit_json({"schema": "comfyvn.commit/1", "commit": rec.commit_id.hex()})
+        emit_json(result)
     else:
-        say(f"committed {rec.commit_id.short()}")
+        say(f"committed {short(result.commit)}")
     return 0

@@ -1,11 +1,18 @@
-"""Verbs over provenance: ``lineage ASSET [--verify] [--used-by]`` and ``verify FILE``."""
+"""The provenance verbs: ``lineage ASSET [--verify] [--used-by]`` and ``verify FILE``.
+
+The API: :mod:`comfyvn_vault.api.provenance`.
+"""
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from comfyvn_vault.cli.context import Context
 from comfyvn_vault.cli.output import emit_json, out, plural, say
+
+if TYPE_CHECKING:
+    from comfyvn_vault.api.provenance import Lineage, UsedBy
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -20,72 +27,81 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 
 
 def cmd_lineage(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault.provenance.lineage import lineage, used_by
+    from comfyvn_vault.api import provenance
 
+    if args.used_by:
+        with ctx.vault() as vault:
+            users = provenance.used_by(vault, args.asset)
+        if args.json:
+            emit_json(users)
+        else:
+            _print_users(users)
+        return 0
     with ctx.vault() as vault:
-        doc = used_by(vault, args.asset) if args.used_by else lineage(vault, args.asset, verify=args.verify)
-    problems = doc.get("verified", {}).get("problems", [])
+        graph = provenance.lineage(vault, args.asset, verify=args.verify)
     if args.json:
-        emit_json(doc)
-    elif args.used_by:
-        for u in doc["users"]:
-            out(f"{u['kind']:10} {u['path']}")
-        for c in doc["children"]:
-            out(f"{'asset':10} {c['asset'][:12]} ({c['relation']})")
-        for e in doc["exports"]:
-            out(f"{'export':10} {e['target']} ({e['stamp']}, event {e['event'][:12]})")
-        if not (doc["users"] or doc["children"] or doc["exports"]):
-            say("nothing uses this asset")
+        emit_json(graph)
     else:
-        _print_graph(doc)
-        if args.verify:
-            say(f"verified {plural(doc['verified']['objects'], 'object')}, {plural(len(problems), 'problem')}")
-            for p in problems:
-                say(f"  {p['kind']} {p['id'][:12]}: {p['detail']}")
-    return 1 if problems else 0
+        _print_graph(graph)
+        if graph.verified:
+            check = graph.verified
+            say(f"verified {plural(check.objects, 'object')}, {plural(len(check.problems), 'problem')}")
+            for p in check.problems:
+                say(f"  {p.kind} {p.id[:12]}: {p.detail}")
+    return 1 if graph.problems else 0
 
 
-def _print_graph(doc: dict[str, object]) -> None:
-    nodes = doc["nodes"]
-    edges = doc["edges"]
-    assert isinstance(nodes, list) and isinstance(edges, list)
-    events = {n["id"]: n for n in nodes if n["kind"] == "event"}
-    for node in (n for n in nodes if n["kind"] == "asset"):
-        name = node.get("name") or ("(removed)" if node.get("missing") else "")
-        out(f"asset {node['id'][:12]}  {name}")
-        for e in edges:
-            if e["to"] != node["id"]:
+def _print_users(doc: UsedBy) -> None:
+    for u in doc.users:
+        out(f"{u.kind:10} {u.path}")
+    for c in doc.children:
+        out(f"{'asset':10} {c.asset[:12]} ({c.relation})")
+    for e in doc.exports:
+        out(f"{'export':10} {e.target} ({e.stamp}, event {e.event[:12]})")
+    if not (doc.users or doc.children or doc.exports):
+        say("nothing uses this asset")
+
+
+def _print_graph(doc: Lineage) -> None:
+    from comfyvn_vault.api.provenance import LineageAsset, LineageEvent
+
+    events = {n.id: n for n in doc.nodes if isinstance(n, LineageEvent)}
+    for node in (n for n in doc.nodes if isinstance(n, LineageAsset)):
+        name = node.name or ("(removed)" if node.missing else "")
+        out(f"asset {node.id[:12]}  {name}")
+        for e in doc.edges:
+            if e.to != node.id:
                 continue
-            if e["from"] in events:
-                ev = events[e["from"]]
-                extra = ", ".join(f"{k}={ev[k]}" for k in ("operation", "model", "seed", "fix", "target") if k in ev)
-                out(f"  {e['relation']:9} {ev['type']} {e['from'][:12]} (commit {ev['commit'][:12]}) {extra}".rstrip())
+            ev = events.get(e.from_)
+            if ev is not None:
+                extra = ", ".join(f"{k}={v}" for k, v in ev.details().items())
+                out(f"  {e.relation:9} {ev.type} {e.from_[:12]} (commit {ev.commit[:12]}) {extra}".rstrip())
             else:
-                out(f"  parent    {e['from'][:12]} ({e['relation']})")
+                out(f"  parent    {e.from_[:12]} ({e.relation})")
 
 
 def cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault.api import provenance
     from comfyvn_vault.errors import NotAVault
-    from comfyvn_vault.provenance.export import verify_file
 
     path = ctx.cwd / args.file
     try:
         vault = ctx.vault()
     except NotAVault:
-        vault = None
+        vault = None  # outside a vault a stamp can be valid, never trusted
     try:
-        code, report = verify_file(path, vault)
+        report = provenance.verify(vault, path)
     finally:
         if vault is not None:
             vault.close()
     if args.json:
         emit_json(report)
     else:
-        who = report.get("signer") or "text stamp"
-        state = report["state"] + ("" if report["trusted"] else " (not signed by this vault)")
-        out(f"{args.file}: {report['stamp']} {state}; asset {str(report.get('asset'))[:12]}; {who}")
-        if report.get("actions"):
-            out(f"  actions: {', '.join(report['actions'])}")
-        if report.get("ingredients"):
-            out(f"  ingredients: {', '.join(str(i) for i in report['ingredients'])}")
-    return code
+        who = report.signer or "text stamp"
+        state = report.state + ("" if report.trusted else " (not signed by this vault)")
+        out(f"{args.file}: {report.stamp} {state}; asset {str(report.asset)[:12]}; {who}")
+        if report.actions:
+            out(f"  actions: {', '.join(report.actions)}")
+        if report.ingredients:
+            out(f"  ingredients: {', '.join(str(i) for i in report.ingredients)}")
+    return 0 if report.confirmed else 1

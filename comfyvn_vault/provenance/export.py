@@ -34,6 +34,7 @@ from comfyvn_vault.store.fsutil import os_error
 from comfyvn_vault.store.ids import new_hasher
 
 if TYPE_CHECKING:
+    from comfyvn_vault.advisory.policy import ContentFilter
     from comfyvn_vault.history.repo import CommitRecord
     from comfyvn_vault.vault import Vault
 
@@ -139,18 +140,17 @@ def _special_kind(mode: int) -> str:
     return "special file"
 
 
-def export_checks(vault: Vault, assets: list[Asset]) -> list[str]:
-    """Refuse what must not leave the vault; return the warnings for what may (every exporter calls this)."""
-    from comfyvn_vault.advisory.findings import open_findings_of
-    from comfyvn_vault.advisory.policy import content_filter, gate_warnings
+def export_checks(vault: Vault, assets: list[Asset], shown: ContentFilter) -> list[str]:
+    """Refuse what must not leave the vault; return the warnings for what may (every exporter calls this).
 
-    shown = content_filter(vault)
-    hidden = [a for a in assets if shown.hides(a)]
-    if hidden:
-        raise InputRejected(
-            f"asset {hidden[0].id[:12]} is NSFW and the content filter is sfw; not exported "
-            "(`comfyvn policy filter warn` to allow it)"
-        )
+    ``shown`` is the content filter the exporting read got from
+    :func:`~comfyvn_vault.advisory.policy.content_filter`.
+    """
+    from comfyvn_vault.advisory.findings import open_findings_of
+    from comfyvn_vault.advisory.policy import gate_warnings
+
+    for asset in assets:
+        shown.require_shown(asset, "not exported")
     pending = open_findings_of(vault, {a.id for a in assets})
     if pending:
         f = pending[0]
@@ -212,19 +212,18 @@ def _manifest_plan(vault: Vault, asset: Asset, graph: dict[str, Any]) -> tuple[l
 
 
 def export_asset(
-    vault: Vault, asset_ref: str, target: Path, *, force: bool = False
+    vault: Vault, asset: Asset, target: Path, *, shown: ContentFilter, force: bool = False
 ) -> tuple[dict[str, Any], list[str]]:
-    """Write one asset to ``target`` with its provenance stamp; returns (result, warnings).
+    """Write one asset to ``target`` with its provenance stamp; returns (the signed record, warnings).
 
-    ``target`` (and its sidecars) must be new paths, or with ``force`` regular files.
+    ``target`` (and its sidecars) must be new paths, or with ``force`` regular
+    files; ``shown`` is the content filter (see :func:`export_checks`).
     """
-    from comfyvn_vault.assets.registry import get_asset
     from comfyvn_vault.provenance.lineage import lineage
 
-    asset = get_asset(vault, asset_ref)
-    warnings = export_checks(vault, [asset])
+    warnings = export_checks(vault, [asset], shown)
     files = _check_target(asset, target, force)
-    graph = lineage(vault, asset.id)
+    graph = lineage(vault, asset)
     head = vault.history.head()
     provenance = {
         "asset": asset.id,
@@ -331,12 +330,12 @@ def _write_text(path: Path, text: str) -> None:
 def verify_file(path: Path, vault: Vault | None) -> tuple[int, dict[str, Any]]:
     """Read and check a file's provenance stamp; returns (exit code, report).
 
-    0: a valid C2PA manifest signed by this vault's identity, or a text stamp
-    whose signed record this vault's identity signed and whose digest, asset,
-    blob, export event and commit this vault's history confirms ("Trusted");
-    1: valid but not trusted here (another vault's, or outside a vault);
-    raises :class:`InputRejected` (exit 3) for a tampered file or record, a
-    broken manifest or no stamp at all.
+    0 (the report's ``confirmed``): a valid C2PA manifest signed by this
+    vault's identity, or a text stamp whose signed record this vault's
+    identity signed and whose digest, asset, blob, export event and commit
+    this vault's history confirms ("Trusted"); 1: valid but not trusted here
+    (another vault's, or outside a vault); raises :class:`InputRejected`
+    (exit 3) for a tampered file or record, a broken manifest or no stamp at all.
     """
     from comfyvn_vault.assets.detect import sniff_file
 
@@ -365,9 +364,11 @@ def verify_file(path: Path, vault: Vault | None) -> tuple[int, dict[str, Any]]:
                 why = reading.failures[0] if reading.failures else "the manifest does not validate"
                 raise InputRejected(f"{path}: C2PA verification failed ({why})")
             report["known"] = _known(vault, prov.get("asset"))
-            return (0 if report["trusted"] and report["known"] is not False else 1), report
+            report["confirmed"] = report["trusted"] and report["known"] is not False
+            return (0 if report["confirmed"] else 1), report
     report.update(_verify_text_stamp(path, vault, ident))
-    return (0 if report["trusted"] else 1), report
+    report["confirmed"] = report["trusted"]  # a text stamp is trusted only when the history confirms it
+    return (0 if report["confirmed"] else 1), report
 
 
 #: Fields every text-stamp provenance record has, all strings.

@@ -15,7 +15,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Final
 
 from comfyvn_vault.domain.assets import Asset, asset_path
-from comfyvn_vault.errors import InputRejected, VaultError
+from comfyvn_vault.errors import VaultError
 from comfyvn_vault.store.codec import decode
 from comfyvn_vault.store.ids import ObjectId, hash_bytes, new_hasher
 
@@ -62,15 +62,8 @@ def _summary(event: Any) -> dict[str, Any]:
     return doc
 
 
-def lineage(vault: Vault, asset_ref: str, *, verify: bool = False) -> dict[str, Any]:
-    """The lineage graph of an asset (any unique id prefix), per the CLI's ``lineage --json`` shape."""
-    from comfyvn_vault.advisory.policy import content_filter
-    from comfyvn_vault.assets.registry import get_asset
-
-    root = get_asset(vault, asset_ref)
-    shown = content_filter(vault)
-    if shown.hides(root):
-        raise InputRejected(f"asset {root.id[:12]} is hidden by the content filter (sfw); see `comfyvn policy status`")
+def lineage(vault: Vault, root: Asset, *, verify: bool = False) -> dict[str, Any]:
+    """The lineage graph of ``root``, per the ``lineage --json`` shape (the API's read applies the content filter)."""
     head = vault.history.head()
     tree = vault.checkout_tree()
     lookup = vault.history.lookup_in(tree)
@@ -168,14 +161,12 @@ def _verify_asset(vault: Vault, tree: ObjectId | None, asset: Asset, problems: l
     return n + 1
 
 
-def used_by(vault: Vault, asset_ref: str) -> dict[str, Any]:
-    """Every scene node, character, derived asset and export that uses an asset."""
-    from comfyvn_vault.assets.registry import get_asset
+def used_by(vault: Vault, asset: Asset) -> dict[str, Any]:
+    """Every scene node, character, derived asset and export that uses ``asset``."""
     from comfyvn_vault.domain.asset_events import ExportRecorded
     from comfyvn_vault.projections.assets import edges as lineage_edges
     from comfyvn_vault.projections.assets import users
 
-    asset = get_asset(vault, asset_ref)
     head = vault.history.head()
     out_users = []
     for path in users(vault.projections, asset.id):

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.vault import Vault
 from tests.assets import media
@@ -38,7 +39,7 @@ def assert_refused(r: Any, *words: str) -> None:
 @pytest.fixture
 def seeded(vault_dir: Path, tmp_path: Path) -> Path:
     with Vault.open(vault_dir) as v:
-        v.add_files([media.png(tmp_path / "seed.png"), media.wav(tmp_path / "seed.wav")])
+        add_assets(v, [media.png(tmp_path / "seed.png"), media.wav(tmp_path / "seed.wav")])
     return vault_dir
 
 
@@ -62,7 +63,7 @@ def test_bad_file_with_a_good_one_is_refused_whole(seeded: Path, tmp_path: Path,
     good = media.png(tmp_path / "fresh.png", color=(1, 2, 3))
     before = state(seeded)
     with Vault.open(seeded) as v, pytest.raises(InputRejected, match=word):
-        v.add_files([good, bad])
+        add_assets(v, [good, bad])
     assert state(seeded) == before
 
 

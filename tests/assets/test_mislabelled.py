@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.assets.probe import probe_file
-from comfyvn_vault.assets.registry import Options
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.vault import Vault
 from tests.assets import media
@@ -89,4 +89,4 @@ def test_truncated_and_bombs_and_non_media_stay_refused_when_mislabelled(vault: 
     text.write_text("not audio at all\n")
     for bad, word in ((cut, "cut.png"), (bomb, "decompression bomb"), (text, "wrong extension")):
         with pytest.raises(InputRejected, match=word):
-            vault.add_files([bad], options=Options(license="MIT"))
+            add_assets(vault, [bad], license="MIT")

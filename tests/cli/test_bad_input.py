@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.assets.registry import assets_at
 from comfyvn_vault.store.ids import hash_bytes
 from comfyvn_vault.vault import Vault
@@ -71,7 +72,7 @@ def seed(root: Path, scratch: Path) -> dict[str, bytes]:
     for name, data in files.items():
         (scratch / name).write_bytes(data)
     with Vault.init(root)[0] as vault:
-        vault.add_files([scratch / n for n in files])
+        add_assets(vault, [scratch / n for n in files])
     return files
 
 

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from comfyvn_vault.assets.registry import Options
+from comfyvn_vault.api.assets import add as add_assets
+from comfyvn_vault.api.assets import export
 from comfyvn_vault.domain.asset_events import ExportRecorded
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.provenance import c2pa_io
-from comfyvn_vault.provenance.export import export_asset, verify_file
-from comfyvn_vault.provenance.record import record_derivation, record_generation
+from comfyvn_vault.provenance.derivation import record_derivation, record_generation
+from comfyvn_vault.provenance.export import verify_file
 from comfyvn_vault.store.codec import decode
 from comfyvn_vault.vault import Vault
 from tests.assets import media
@@ -33,15 +34,15 @@ def _flip_pixels(path: Path, marker: bytes, offset: int = 40) -> None:
 def test_export_signs_and_verify_trusts_this_vault(vault: Vault, tmp_path: Path, kind: str) -> None:
     make = {"png": media.png, "jpeg": media.jpeg, "wav": media.wav}[kind]
     src = make(tmp_path / f"src.{'jpg' if kind == 'jpeg' else kind}")
-    (added,) = vault.add_files([src], options=Options(license="CC-BY-4.0"))
+    (added,) = add_assets(vault, [src], license="CC-BY-4.0").assets
     out = tmp_path / f"out{src.suffix}"
-    result, warnings = export_asset(vault, added.id.hex()[:8], out)
-    assert warnings == [] and result["stamp"] == "c2pa"
+    result = export(vault, added.id[:8], out)
+    assert result.warnings == [] and result.stamp == "c2pa"
     code, report = verify_file(out, vault)
-    assert code == 0 and report["state"] == "Trusted" and report["asset"] == added.id.hex()
+    assert code == 0 and report["state"] == "Trusted" and report["asset"] == added.id
     assert report["actions"][0] == "c2pa.opened" and report["ingredients"] == [src.name]
     sidecar = json.loads(out.with_name(out.name + ".provenance.json").read_text())
-    assert sidecar["asset"] == added.id.hex() and sidecar["digest"] == result["digest"]
+    assert sidecar["asset"] == added.id and sidecar["digest"] == result.digest
     # the sidecar resolves back to event and object ids
     export_event = decode(vault.store.get(vault.store.resolve(sidecar["export_event"])))
     assert isinstance(export_event, ExportRecorded) and export_event.digest == sidecar["digest"]
@@ -52,9 +53,9 @@ def test_export_signs_and_verify_trusts_this_vault(vault: Vault, tmp_path: Path,
 
 
 def test_tampered_export_fails_verification(vault: Vault, tmp_path: Path, cli: Any) -> None:
-    (added,) = vault.add_files([media.png(tmp_path / "a.png", (120, 90))], options=Options(license="MIT"))
+    (added,) = add_assets(vault, [media.png(tmp_path / "a.png", (120, 90))], license="MIT").assets
     out = tmp_path / "out.png"
-    export_asset(vault, added.id.hex(), out)
+    export(vault, added.id, out)
     _flip_pixels(out, b"IDAT")
     with pytest.raises(InputRejected, match="C2PA verification failed"):
         verify_file(out, vault)
@@ -66,43 +67,43 @@ def test_other_vaults_signature_is_valid_but_not_trusted(tmp_path: Path) -> None
     a, _ = Vault.init(tmp_path / "a")
     b, _ = Vault.init(tmp_path / "b")
     with a, b:
-        (added,) = a.add_files([media.jpeg(tmp_path / "j.jpg")], options=Options(license="MIT"))
+        (added,) = add_assets(a, [media.jpeg(tmp_path / "j.jpg")], license="MIT").assets
         out = tmp_path / "j-out.jpg"
-        export_asset(a, added.id.hex(), out)
+        export(a, added.id, out)
         code, report = verify_file(out, b)
         assert code == 1 and report["trusted"] is False and report["state"] == "Valid"
 
 
 def test_manifest_follows_derivation_and_generation(vault: Vault, tmp_path: Path) -> None:
-    base = vault.add_files([media.png(tmp_path / "base.png")], options=Options(license="MIT"))[0].id.hex()
-    ref = vault.add_files([media.png(tmp_path / "ref.png", color=(0, 0, 9))], options=Options(license="MIT"))[0]
-    crop = vault.add_files([media.png(tmp_path / "crop.png", (40, 40))], options=Options(license="MIT"))[0].id.hex()
-    gen = vault.add_files([media.png(tmp_path / "gen.png", color=(9, 9, 9))], options=Options(license="MIT"))[0]
+    base = add_assets(vault, [media.png(tmp_path / "base.png")], license="MIT").assets[0].id
+    ref = add_assets(vault, [media.png(tmp_path / "ref.png", color=(0, 0, 9))], license="MIT").assets[0]
+    crop = add_assets(vault, [media.png(tmp_path / "crop.png", (40, 40))], license="MIT").assets[0].id
+    gen = add_assets(vault, [media.png(tmp_path / "gen.png", color=(9, 9, 9))], license="MIT").assets[0]
     record_derivation(vault, crop, [base], "crop")
-    record_generation(vault, gen.id.hex(), workflow_hash="wf1", seed=42, model="sdxl", inputs=[ref.id.hex()])
+    record_generation(vault, gen.id, workflow_hash="wf1", seed=42, model="sdxl", inputs=[ref.id])
     out = tmp_path / "crop-out.png"
-    export_asset(vault, crop, out)
+    export(vault, crop, out)
     code, report = verify_file(out, vault)
     assert code == 0 and report["actions"] == ["c2pa.opened", "c2pa.edited"] and report["ingredients"] == ["base.png"]
     out2 = tmp_path / "gen-out.png"
-    export_asset(vault, gen.id.hex(), out2)
+    export(vault, gen.id, out2)
     code, report = verify_file(out2, vault)
     assert code == 0 and report["actions"] == ["c2pa.created"] and report["ingredients"] == ["ref.png"]
     with open(out2, "rb") as f:
         reading = c2pa_io.read(f, "image/png", None)
     assert reading is not None
     prov = c2pa_io.provenance_of(reading.manifest)
-    assert prov is not None and prov["asset"] == gen.id.hex() and prov["sources"] == [ref.id.hex()]
+    assert prov is not None and prov["asset"] == gen.id and prov["sources"] == [ref.id]
 
 
 def test_text_stamp_for_formats_without_c2pa(vault: Vault, tmp_path: Path, cli: Any) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("credits: Alice\n")
-    (added,) = vault.add_files([notes], options=Options(license="CC0-1.0"))
+    (added,) = add_assets(vault, [notes], license="CC0-1.0").assets
     out = tmp_path / "notes-out.txt"
-    result, _ = export_asset(vault, added.id.hex(), out)
-    assert result["stamp"] == "text" and out.read_text() == "credits: Alice\n"
-    assert added.id.hex() in out.with_name(out.name + ".stamp.txt").read_text()
+    result = export(vault, added.id, out)
+    assert result.stamp == "text" and out.read_text() == "credits: Alice\n"
+    assert added.id in out.with_name(out.name + ".stamp.txt").read_text()
     assert verify_file(out, vault)[0] == 0
     out.write_text("credits: Mallory\n")
     with pytest.raises(InputRejected, match="changed since it was exported"):
@@ -110,7 +111,7 @@ def test_text_stamp_for_formats_without_c2pa(vault: Vault, tmp_path: Path, cli: 
 
 
 def test_export_refuses_a_mismatched_extension(vault: Vault, tmp_path: Path) -> None:
-    (added,) = vault.add_files([media.png(tmp_path / "p.png")], options=Options(license="MIT"))
+    (added,) = add_assets(vault, [media.png(tmp_path / "p.png")], license="MIT").assets
     with pytest.raises(InputRejected, match=r"cannot be exported as \.jpg"):
-        export_asset(vault, added.id.hex(), tmp_path / "p.jpg")
+        export(vault, added.id, tmp_path / "p.jpg")
     assert not (tmp_path / "p.jpg").exists()

@@ -10,21 +10,22 @@ from typing import Any
 
 import pytest
 
-from comfyvn_vault.assets.registry import Options
+from comfyvn_vault.api.assets import AssetExport, export
+from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.errors import InputRejected
-from comfyvn_vault.provenance.export import export_asset, verify_file
+from comfyvn_vault.provenance.export import verify_file
 from comfyvn_vault.store.ids import hash_bytes
 from comfyvn_vault.vault import Vault
 from tests.assets import media
 
 
-def _export_text(vault: Vault, tmp_path: Path, name: str = "notes-out.txt") -> tuple[Path, dict[str, Any]]:
+def _export_text(vault: Vault, tmp_path: Path, name: str = "notes-out.txt") -> tuple[Path, AssetExport]:
     notes = tmp_path / "notes.txt"
     notes.write_text("credits: Alice\n")
-    (added,) = vault.add_files([notes], options=Options(license="CC0-1.0"))
+    (added,) = add_assets(vault, [notes], license="CC0-1.0").assets
     out = tmp_path / name
-    result, _ = export_asset(vault, added.id.hex(), out)
-    assert result["stamp"] == "text"
+    result = export(vault, added.id, out)
+    assert result.stamp == "text"
     return out, result
 
 
@@ -205,10 +206,10 @@ def test_export_refuses_anything_but_a_new_path_or_a_regular_file(
 
 
 def test_export_over_a_png_needs_force(vault: Vault, tmp_path: Path) -> None:
-    (added,) = vault.add_files([media.png(tmp_path / "a.png")], options=Options(license="MIT"))
+    (added,) = add_assets(vault, [media.png(tmp_path / "a.png")], license="MIT").assets
     out = tmp_path / "out.png"
-    export_asset(vault, added.id.hex(), out)
+    export(vault, added.id, out)
     with pytest.raises(InputRejected, match="--force"):
-        export_asset(vault, added.id.hex(), out)
-    export_asset(vault, added.id.hex(), out, force=True)
+        export(vault, added.id, out)
+    export(vault, added.id, out, force=True)
     assert verify_file(out, vault)[0] == 0

@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
-from comfyvn_vault.assets.registry import Options
+from comfyvn_vault.api.assets import add as add_assets
+from comfyvn_vault.api.assets import export
+from comfyvn_vault.api.provenance import lineage, used_by
 from comfyvn_vault.domain import Cause, Character, CharacterCreated, Node, Scene, SceneCreated
 from comfyvn_vault.domain.errors import Rejected
-from comfyvn_vault.provenance.export import export_asset
-from comfyvn_vault.provenance.lineage import lineage, used_by
-from comfyvn_vault.provenance.record import record_derivation, record_generation
+from comfyvn_vault.provenance.derivation import record_derivation, record_generation
 from comfyvn_vault.vault import Vault
 from tests.assets import media
 
@@ -20,8 +21,8 @@ from tests.assets import media
 def _three(vault: Vault, tmp_path: Path) -> tuple[str, str, str]:
     ids = []
     for i, color in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255)]):
-        (a,) = vault.add_files([media.png(tmp_path / f"p{i}.png", color=color)], options=Options(license="MIT"))
-        ids.append(a.id.hex())
+        (a,) = add_assets(vault, [media.png(tmp_path / f"p{i}.png", color=color)], license="MIT").assets
+        ids.append(a.id)
     return ids[0], ids[1], ids[2]
 
 
@@ -29,7 +30,7 @@ def test_graph_reaches_the_sources_with_events(vault: Vault, tmp_path: Path) -> 
     src, mid, top = _three(vault, tmp_path)
     record_derivation(vault, mid, [src], "upscale")
     record_generation(vault, top, workflow_hash="abc", seed=7, model="m1", inputs=[mid], device="cpu")
-    doc = lineage(vault, top[:10])
+    doc = msgspec.to_builtins(lineage(vault, top[:10]))  # the ``lineage --json`` document
     assert doc["schema"] == "comfyvn.lineage/1" and doc["asset"] == top
     assets = [n["id"] for n in doc["nodes"] if n["kind"] == "asset"]
     assert assets == [top, mid, src] and doc["sources"] == [src]
@@ -52,7 +53,7 @@ def test_lineage_cannot_loop(vault: Vault, tmp_path: Path) -> None:
 def test_verify_rehashes_and_reports_damage(vault: Vault, tmp_path: Path, cli: Any) -> None:
     src, mid, _ = _three(vault, tmp_path)
     record_derivation(vault, mid, [src], "crop")
-    doc = lineage(vault, mid, verify=True)
+    doc = msgspec.to_builtins(lineage(vault, mid, verify=True))
     assert doc["verified"]["problems"] == [] and doc["verified"]["objects"] >= 6
     assert cli("-C", vault.root, "lineage", mid, "--verify", "--json").code == 0
     # flip a byte of the source blob in its pack, behind the store's back
@@ -81,8 +82,8 @@ def test_used_by_lists_nodes_characters_children_and_exports(vault: Vault, tmp_p
         ],
         "story using the asset",
     )
-    export_asset(vault, src, tmp_path / "src-out.png")
-    doc = used_by(vault, src[:12])
+    export(vault, src, tmp_path / "src-out.png")
+    doc = msgspec.to_builtins(used_by(vault, src[:12]))
     assert {(u["kind"], u["path"]) for u in doc["users"]} == {
         ("node", "scenes/intro#n1"),
         ("character", f"characters/{alice}"),

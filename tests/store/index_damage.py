@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from comfyvn_vault import story
+from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.cli.main import main
-from comfyvn_vault.provenance.record import record_derivation
+from comfyvn_vault.provenance.derivation import record_derivation
 from comfyvn_vault.vault import Vault
 
 PAGE = 4096
@@ -45,10 +46,10 @@ def build(root: Path, tmp: Path) -> str:
         v.switch("main")
         story.scene_new(v, "Scratch", scene_id="scratch")
         v.undo()
-        (src,) = v.add_files([media.png(tmp / "src.png")])
-        (child,) = v.add_files([media.png(tmp / "child.png", color=(0, 0, 255))])
-        record_derivation(v, child.id.hex(), [src.id.hex()], "upscale")
-        return child.id.hex()
+        (src,) = add_assets(v, [media.png(tmp / "src.png")]).assets
+        (child,) = add_assets(v, [media.png(tmp / "child.png", color=(0, 0, 255))]).assets
+        record_derivation(v, child.id, [src.id], "upscale")
+        return child.id
 
 
 def verbs(asset: str) -> list[list[str]]:

@@ -140,8 +140,8 @@ def assert_clean(root: Path) -> None:
 def test_parallel_adds_all_land_and_no_commit_is_lost(vault_dir: Path, tmp_path: Path) -> None:
     """Three CLI processes and one API process add at once; every blob ends up registered on the branch."""
     batches = {tag: make_files(tmp_path / tag, tag, n_small=5, n_large=2) for tag in ("a", "b", "c", "d")}
-    api_script = "import sys\nfrom pathlib import Path\nfrom comfyvn_vault.vault import Vault\n"
-    api_script += "with Vault.open(Path(sys.argv[1])) as v:\n    v.add_files(sys.argv[2:])\n"
+    api_script = "import sys\nfrom pathlib import Path\nfrom comfyvn_vault.api import Vault, assets\n"
+    api_script += "with Vault.open(Path(sys.argv[1])) as v:\n    assets.add(v, sys.argv[2:])\n"
     procs = [comfyvn(vault_dir, "asset", "add", *batches[tag]) for tag in ("a", "b", "c")]
     procs.append(
         subprocess.Popen(

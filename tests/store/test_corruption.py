@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.errors import CorruptObject
 from comfyvn_vault.store.gc import reachable
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
@@ -52,16 +53,16 @@ def make_vault(tmp_path: Path, form: str) -> tuple[Path, ObjectId, bytes]:
     src.write_bytes(data)
     vault, _ = Vault.init(root)
     with vault:
-        (added,) = vault.add_files([src])
+        (added,) = add_assets(vault, [src]).assets
         if form == "structured":
             with vault.store.transaction() as w:
-                oid = w.put_object(AssetRoll(parent=None, blobs=[added.id], names=[src.name]))
+                oid = w.put_object(AssetRoll(parent=None, blobs=[added.blob], names=[src.name]))
                 w.set_ref(ROLL_REF, oid, None)
             info = vault.info(oid)
             assert info.kind.name == "OBJECT" and info.location == "pack"
             data = vault.store.get(oid)
         else:
-            oid = added.id
+            oid = added.blob
             info = vault.info(oid)
             assert (info.location, info.compression) == EXPECTED_FORM[form], info
     return root, oid, data
@@ -189,7 +190,7 @@ def test_every_form_at_once(tmp_path: Path) -> None:
         files[form] = tmp_path / f"{form}.bin"
         files[form].write_bytes(CONTENT[form]())
     with Vault.init(root)[0] as vault:
-        added = {form: a.id for form, a in zip(files, vault.add_files(list(files.values())), strict=True)}
+        added = {form: a.blob for form, a in zip(files, add_assets(vault, list(files.values())).assets, strict=True)}
     for form in ("packed-zstd", "loose-raw"):
         damage(root, added[form], "flip")
     with Vault.open(root) as vault:
@@ -276,8 +277,8 @@ def test_gc_keeps_reachable_and_removes_unreachable(tmp_path: Path, cli: Any) ->
     first, second = _files(tmp_path, "first"), _files(tmp_path, "second")
     with Vault.init(root)[0] as vault:
         initial = reachable(vault.store, vault.store.refs().values())  # whatever a new vault holds
-        kept = {a.id: p.read_bytes() for p, a in zip(first, vault.add_files(first), strict=True)}
-        kept |= {a.id: p.read_bytes() for p, a in zip(second, vault.add_files(second), strict=True)}
+        kept = {a.blob: p.read_bytes() for p, a in zip(first, add_assets(vault, first).assets, strict=True)}
+        kept |= {a.blob: p.read_bytes() for p, a in zip(second, add_assets(vault, second).assets, strict=True)}
         # Reachable only through another ref, and only through a link of a structured object.
         with vault.store.transaction() as w:
             only_ref = w.put_bytes(b"kept by its own ref").id
@@ -334,7 +335,7 @@ def test_reader_opened_before_gc_reads_moved_objects(tmp_path: Path, cli: Any) -
     root = tmp_path / "vault"
     files = _files(tmp_path, "r")
     with Vault.init(root)[0] as vault:
-        ids = [a.id for a in vault.add_files(files)]
+        ids = [a.blob for a in add_assets(vault, files).assets]
         with vault.store.transaction() as w:
             w.put_bytes(b"garbage in the same pack " * 10)
     with Vault.open(root) as reader:

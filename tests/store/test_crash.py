@@ -1,6 +1,6 @@
 """Crash safety: SIGKILL a writer at random moments and check the vault survives.
 
-A child process ingests objects in a loop through the real API (``Vault.add_files``
+A child process ingests objects in a loop through the real API (``comfyvn_vault.api.assets.add``
 and ``DiskObjectStore.transaction()``), mixing small blobs (packed, raw and zstd)
 and large blobs (loose files, raw and zstd), several per transaction. It prints
 each object's key and id only after its transaction committed. The parent kills
@@ -64,6 +64,7 @@ CHILD_SOURCE = textwrap.dedent(
     from pathlib import Path
 
     from blobgen import blob
+    from comfyvn_vault.api.assets import add as add_assets
     from comfyvn_vault.vault import Vault
     from tests.store.objects import AssetRoll
 
@@ -84,8 +85,8 @@ CHILD_SOURCE = textwrap.dedent(
                 p = scratch / k
                 p.write_bytes(blob(k))
                 paths.append(p)
-            added = vault.add_files(paths)
-            ids = [a.id for a in added]
+            added = add_assets(vault, paths).assets
+            ids = [a.blob for a in added]
             tag = "R"
         else:
             with store.transaction() as w:

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from comfyvn_vault import queries, story, variants
+from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.store import journal
 from comfyvn_vault.store.layout import Paths, pack_number
@@ -60,7 +61,7 @@ def build(root: Path, tmp: Path) -> None:
         big, small = tmp / "big.bin", tmp / "small.txt"
         big.write_bytes(bytes(range(256)) * (5 * MiB // 256))
         small.write_text("a small asset\n")
-        v.add_files([big, small])
+        add_assets(v, [big, small])
         v.gc()
 
 

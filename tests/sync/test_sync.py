@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from comfyvn_vault import sync
+from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.assets.registry import assets_at
 from comfyvn_vault.store.fsck import fsck
 from comfyvn_vault.store.ids import ObjectId
@@ -45,9 +46,9 @@ def add_asset(root: Path, path: Path, data: bytes) -> ObjectId:
     """Register ``data`` (written to ``path``) as an asset of the vault at ``root``; its blob id."""
     path.write_bytes(data)
     with Vault.open(root) as v:
-        (added,) = v.add_files([path])
+        (added,) = add_assets(v, [path]).assets
         assert added.new
-        return added.id
+        return added.blob
 
 
 def assert_has_asset(root: Path, blob: ObjectId, data: bytes) -> None:

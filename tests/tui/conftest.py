@@ -18,6 +18,7 @@ import pytest
 from textual.pilot import Pilot
 
 from comfyvn_vault import story, variants
+from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.vault import Vault
 from tests.assets import media
 
@@ -113,7 +114,7 @@ def vault_path(story_template: Path, tmp_path: Path) -> Path:
 def assets_and_a_conflict(root: Path, tmp_path: Path) -> None:
     """Every commit after the first holds assets; the merge commit also holds a conflict record."""
     with Vault.open(root) as vault:
-        vault.add_files([media.png(tmp_path / "sky.png"), media.wav(tmp_path / "bell.wav")])
+        add_assets(vault, [media.png(tmp_path / "sky.png"), media.wav(tmp_path / "bell.wav")])
         vault.switch("darker")
         story.node_edit(vault, "intro", "n1", content="The lamp hasn't turned in sixty years.")
         vault.switch("main")

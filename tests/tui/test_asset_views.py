@@ -10,8 +10,9 @@ from comfyvn_tui.views.advisory import AdvisoryView
 from comfyvn_tui.views.assets import AssetsView, halfblocks
 from comfyvn_tui.views.lineage import LineageView
 from comfyvn_vault.advisory import findings
-from comfyvn_vault.assets.registry import Options, assets_at
-from comfyvn_vault.provenance.record import record_derivation
+from comfyvn_vault.api.assets import add as add_assets
+from comfyvn_vault.assets.registry import assets_at
+from comfyvn_vault.provenance.derivation import record_derivation
 from comfyvn_vault.vault import Vault
 from tests.assets import media
 from tests.tui.conftest import SIZE, screen_text, settle
@@ -19,11 +20,11 @@ from tests.tui.conftest import SIZE, screen_text, settle
 
 def _seed(root: Path, tmp_path: Path) -> tuple[str, str, str]:
     with Vault.open(root) as v:
-        (base,) = v.add_files([media.png(tmp_path / "base.png", (64, 32))], options=Options(license="MIT"))
-        (crop,) = v.add_files([media.png(tmp_path / "crop.png", (32, 32), (0, 0, 200))], options=Options(license="MIT"))
-        (adult,) = v.add_files([media.png(tmp_path / "adult.png", color=(9, 9, 9))], options=Options(nsfw=True))
-        record_derivation(v, crop.id.hex(), [base.id.hex()], "crop")
-    return base.id.hex(), crop.id.hex(), adult.id.hex()
+        (base,) = add_assets(v, [media.png(tmp_path / "base.png", (64, 32))], license="MIT").assets
+        (crop,) = add_assets(v, [media.png(tmp_path / "crop.png", (32, 32), (0, 0, 200))], license="MIT").assets
+        (adult,) = add_assets(v, [media.png(tmp_path / "adult.png", color=(9, 9, 9))], nsfw=True).assets
+        record_derivation(v, crop.id, [base.id], "crop")
+    return base.id, crop.id, adult.id
 
 
 def test_halfblocks_draw_two_pixels_per_cell(tmp_path: Path) -> None:

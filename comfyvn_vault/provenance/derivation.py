@@ -1,7 +1,10 @@
-"""Recording lineage: derivations and generations of assets already in the registry.
+"""How an asset was made: its derivation from other assets, or its generation, recorded as an event.
 
-Generators (``gen image``, ``tts``) and tools that derive media (crop, upscale,
-mix) call these after ``asset add`` so lineage reaches back to the sources.
+Both events name assets already in the registry: ``AssetDerived`` (made from
+parent assets by an operation: crop, upscale, mix) and ``GenerationRecorded``
+(made by a workflow, seed and model from input assets). Generators and tools
+that derive media record them after ``asset add`` (``asset derive`` and
+``asset generated`` from the command line), so lineage reaches back to the sources.
 """
 
 from __future__ import annotations
