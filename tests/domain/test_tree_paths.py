@@ -114,7 +114,7 @@ def test_names_near_device_names_are_fine(name: str) -> None:
 
 
 def test_a_story_title_that_is_a_device_name_gets_a_usable_id() -> None:
-    from comfyvn_vault.story import slug
+    from comfyvn_vault.api.entities import slug
 
     assert slug("Con", "scene") == "con-scene"
     assert entity_path("scenes", slug("NUL", "scene"))
