@@ -1,7 +1,7 @@
 """Characters: the cast, each one's traits and expressions, and the scenes they speak in.
 
-"Appears in" is the speaker projection (``Projections.scenes_with_speaker``):
-no scene is read to build it. Edits use ``character new|edit`` like the CLI.
+"Appears in" is ``edit.appearances``, read from the speaker index: no scene
+is read to build it. Edits use ``character new|edit`` like the CLI.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Scenes: the scene list, the selected scene's node outline, and the node editor.
 
-Every change goes through the story verbs the CLI uses (``scene new``,
+Every change goes through the edit verbs the CLI uses (``scene new``,
 ``scene node add|edit|rm``, ``scene choice add|rm``) and becomes a commit.
 The scene list reads ids from the entity projection and loads a scene only
 when its row is on screen, so it opens instantly on 10,000 scenes.
