@@ -8,7 +8,7 @@ commit; then random single-line edits are recorded
   msg)``), 100,000 of them; git gets the same edits as one commit each through
   ``git fast-import`` (each commit rewrites one scene file, byte for byte what
   comfyvn's working copy holds);
-* through the edit verb ``comfyvn_vault.story.node_edit`` (what ``comfyvn scene
+* through the edit verb ``comfyvn_vault.api.edit.node_edit`` (what ``comfyvn scene
   node edit`` runs: it also checks and rewrites the working-copy file), 500 of
   them; git gets ``git commit -q -a -m`` after each file is rewritten;
 * as a batched import: one ``record()`` of 100,000 ``NodeEdited`` events into
@@ -558,8 +558,8 @@ def batched_import(
 
 
 def verb_edits(ctx: Context) -> dict[str, Any]:
-    """``story.node_edit`` per edit on a vault with its files checked out; ``git commit -a`` per rewritten file."""
-    from comfyvn_vault import story as verbs
+    """``edit.node_edit`` per edit on a vault with its files checked out; ``git commit -a`` per rewritten file."""
+    from comfyvn_vault.api import edit
     from comfyvn_vault.vault import Vault
 
     sizes = sizes_of(ctx)
@@ -578,7 +578,7 @@ def verb_edits(ctx: Context) -> dict[str, Any]:
 
         def run(batch: list[Edit]) -> None:
             for k, e in enumerate(batch):
-                saved = verbs.node_edit(vault, scene_id(e.scene), node_id(e.node), content=e.after, message=f"Edit {k}")
+                saved = edit.node_edit(vault, scene_id(e.scene), node_id(e.node), content=e.after, message=f"Edit {k}")
                 if saved.commit is None or saved.events != 1:
                     raise BenchError(f"node_edit recorded {saved.events} events, commit {saved.commit}")
 

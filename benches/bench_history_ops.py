@@ -155,7 +155,7 @@ def _git(repo: Path, env: dict[str, str], *args: str) -> float:
 
 def _prepare_branches(ctx: Context, lin: Linear) -> None:
     """Branch ``variant`` at main's tip with ``variant_scenes`` scenes edited (one commit each), in both tools."""
-    from comfyvn_vault import story as verbs
+    from comfyvn_vault.api import edit
     from comfyvn_vault.vault import Vault
 
     sizes = sizes_of(ctx)
@@ -165,7 +165,7 @@ def _prepare_branches(ctx: Context, lin: Linear) -> None:
         vault.switch("variant")
         _git(lin.git, env, "checkout", "-q", "-b", "variant")
         for i in range(sizes.variant_scenes):
-            verbs.node_edit(vault, scene_id(i), node_id(0), content=f"A line only the variant has ({i}).")
+            edit.node_edit(vault, scene_id(i), node_id(0), content=f"A line only the variant has ({i}).")
             (lin.git / scene_file(i)).write_bytes((lin.vault / scene_file(i)).read_bytes())
             _git(lin.git, env, "commit", "-q", "-a", "-m", f"variant {i}")
         vault.switch("main")
@@ -193,7 +193,7 @@ def _api_samples(ctx: Context, lins: dict[str, Linear], profiles: dict[str, Any]
     Each sample measures every depth in turn, so a change of load on the (shared) machine hits all
     depths alike. Then a few more of each on the deepest history under cProfile, into ``profiles``.
     """
-    from comfyvn_vault import story as verbs
+    from comfyvn_vault.api import edit
     from comfyvn_vault.vault import Vault
 
     sizes = sizes_of(ctx)
@@ -218,7 +218,7 @@ def _api_samples(ctx: Context, lins: dict[str, Linear], profiles: dict[str, Any]
             i = sizes.variant_scenes + k
             for name, lin in lins.items():
                 text = f"An edit to undo ({name} api {k})."
-                verbs.node_edit(vaults[name], scene_id(i), node_id(1), content=text)
+                edit.node_edit(vaults[name], scene_id(i), node_id(1), content=text)
                 (lin.git / scene_file(i)).write_bytes((lin.vault / scene_file(i)).read_bytes())
                 _git(lin.git, env, "commit", "-q", "-a", "-m", f"edit to undo {k}")
                 t = time.perf_counter()
@@ -234,7 +234,7 @@ def _api_samples(ctx: Context, lins: dict[str, Linear], profiles: dict[str, Any]
             switch_prof.enable()
             vault.switch("variant" if k % 2 == 0 else "main")
             switch_prof.disable()
-            verbs.node_edit(vault, scene_id(k), node_id(2), content=f"An edit to undo (profiled {k}).")
+            edit.node_edit(vault, scene_id(k), node_id(2), content=f"An edit to undo (profiled {k}).")
             undo_prof.enable()
             vault.undo()
             undo_prof.disable()
@@ -336,7 +336,7 @@ def run_history_switch(ctx: Context) -> BenchResult:
         "api_profile_at_depth": profiles,
         "notes": [
             "API: one Vault kept open (warm caches), as a long-running UI holds it; the undone operation is a "
-            "one-line edit committed just before with story.node_edit.",
+            "one-line edit committed just before with edit.node_edit.",
             "CLI: `comfyvn switch BRANCH` and `comfyvn undo` after `comfyvn scene node edit`; git: `git checkout` "
             "and `git reset --hard HEAD@{1}` after `git commit -a` of the same file.",
             f"Files were left {RACY_WAIT_S} s to age before sampling, so only the files the samples rewrite "

@@ -12,9 +12,9 @@ A story of ``scenes`` scenes x 20 nodes is created with one batched
   other, and a choice with the same id added on both sides with different text;
 * 1 scene on each side is changed by that side alone.
 
-``variants.merge(vault, "theirs")`` is timed on an open vault whose working copy
+``merge.merge(vault, "theirs")`` is timed on an open vault whose working copy
 (one TOML file per scene) is checked out and clean, as a user has it, then undone
-with ``variants.abort``; the median of a few merges is reported at two story sizes
+with ``merge.abort``; the median of a few merges is reported at two story sizes
 (1,000 and 10,000 scenes; 100 and 1,000 with ``--quick``) with the same 10+10
 changes: the ratio shows whether merging scales with the changes or with the
 story. ``comfyvn merge theirs --json`` runs once per size for the user-facing
@@ -49,9 +49,9 @@ from benches.corpus import _NAMES, _WORDS
 from benches.peers import comfyvn_bin, git_init
 
 if TYPE_CHECKING:
+    from comfyvn_vault.api.merge import MergeResult
     from comfyvn_vault.domain.entities import Choice, Node, Scene
     from comfyvn_vault.store.ids import ObjectId
-    from comfyvn_vault.variants import MergeResult
     from comfyvn_vault.vault import Vault
 
 NODES: Final = 20
@@ -513,7 +513,7 @@ def check_merge(vault: Vault, built: Built, result: MergeResult, the_cases: list
     assert tree is not None
     problems: list[str] = []
     want = {(scene_path(scene_id(built.at[c.name])), c.conflict) for c in the_cases if c.conflict}
-    got = {(c["path"], c["locator"]) for c in result.conflicts}
+    got = {(c.path, c.locator) for c in result.conflicts}
     problems += [f"overlapping edit not reported as a conflict: {p} {loc}" for p, loc in sorted(want - got)]
     problems += [f"unexpected conflict (a disjoint edit did not merge): {p} {loc}" for p, loc in sorted(got - want)]
     recorded = {(c.path, c.locator) for c in vault.conflicts(tree)}
@@ -620,16 +620,16 @@ def _ms(samples: list[float]) -> list[float]:
 
 
 def merge_core(vault: Vault) -> int:
-    """What ``variants.merge`` computes before it writes: the merge base and the three-way merge of every
+    """What ``merge.merge`` computes before it writes: the merge base and the three-way merge of every
     path that differs (no working-copy check, no commit, no files). Returns the number of events."""
-    from comfyvn_vault import variants
+    from comfyvn_vault.api import merge
     from comfyvn_vault.domain.events import Cause
 
     h = vault.history
     ours, theirs = h.head(), h.resolve_rev(BRANCH)
     assert ours is not None
     bases = h.merge_bases(ours, theirs)
-    events, _conflicts = variants._three_way(vault, bases[0], ours, theirs, Cause(kind="merge", ref=theirs.hex()))
+    events, _conflicts = merge._three_way(vault, bases[0], ours, theirs, Cause(kind="merge", ref=theirs.hex()))
     return len(events)
 
 
@@ -640,7 +640,7 @@ def _sample_rounds(
 
     Then, on the largest story, one more merge under cProfile, and timings of the working-copy scan alone.
     """
-    from comfyvn_vault import variants
+    from comfyvn_vault.api import merge
     from comfyvn_vault.vault import Vault
 
     vaults = {b.scenes: Vault.open(b.vault) for b in builts}
@@ -651,7 +651,7 @@ def _sample_rounds(
             for b in builts:
                 vault, rec = vaults[b.scenes], out[b.scenes]
                 t, cpu = time.perf_counter(), time.process_time()
-                result = variants.merge(vault, BRANCH, "Merge theirs")
+                result = merge.merge(vault, BRANCH, "Merge theirs")
                 rec["api_s"].append(time.perf_counter() - t)
                 rec["api_cpu_s"].append(time.process_time() - cpu)
                 if k == 0:
@@ -662,7 +662,7 @@ def _sample_rounds(
                 rec["api_conflicts"] = len(result.conflicts)
                 merged_tree = rec["api_tree"] = vault.checkout_tree()
                 assert merged_tree is not None
-                variants.abort(vault)
+                merge.abort(vault)
                 g = git_merge(b.git, git_env)
                 rec["git_s"].append(g.seconds)
                 if k == 0:
@@ -674,9 +674,9 @@ def _sample_rounds(
         time.sleep(RACY_WAIT_S)
         profile = cProfile.Profile()
         profile.enable()
-        variants.merge(vault, BRANCH, "Merge theirs (profiled)")
+        merge.merge(vault, BRANCH, "Merge theirs (profiled)")
         profile.disable()
-        variants.abort(vault)
+        merge.abort(vault)
         out[largest.scenes]["profile"] = profile_summary(profile)
         time.sleep(RACY_WAIT_S)
         for b in builts:
@@ -712,7 +712,7 @@ def _cli_merge(ctx: Context, built: Built, api_tree: ObjectId | None) -> dict[st
     with Vault.open(built.vault) as vault:
         tree = vault.history.tree_of(ObjectId.from_hex(doc["commit"]))
     if tree != api_tree:
-        raise BenchError(f"comfyvn merge (CLI) of {built.scenes} scenes made a different tree than variants.merge")
+        raise BenchError(f"comfyvn merge (CLI) of {built.scenes} scenes made a different tree than merge.merge")
     return {"seconds": timed.seconds, "cpu_seconds": timed.cpu_seconds, "conflicts": len(doc["conflicts"])}
 
 
@@ -743,7 +743,7 @@ def run_merge(ctx: Context) -> BenchResult:
     runs = f"median of {sizes.samples}"
     result.rows.append(
         Row(
-            f"merge, {small:,}-scene story, {change} (API variants.merge; {runs})",
+            f"merge, {small:,}-scene story, {change} (API merge.merge; {runs})",
             "ms",
             api[small],
             "git merge",
@@ -755,7 +755,7 @@ def run_merge(ctx: Context) -> BenchResult:
     )
     result.rows.append(
         Row(
-            f"merge, {big:,}-scene story, same changes (API variants.merge; {runs})",
+            f"merge, {big:,}-scene story, same changes (API merge.merge; {runs})",
             "ms",
             api[big],
             "git merge",
@@ -862,7 +862,7 @@ def run_merge(ctx: Context) -> BenchResult:
         },
         "profile_of_one_merge_at_largest_size": out[big]["profile"],
         "notes": [
-            "API: one Vault per size kept open; each merge is undone with variants.abort and the files are left "
+            "API: one Vault per size kept open; each merge is undone with merge.abort and the files are left "
             f"{RACY_WAIT_S} s to age before the next, so merge's clean-working-copy check sees a settled checkout.",
             "The merge time includes the clean-working-copy check (a stat of every scene file, worktree_scan_ms), "
             "the three-way merge, the durable merge commit and rewriting the merged scenes' files.",

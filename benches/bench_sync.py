@@ -63,15 +63,15 @@ def _assets(folder: Path, total_mb: int) -> list[Path]:
 
 
 def _build_vault(root: Path, commits: int, assets: list[Path], env: dict[str, str]) -> None:
-    from comfyvn_vault import story
+    from comfyvn_vault.api import edit
     from comfyvn_vault.vault import Vault
 
     vault, _ = Vault.init(root)
     with vault:
         for s in range(SCENES):
-            story.scene_new(vault, f"Scene {s}", scene_id=f"s{s}")
+            edit.scene_new(vault, f"Scene {s}", scene_id=f"s{s}")
         for i in range(commits - SCENES):
-            story.node_add(vault, f"s{i % SCENES}", speaker="Alice", content=f"Line {i} of the story, said aloud.")
+            edit.node_add(vault, f"s{i % SCENES}", speaker="Alice", content=f"Line {i} of the story, said aloud.")
             if i % 2000 == 0:
                 log(f"sync: built {i + SCENES:,} commits")
     run_timed([comfyvn_bin(), "asset", "add", *assets], root, env)
@@ -273,7 +273,8 @@ def _dvc_rows(ctx: Context, work: Path, assets: list[Path], asset_mb: int) -> tu
 
 
 def run_sync(ctx: Context) -> BenchResult:
-    from comfyvn_vault import story, sync
+    from comfyvn_vault import sync
+    from comfyvn_vault.api import edit
     from comfyvn_vault.vault import Vault
 
     result = BenchResult("sync")
@@ -343,7 +344,7 @@ def run_sync(ctx: Context) -> BenchResult:
         log("sync: fetch of one new commit")
         with Vault.open(origin) as v:
             before = set(v.store.ids())
-            story.node_add(v, "s1", speaker="Bob", content="One more line, fetched over HTTP.")
+            edit.node_add(v, "s1", speaker="Bob", content="One more line, fetched over HTTP.")
         (gorigin / "scenes" / "s1.toml").open("a").write('Bob: "One more line, fetched over HTTP."\n')
         subprocess.run(["git", "commit", "-q", "-am", "one more"], cwd=gorigin, check=True, env=genv)
         with Vault.open(origin) as v:

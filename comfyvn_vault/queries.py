@@ -13,6 +13,7 @@ from typing import Any, Final, TypeGuard
 
 import msgspec
 
+from comfyvn_vault.api.entities import find_id
 from comfyvn_vault.domain.conflicts import Conflict, conflict_json
 from comfyvn_vault.domain.conflicts import describe as describe_conflict
 from comfyvn_vault.domain.diffing import diff_entities, field_changes
@@ -39,7 +40,6 @@ from comfyvn_vault.projections.search import last_word, node_matches, tokens
 from comfyvn_vault.store.base import Kind
 from comfyvn_vault.store.codec import decode, json_enc_hook, to_plain
 from comfyvn_vault.store.ids import HEX_LEN, ObjectId, is_hex_prefix
-from comfyvn_vault.story import find_id
 from comfyvn_vault.vault import Vault
 
 

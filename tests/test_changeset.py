@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.changeset import HOOKS
 from comfyvn_vault.domain.entities import Node, Scene
 from comfyvn_vault.domain.errors import Rejected
@@ -127,31 +127,31 @@ def test_each_kind_runs_its_hooks(vault: Vault) -> None:
 
 
 def test_a_merge_commit_passes_the_pre_commit_veto(vault: Vault) -> None:
-    story.scene_new(vault, "Intro", "intro")
+    edit.scene_new(vault, "Intro", "intro")
     vault.switch("alt", create=True)
-    story.scene_new(vault, "Alt", "alt")
+    edit.scene_new(vault, "Alt", "alt")
     vault.switch("main")
-    story.scene_new(vault, "Main", "main-only")
-    from comfyvn_vault import variants
+    edit.scene_new(vault, "Main", "main-only")
+    from comfyvn_vault.api import merge
 
     install(vault.root, "pre-commit", "#!/bin/sh\ngrep -q '\"Merge alt' && exit 1\nexit 0\n")
     before = vault.history.head()
     with pytest.raises(HookVetoed):
-        variants.merge(vault, "alt")
+        merge.merge(vault, "alt")
     assert vault.history.head() == before
     log = _recording_hooks(vault.root, "pre-commit", "post-commit", "post-merge")
-    result = variants.merge(vault, "alt")
+    result = merge.merge(vault, "alt")
     assert result.kind == "merge" and _ran(log) == ["pre-commit", "post-merge"]
 
 
 def test_a_fast_forward_runs_post_merge_only(vault: Vault) -> None:
-    story.scene_new(vault, "Intro", "intro")
+    edit.scene_new(vault, "Intro", "intro")
     vault.switch("alt", create=True)
-    story.scene_new(vault, "Alt", "alt")
+    edit.scene_new(vault, "Alt", "alt")
     vault.switch("main")
     log = _recording_hooks(vault.root, "pre-commit", "post-commit", "post-merge")
-    from comfyvn_vault import variants
+    from comfyvn_vault.api import merge
 
-    result = variants.merge(vault, "alt")
+    result = merge.merge(vault, "alt")
     assert result.kind == "fast-forward" and _ran(log) == ["post-merge"]
     assert (vault.root / "scenes" / "alt.toml").is_file()

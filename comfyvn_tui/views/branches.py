@@ -20,7 +20,7 @@ from comfyvn_tui.rows import one_line, when
 from comfyvn_tui.screens.form import FormScreen, field
 from comfyvn_tui.views.base import View
 from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
-from comfyvn_vault import variants
+from comfyvn_vault.api import merge as variants
 from comfyvn_vault.store.ids import ObjectId
 
 

@@ -1,7 +1,7 @@
 """Characters: the cast, each one's traits and expressions, and the scenes they speak in.
 
-"Appears in" is the speaker projection (``Projections.scenes_with_speaker``):
-no scene is read to build it. Edits use ``character new|edit`` like the CLI.
+"Appears in" is ``edit.appearances``, read from the speaker index: no scene
+is read to build it. Edits use ``character new|edit`` like the CLI.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from comfyvn_tui.targets import Target
 from comfyvn_tui.views.base import View
 from comfyvn_tui.widgets.character_card import CharacterCard
 from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
-from comfyvn_vault import story
-from comfyvn_vault.domain.entities import Character, name_of
-from comfyvn_vault.domain.paths import CHARACTERS, SCENES, entity_path
+from comfyvn_vault.api import edit
+from comfyvn_vault.domain.entities import Character
+from comfyvn_vault.domain.paths import CHARACTERS, SCENES
 
 
 class CharactersView(View):
@@ -71,8 +71,8 @@ class CharactersView(View):
         return self.query_one("#appears", VirtualList)
 
     def reload(self) -> None:
-        entries = self.vault.projections.paths(CHARACTERS)
-        rows = EntityRows(self.vault, entries, names=lambda: self.vault.projections.names(CHARACTERS))
+        entries = edit.entries(self.vault, CHARACTERS)
+        rows = EntityRows(self.vault, entries, names=lambda: edit.names(self.vault, CHARACTERS))
         self.cast_list.set_source(rows, keep_key=self.cast_list.current_key)
         self.cast_list.border_title = f"Characters ({len(rows)})"
         self._show_character()
@@ -84,15 +84,12 @@ class CharactersView(View):
         self.query_one("#card", CharacterCard).show(self.character)
         appearances: list[tuple[str, Text]] = []
         if self.character is not None:
-            counts = self.vault.projections.scenes_with_speaker(self.character.name)
-            for sid, lines in sorted(counts.items()):
-                doc_id = self.vault.projections.entity_id(entity_path(SCENES, sid))
-                title = name_of(self.vault.history.entity_doc(doc_id)) if doc_id is not None else ""
+            for seen in edit.appearances(self.vault, self.character):
                 label = Text()
-                label.append(sid, style="bold")
-                label.append(f"  {title}")
-                label.append(f"  {lines} line{'s' if lines != 1 else ''}", style="dim")
-                appearances.append((sid, label))
+                label.append(seen.scene, style="bold")
+                label.append(f"  {seen.title}")
+                label.append(f"  {seen.lines} line{'s' if seen.lines != 1 else ''}", style="dim")
+                appearances.append((seen.scene, label))
         self.appears.set_source(StaticSource(appearances), keep_key=self.appears.current_key)
 
     @on(VirtualList.Highlighted, "#character-list")
@@ -130,7 +127,7 @@ class CharactersView(View):
             name = values["name"].strip()
             self.vapp.save_edit(
                 f"New character: {name}",
-                lambda msg: story.character_new(self.vault, name, message=msg),
+                lambda msg: edit.character_new(self.vault, name, message=msg),
                 after=lambda saved: self.go_to(Target(CHARACTERS, saved.id)),
             )
 
@@ -147,7 +144,7 @@ class CharactersView(View):
             key, value = values["key"].strip(), values["value"]
             self.vapp.save_edit(
                 f"Edit character {ch.id}",
-                lambda msg: story.character_edit(self.vault, ch.id, traits={key: value}, message=msg),
+                lambda msg: edit.character_edit(self.vault, ch.id, traits={key: value}, message=msg),
             )
 
         self.app.push_screen(
@@ -168,7 +165,7 @@ class CharactersView(View):
                 f"Remove trait {key!r} from {ch.name}?",
                 lambda: self.vapp.save_edit(
                     f"Edit character {ch.id}",
-                    lambda msg: story.character_edit(self.vault, ch.id, unset=[key], message=msg),
+                    lambda msg: edit.character_edit(self.vault, ch.id, unset=[key], message=msg),
                 ),
                 "remove",
             )
@@ -189,7 +186,7 @@ class CharactersView(View):
             name = values["name"].strip()
             self.vapp.save_edit(
                 f"Rename {ch.id} to {name}",
-                lambda msg: story.character_edit(self.vault, ch.id, name=name, message=msg),
+                lambda msg: edit.character_edit(self.vault, ch.id, name=name, message=msg),
             )
 
         self.app.push_screen(FormScreen(f"Rename {ch.id}", [field("name", "Name", ch.name)]), rename)

@@ -1,10 +1,10 @@
 """Conflicts: what a merge could not settle, and settling it (``comfyvn resolve``).
 
-The list is ``Vault.conflicts()`` (the conflict records in the checkout's
-tree); the detail pane shows each side's value (``conflict_json``, the same
-data ``comfyvn merge --json`` prints). ``o``/``t``/``b`` keep ours, take
-theirs or keep both, ``v`` sets a value (JSON), each one commit through
-``variants.resolve``; ``X`` aborts the merge just made (``merge --abort``).
+The list is ``merge.conflicts`` (the conflict records in the checkout's
+tree); the detail pane shows each side's value (the same entries
+``comfyvn merge --json`` prints). ``o``/``t``/``b`` keep ours, take theirs or
+keep both, ``v`` sets a value (JSON), each one commit through
+``merge.resolve``; ``X`` aborts the merge just made (``merge --abort``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from comfyvn_tui.screens.form import FormScreen, field
 from comfyvn_tui.targets import Target
 from comfyvn_tui.views.base import View
 from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
-from comfyvn_vault import variants
-from comfyvn_vault.domain.conflicts import Conflict, conflict_json, describe
+from comfyvn_vault.api import merge
+from comfyvn_vault.api.merge import ConflictEntry
+from comfyvn_vault.domain.conflicts import describe
 from comfyvn_vault.domain.paths import SCENES
 
 How: TypeAlias = Literal["ours", "theirs", "both"]
@@ -51,7 +52,7 @@ class ConflictsView(View):
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.conflicts: list[Conflict] = []
+        self.conflicts: list[ConflictEntry] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -64,7 +65,7 @@ class ConflictsView(View):
         return self.query_one("#conflict-list", VirtualList)
 
     def reload(self) -> None:
-        self.conflicts = self.vault.conflicts()
+        self.conflicts = merge.conflicts(self.vault)
         rows: list[tuple[str, Text]] = []
         for c in self.conflicts:
             label = Text()
@@ -80,7 +81,7 @@ class ConflictsView(View):
         if status is not None and len(status.get("conflicts", [])) != len(self.conflicts):
             self.reload()
 
-    def current(self) -> Conflict | None:
+    def current(self) -> ConflictEntry | None:
         key = self.conflict_list.current_key
         return next((c for c in self.conflicts if c.id == key), None)
 
@@ -90,13 +91,13 @@ class ConflictsView(View):
         if conflict is None:
             sides.update(Text("A merge that cannot settle a change records a conflict here.", style="dim italic"))
             return
-        data = conflict_json(conflict)
         text = Text()
         text.append(f"{describe(conflict)}\n", style="bold")
         text.append(f"{conflict.kind}   id {conflict.id}\n\n", style="dim")
         for side, style in (("ours", "green"), ("theirs", "yellow"), ("base", "dim")):
             text.append(f"{side}\n", style=f"bold {style}")
-            shown = "(absent)" if side in data["absent"] else json.dumps(data.get(side), ensure_ascii=False, indent=2)
+            value = getattr(conflict, side)
+            shown = "(absent)" if side in conflict.absent else json.dumps(value, ensure_ascii=False, indent=2)
             text.append(f"{shown}\n\n", style=style)
         text.append("o keeps ours · t takes theirs · b keeps both · v sets a value", style="dim")
         sides.update(text)
@@ -127,7 +128,7 @@ class ConflictsView(View):
         default = f"Resolve {conflict.path} {conflict.locator or '(entity)'}: {how or 'value'}"
         self.vapp.save_edit(
             default,
-            lambda msg: variants.resolve(self.vault, conflict.id, how, value, msg),
+            lambda msg: merge.resolve(self.vault, conflict.id, how, value, msg),
         )
 
     def action_resolve(self, how: str) -> None:
@@ -138,8 +139,7 @@ class ConflictsView(View):
         conflict = self.current()
         if conflict is None:
             return
-        data = conflict_json(conflict)
-        initial = json.dumps(data.get("ours"), ensure_ascii=False) if "ours" in data else ""
+        initial = "" if "ours" in conflict.absent else json.dumps(conflict.ours, ensure_ascii=False)
 
         def set_value(values: dict[str, str] | None) -> None:
             if values is None:
@@ -158,7 +158,7 @@ class ConflictsView(View):
 
     def action_abort_merge(self) -> None:
         def abort() -> None:
-            ok, _ = self.vapp.attempt(lambda: variants.abort(self.vault), "merge --abort")
+            ok, _ = self.vapp.attempt(lambda: merge.abort(self.vault), "merge --abort")
             if ok:
                 self.notify("merge undone")
                 self.vapp.vault_changed()

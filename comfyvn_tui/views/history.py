@@ -22,7 +22,8 @@ from comfyvn_tui.screens.form import FormScreen, field
 from comfyvn_tui.views.base import View
 from comfyvn_tui.widgets.commit_details import CommitDetails
 from comfyvn_tui.widgets.virtual_list import VirtualList
-from comfyvn_vault import queries, variants
+from comfyvn_vault import queries
+from comfyvn_vault.api import merge as variants
 from comfyvn_vault.errors import VaultError
 
 

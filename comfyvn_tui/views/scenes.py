@@ -1,6 +1,6 @@
 """Scenes: the scene list, the selected scene's node outline, and the node editor.
 
-Every change goes through the story verbs the CLI uses (``scene new``,
+Every change goes through the edit verbs the CLI uses (``scene new``,
 ``scene node add|edit|rm``, ``scene choice add|rm``) and becomes a commit.
 The scene list reads ids from the entity projection and loads a scene only
 when its row is on screen, so it opens instantly on 10,000 scenes.
@@ -22,7 +22,7 @@ from comfyvn_tui.targets import Target
 from comfyvn_tui.views.base import View
 from comfyvn_tui.widgets.node_editor import NodeEditor
 from comfyvn_tui.widgets.virtual_list import EmptySource, VirtualList
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.domain.entities import Node, Scene
 from comfyvn_vault.domain.paths import SCENES
 
@@ -84,8 +84,8 @@ class ScenesView(View):
     # ----------------------------------------------------------------- loading
 
     def reload(self) -> None:
-        entries = self.vault.projections.paths(SCENES)
-        rows = EntityRows(self.vault, entries, names=lambda: self.vault.projections.names(SCENES))
+        entries = edit.entries(self.vault, SCENES)
+        rows = EntityRows(self.vault, entries, names=lambda: edit.names(self.vault, SCENES))
         self.scene_list.set_source(rows, keep_key=self.scene_list.current_key)
         self.scene_list.border_title = f"Scenes ({len(rows)})"
         self._show_scene(force=True)
@@ -229,7 +229,7 @@ class ScenesView(View):
             title, sid = values["title"].strip(), values["id"].strip() or None
             self.vapp.save_edit(
                 f"New scene: {title}",
-                lambda msg: story.scene_new(self.vault, title, sid, message=msg),
+                lambda msg: edit.scene_new(self.vault, title, sid, message=msg),
                 after=lambda saved: self.go_to(Target(SCENES, saved.id)),
             )
 
@@ -249,7 +249,7 @@ class ScenesView(View):
         self.vapp.confirm(
             f"Delete scene {scene.id} ({scene.title or 'untitled'}, {len(scene.nodes)} nodes)?",
             lambda: self.vapp.save_edit(
-                f"Remove scene {scene.id}", lambda msg: story.scene_rm(self.vault, scene.id, message=msg)
+                f"Remove scene {scene.id}", lambda msg: edit.scene_rm(self.vault, scene.id, message=msg)
             ),
             "delete",
         )
@@ -267,7 +267,7 @@ class ScenesView(View):
             speaker = values["speaker"].strip() or None
             self.vapp.save_edit(
                 f"Add a node to {scene.id}",
-                lambda msg: story.node_add(
+                lambda msg: edit.node_add(
                     self.vault,
                     scene.id,
                     speaker=speaker,
@@ -295,7 +295,7 @@ class ScenesView(View):
         self.vapp.confirm(
             f"Delete node {scene.id}#{node.id} ({node.content[:40]!r})?",
             lambda: self.vapp.save_edit(
-                f"Remove node {node.id}", lambda msg: story.node_rm(self.vault, scene.id, node.id, message=msg)
+                f"Remove node {node.id}", lambda msg: edit.node_rm(self.vault, scene.id, node.id, message=msg)
             ),
             "delete",
         )
@@ -311,7 +311,7 @@ class ScenesView(View):
         sid, nid = editor.scene_id, editor.node.id
         self.vapp.save_edit(
             f"Edit node {nid} of {sid}",
-            lambda msg: story.node_set(self.vault, sid, nid, changes, message=msg),
+            lambda msg: edit.node_set(self.vault, sid, nid, changes, message=msg),
         )
 
     def action_edit_external(self) -> None:
@@ -339,7 +339,7 @@ class ScenesView(View):
                 return
             self.vapp.save_edit(
                 f"Add a choice to {node.id}",
-                lambda msg: story.choice_add(
+                lambda msg: edit.choice_add(
                     self.vault,
                     scene.id,
                     node.id,
@@ -360,12 +360,12 @@ class ScenesView(View):
         if choice is None:
             return
 
-        def edit(values: dict[str, str] | None) -> None:
+        def change(values: dict[str, str] | None) -> None:
             if not values:
                 return
             self.vapp.save_edit(
                 f"Edit choice {choice.id} of {node.id}",
-                lambda msg: story.choice_edit(
+                lambda msg: edit.choice_edit(
                     self.vault,
                     scene.id,
                     node.id,
@@ -382,7 +382,7 @@ class ScenesView(View):
             self._choice_form(
                 f"Edit choice {choice.id} of {scene.id}#{node.id}", choice.text, choice.target, choice.condition or ""
             ),
-            edit,
+            change,
         )
 
     def action_remove_choice(self) -> None:
@@ -394,7 +394,7 @@ class ScenesView(View):
             f"Remove choice {choice_id} from {scene.id}#{node.id}?",
             lambda: self.vapp.save_edit(
                 f"Remove choice {choice_id}",
-                lambda msg: story.choice_rm(self.vault, scene.id, node.id, choice_id, message=msg),
+                lambda msg: edit.choice_rm(self.vault, scene.id, node.id, choice_id, message=msg),
             ),
             "remove",
         )

@@ -21,9 +21,9 @@ from comfyvn_tui.screens.form import FormScreen, field
 from comfyvn_tui.targets import Target
 from comfyvn_tui.views.base import View
 from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
-from comfyvn_vault import story
-from comfyvn_vault.domain.entities import Timeline, name_of
-from comfyvn_vault.domain.paths import SCENES, TIMELINES, entity_path
+from comfyvn_vault.api import edit
+from comfyvn_vault.domain.entities import Timeline
+from comfyvn_vault.domain.paths import SCENES, TIMELINES
 
 
 class TimelineView(View):
@@ -72,8 +72,8 @@ class TimelineView(View):
         return self.query_one("#order", VirtualList)
 
     def reload(self) -> None:
-        entries = self.vault.projections.paths(TIMELINES)
-        rows = EntityRows(self.vault, entries, names=lambda: self.vault.projections.names(TIMELINES))
+        entries = edit.entries(self.vault, TIMELINES)
+        rows = EntityRows(self.vault, entries, names=lambda: edit.names(self.vault, TIMELINES))
         self.timeline_list.set_source(rows, keep_key=self.timeline_list.current_key)
         self._show_timeline(force=True)
 
@@ -89,15 +89,16 @@ class TimelineView(View):
 
     def _show_order(self, keep: str | None = None) -> None:
         rows: list[tuple[str, Text]] = []
+        titles = edit.titles(self.vault, SCENES, self.order)
         for i, sid in enumerate(self.order):
-            doc_id = self.vault.projections.entity_id(entity_path(SCENES, sid))
+            title = titles[sid]
             label = Text()
             label.append(f"{i + 1:>3}. ", style="dim")
             label.append(sid, style="bold")
-            if doc_id is None:
+            if title is None:
                 label.append("  (missing scene)", style="bold red")
             else:
-                label.append(f"  {name_of(self.vault.history.entity_doc(doc_id))}")
+                label.append(f"  {title}")
             rows.append((f"{i}:{sid}", label))
         self.order_list.set_source(StaticSource(rows), keep_key=keep)
         name = self.timeline.name if self.timeline else ""
@@ -172,7 +173,7 @@ class TimelineView(View):
             return
         self.vapp.save_edit(
             f"Reorder timeline {timeline.id}",
-            lambda msg: story.timeline_edit(self.vault, timeline.id, order=order, message=msg),
+            lambda msg: edit.timeline_edit(self.vault, timeline.id, order=order, message=msg),
         )
 
     def action_add_scene(self) -> None:
@@ -185,7 +186,7 @@ class TimelineView(View):
             if ref:
                 self.vapp.save_edit(
                     f"Add {ref} to timeline {timeline.id}",
-                    lambda msg: story.timeline_edit(self.vault, timeline.id, add=[ref], message=msg),
+                    lambda msg: edit.timeline_edit(self.vault, timeline.id, add=[ref], message=msg),
                 )
 
         self.app.push_screen(FormScreen(f"Add a scene to {timeline.name}", [field("scene", "Scene id or title")]), add)
@@ -199,7 +200,7 @@ class TimelineView(View):
             f"Remove scene {sid} from timeline {timeline.name}? (the scene itself stays)",
             lambda: self.vapp.save_edit(
                 f"Remove {sid} from timeline {timeline.id}",
-                lambda msg: story.timeline_edit(self.vault, timeline.id, remove=[sid], message=msg),
+                lambda msg: edit.timeline_edit(self.vault, timeline.id, remove=[sid], message=msg),
             ),
             "remove",
         )
@@ -210,7 +211,7 @@ class TimelineView(View):
             if name:
                 self.vapp.save_edit(
                     f"New timeline: {name}",
-                    lambda msg: story.timeline_new(self.vault, name, message=msg),
+                    lambda msg: edit.timeline_new(self.vault, name, message=msg),
                     after=lambda saved: self.go_to(Target(TIMELINES, saved.id)),
                 )
 

@@ -121,7 +121,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
         out(f"  {paint(kind, _KIND_STYLE.get(ch['kind'], 'changed'))} {ch['file']}")
         for line in ch["events"] or [ch.get("error", "")]:
             out(f"              {line}")
-    from comfyvn_vault.cli.variants_cmds import show_sides
+    from comfyvn_vault.cli.merge_cmds import show_sides
 
     for c in doc["conflicts"]:
         where = f"{c['entity']} {c.get('field') or ''}".rstrip()

@@ -17,12 +17,12 @@ from comfyvn_vault.cli import (
     advisory_cmds,
     asset_cmds,
     history_cmds,
+    merge_cmds,
     provenance_cmds,
     store_cmds,
     story_cmds,
     sync_cmds,
     tui_cmds,
-    variants_cmds,
     watch_cmds,
 )
 from comfyvn_vault.cli.context import Context
@@ -33,7 +33,7 @@ from comfyvn_vault.suggest import did_you_mean
 VERB_MODULES = (
     store_cmds,
     history_cmds,
-    variants_cmds,
+    merge_cmds,
     story_cmds,
     asset_cmds,
     provenance_cmds,

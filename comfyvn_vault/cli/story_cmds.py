@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.set_defaults(run=cmd_scene_list)
     p = sv.add_parser("show", parents=[common], help="one scene document")
     p.add_argument("scene")
-    p.set_defaults(run=_show("scenes", "Scene"))
+    p.set_defaults(run=_show("scene_show"))
     p = sv.add_parser("rm", parents=[edit], help="delete a scene")
     p.add_argument("scene")
     p.set_defaults(run=_verb("scene_rm", lambda a: ((a.scene,), {})))
@@ -138,10 +138,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--id", dest="entity_id")
     p.set_defaults(run=_verb("character_new", lambda a: ((a.name, _pairs(a.trait)), {"character_id": a.entity_id})))
     p = chv.add_parser("list", parents=[common], help="every character")
-    p.set_defaults(run=_list("characters", "characters", ("id", "name")))
+    p.set_defaults(run=_list("character_list", "characters"))
     p = chv.add_parser("show", parents=[common], help="one character")
     p.add_argument("character")
-    p.set_defaults(run=_show("characters", "Character"))
+    p.set_defaults(run=_show("character_show"))
     p = chv.add_parser("edit", parents=[edit], help="rename or change traits")
     p.add_argument("character")
     p.add_argument("--name")
@@ -162,10 +162,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--id", dest="entity_id")
     p.set_defaults(run=_verb("timeline_new", lambda a: ((a.name, a.scenes), {"timeline_id": a.entity_id})))
     p = tv.add_parser("list", parents=[common], help="every timeline")
-    p.set_defaults(run=_list("timelines", "timelines", ("id", "name", "scene_order")))
+    p.set_defaults(run=_list("timeline_list", "timelines"))
     p = tv.add_parser("show", parents=[common], help="one timeline")
     p.add_argument("timeline")
-    p.set_defaults(run=_show("timelines", "Timeline"))
+    p.set_defaults(run=_show("timeline_show"))
     p = tv.add_parser("edit", parents=[edit], help="add, remove or reorder scenes")
     p.add_argument("timeline")
     p.add_argument("--add", action="append", default=[], metavar="SCENE")
@@ -187,10 +187,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--scope", choices=("global", "session", "scene"), default="global")
     p.set_defaults(run=_verb("var_set", lambda a: ((a.name, a.value), {"scope": a.scope})))
     p = vv.add_parser("list", parents=[common], help="every variable")
-    p.set_defaults(run=_list("variables", "variables", ("id", "name", "value", "scope")))
+    p.set_defaults(run=_list("var_list", "variables"))
     p = vv.add_parser("show", parents=[common], help="one variable")
     p.add_argument("variable")
-    p.set_defaults(run=_show("variables", "Variable"))
+    p.set_defaults(run=_show("var_show"))
     p = vv.add_parser("rm", parents=[edit], help="delete a variable")
     p.add_argument("name")
     p.set_defaults(run=_verb("var_rm", lambda a: ((a.name,), {})))
@@ -209,25 +209,16 @@ def _pairs(items: list[str]) -> dict[str, str]:
 
 
 def _verb(name: str, split: Any) -> Any:
-    """A handler calling ``story.<name>(vault, *args, **kwargs, message=…, commit=…)`` and printing the result."""
+    """A handler calling ``edit.<name>(vault, *args, **kwargs, message=…, commit=…)`` and printing the result."""
 
     def run(args: argparse.Namespace, ctx: Context) -> int:
-        from comfyvn_vault import story
+        from comfyvn_vault.api import edit
 
         positional, keywords = split(args)
         with ctx.vault() as vault:
-            saved = getattr(story, name)(
-                vault, *positional, **keywords, message=args.message, commit=not args.no_commit
-            )
+            saved = getattr(edit, name)(vault, *positional, **keywords, message=args.message, commit=not args.no_commit)
         if args.json:
-            emit_json(
-                {
-                    "schema": f"comfyvn.{name.replace('_', '-')}/1",
-                    "id": saved.id,
-                    "commit": saved.commit,
-                    "events": saved.events,
-                }
-            )
+            emit_json(saved)
         elif saved.commit:
             say(f"{saved.id}: committed {short(saved.commit)} ({plural(saved.events, 'event')})")
         elif saved.events:
@@ -240,52 +231,52 @@ def _verb(name: str, split: Any) -> Any:
     return run
 
 
-def _show(folder: str, kind: str) -> Any:
+def _show(name: str) -> Any:
+    """A handler printing ``edit.<name>(vault, ref)``: the entity's file text, or its document with --json."""
+
     def run(args: argparse.Namespace, ctx: Context) -> int:
-        from comfyvn_vault import story
+        from comfyvn_vault.api import edit
 
         ref = next(v for k, v in vars(args).items() if k in ("scene", "character", "timeline", "variable"))
         with ctx.vault() as vault:
-            from comfyvn_vault.domain import entities
-
-            doc = story.need(vault, folder, story.find_id(vault, folder, ref), getattr(entities, kind))
-        data = {"schema": f"comfyvn.{kind.lower()}/1", **story.to_json(doc)}
+            shown = getattr(edit, name)(vault, ref)
         if args.json:
-            emit_json(data)
+            emit_json(shown)
         else:
-            from comfyvn_vault.worktree.format import render
-
-            out(render(doc))
+            out(edit.file_text(shown))
         return 0
 
     return run
 
 
-def _list(folder: str, key: str, fields: tuple[str, ...]) -> Any:
+def _list(name: str, key: str) -> Any:
+    """A handler printing ``edit.<name>(vault)``: one line per row (its fields), or the document with --json."""
+
     def run(args: argparse.Namespace, ctx: Context) -> int:
-        from comfyvn_vault import story
+        import msgspec
+
+        from comfyvn_vault.api import edit
 
         with ctx.vault() as vault:
-            docs = story.entity_list(vault, folder)
-        rows = [{f: getattr(d, f) for f in fields} for d in docs]
+            listed = getattr(edit, name)(vault)
         if args.json:
-            emit_json({"schema": f"comfyvn.{key}/1", key: rows})
+            emit_json(listed)
         else:
-            for row in rows:
-                out("  ".join(str(v) for v in row.values()))
+            for row in getattr(listed, key):
+                out("  ".join(str(v) for v in msgspec.structs.astuple(row)))
         return 0
 
     return run
 
 
 def cmd_scene_list(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault import story
+    from comfyvn_vault.api import edit
 
     with ctx.vault() as vault:
-        scenes = story.scene_list(vault)
+        listed = edit.scene_list(vault)
     if args.json:
-        emit_json({"schema": "comfyvn.scenes/1", "scenes": scenes})
+        emit_json(listed)
     else:
-        for s in scenes:
-            out(f"{s['id']:<24} {plural(s['nodes'], 'node'):>9}  {s['title']}")
+        for s in listed.scenes:
+            out(f"{s.id:<24} {plural(s.nodes, 'node'):>9}  {s.title}")
     return 0

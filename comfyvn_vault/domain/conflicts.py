@@ -28,7 +28,7 @@ versions again gives the same ids, and an id is a valid entity id.
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, Protocol, TypeAlias
 
 import msgspec
 
@@ -175,7 +175,20 @@ def conflict_json(conflict: Conflict) -> dict[str, Any]:
     return out
 
 
-def describe(conflict: Conflict) -> str:
+class Placed(Protocol):
+    """Where a conflict is, and its kind: a :class:`Conflict`, or a listing of one."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def locator(self) -> str: ...
+
+    @property
+    def kind(self) -> ConflictKind: ...
+
+
+def describe(conflict: Placed) -> str:
     """One line for ``status``: ``scenes/intro nodes/n2/content: edited on both sides``."""
     where = f"{conflict.path} {conflict.locator}" if conflict.locator else conflict.path
     what = {

@@ -182,7 +182,7 @@ def push(
 
 def pull(vault: Vault, name: str, branch: str | None = None, progress: ProgressFactory = _no_progress) -> SyncResult:
     """Fetch, then merge ``<name>/<branch>`` (default: HEAD's branch name) into HEAD's branch."""
-    from comfyvn_vault import variants
+    from comfyvn_vault.api import merge
 
     result = fetch(vault, name, progress)
     branch = branch or vault.history.head_branch()
@@ -190,8 +190,8 @@ def pull(vault: Vault, name: str, branch: str | None = None, progress: ProgressF
     theirs = vault.history.view().remotes.get(key)
     if theirs is None:
         raise ObjectNotFound(f"the remote {name} has no branch {branch}")
-    merged = variants.merge(vault, key, message=f"Merge {key} into {vault.history.head_branch()}")
-    result.merge = msgspec.to_builtins(merged)
+    merged = merge.merge(vault, key, message=f"Merge {key} into {vault.history.head_branch()}")
+    result.merge = merged.embedded()
     return result
 
 

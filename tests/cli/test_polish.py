@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comfyvn_vault import __version__, story
+from comfyvn_vault import __version__
+from comfyvn_vault.api import edit
 from comfyvn_vault.cli.output import plural, quote, short
 from comfyvn_vault.history.author import parse_gitconfig_user
 from comfyvn_vault.suggest import close_matches, did_you_mean
@@ -30,10 +31,10 @@ def tale(tmp_path: Path) -> Path:
     root = tmp_path / "tale"
     v, _ = Vault.init(root)
     with v:
-        story.scene_new(v, "Intro")
-        story.node_add(v, "intro", speaker="ada", content="Hello")
-        story.node_add(v, "intro", content="Bye")
-        story.character_new(v, "Ada Lovelace")
+        edit.scene_new(v, "Intro")
+        edit.node_add(v, "intro", speaker="ada", content="Hello")
+        edit.node_add(v, "intro", content="Bye")
+        edit.character_new(v, "Ada Lovelace")
     return root
 
 
@@ -283,7 +284,7 @@ def test_a_pager_quit_early_is_not_an_error(tale: Path, tmp_path: Path) -> None:
     v = Vault.open(tale)
     with v:
         for i in range(300):
-            story.node_add(v, "intro", content=f"line {i}")
+            edit.node_add(v, "intro", content=f"line {i}")
     code, _, err = run_on_tty("-C", tale, "log", env={"PAGER": str(script)})
     assert code == 0 and "Traceback" not in err and "internal error" not in err
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.domain.entities import Scene
 from comfyvn_vault.vault import Vault
 
@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.errors import ConcurrentWork
 from comfyvn_vault.vault import Vault
 
@@ -31,7 +31,7 @@ with Vault.open(root) as v:
     for i in range(rounds):
         while True:
             try:
-                saved = story.node_edit(v, scene, node, content=f"{node} v{i}")
+                saved = edit.node_edit(v, scene, node, content=f"{node} v{i}")
                 break
             except ConcurrentWork:
                 continue
@@ -42,9 +42,9 @@ with Vault.open(root) as v:
 def _story(root: Path) -> None:
     v, _ = Vault.init(root)
     with v:
-        story.scene_new(v, "Race", scene_id="race")
+        edit.scene_new(v, "Race", scene_id="race")
         for nid in ("a", "b"):
-            story.node_add(v, "race", content=f"{nid} v-", node_id=nid)
+            edit.node_add(v, "race", content=f"{nid} v-", node_id=nid)
 
 
 def test_concurrent_writers_on_disjoint_nodes_both_land(tmp_path: Path) -> None:
@@ -83,7 +83,8 @@ import sys, time
 from pathlib import Path
 
 import pytest
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
+from comfyvn_vault.domain.entities import Scene
 from comfyvn_vault.errors import VaultError
 from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.vault import Vault
@@ -91,7 +92,7 @@ from comfyvn_vault.vault import Vault
 root, text = Path(sys.argv[1]), sys.argv[2]
 with Vault.open(root) as v:
     # Both processes compute their edit against the same tip, then race to commit it.
-    scene = story.need(v, "scenes", "race", story.Scene)
+    scene = edit.need(v, "scenes", "race", Scene)
     import msgspec
     first = msgspec.structs.replace(scene.nodes[0], content=text)
     new = msgspec.structs.replace(scene, nodes=[first, *scene.nodes[1:]])
@@ -133,14 +134,14 @@ LOOP = r"""
 import sys
 from pathlib import Path
 
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.vault import Vault
 
 root = Path(sys.argv[1])
 with Vault.open(root) as v:
     i = 0
     while True:
-        saved = story.node_add(v, "race", content=f"line {i}", node_id=f"k{sys.argv[2]}x{i}")
+        saved = edit.node_add(v, "race", content=f"line {i}", node_id=f"k{sys.argv[2]}x{i}")
         print(saved.commit, flush=True)
         i += 1
 """
@@ -179,7 +180,7 @@ def test_sigkill_during_commit_loops(tmp_path: Path) -> None:
 
 INTERLEAVED = r"""
 import subprocess, sys
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.cli.main import main
 from comfyvn_vault.vault import Vault
 
@@ -204,7 +205,7 @@ def race(original):
 if where == "record":
     Vault.record = race(Vault.record)
 else:
-    story.save = race(story.save)
+    edit.save = race(edit.save)
 sys.exit(main(["-C", root, "scene", "node", "add", "race", "--content", "ours"]))
 """
 
@@ -218,7 +219,7 @@ def test_an_edit_verb_that_loses_a_race_derives_its_edit_again(tmp_path: Path, w
     )
     assert proc.returncode == 0, proc.stderr  # not exit 3 "already has a node n1"
     with Vault.open(root) as v:
-        scene = story.need(v, "scenes", "race", Scene)
+        scene = edit.need(v, "scenes", "race", Scene)
         added = [(n.id, n.content) for n in scene.nodes[2:]]
         assert sorted(c for _, c in added) == ["ours", "theirs"] and len({i for i, _ in added}) == 2
         assert v.fsck().clean and v.changes() == []
@@ -254,7 +255,7 @@ def test_concurrent_node_adds_on_one_scene_never_exit_3(tmp_path: Path) -> None:
     assert codes <= {0, 4}, [err for _, err in outs]
     landed = sorted(content for code, content in results if code == "0")
     with Vault.open(root) as v:
-        scene = story.need(v, "scenes", "race", Scene)
+        scene = edit.need(v, "scenes", "race", Scene)
         contents = sorted(n.content for n in scene.nodes[2:])
         assert contents == landed  # every acknowledged add is there, nothing else
         assert len({n.id for n in scene.nodes}) == len(scene.nodes)
@@ -264,7 +265,7 @@ def test_concurrent_node_adds_on_one_scene_never_exit_3(tmp_path: Path) -> None:
 def test_a_verb_that_keeps_losing_gives_up_with_exit_4(vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
     from comfyvn_vault.errors import RefMoved
 
-    story.scene_new(vault, "Race", scene_id="race")
+    edit.scene_new(vault, "Race", scene_id="race")
     calls: list[int] = []
 
     def always_moved(*args: object, **kwargs: object) -> None:
@@ -273,5 +274,5 @@ def test_a_verb_that_keeps_losing_gives_up_with_exit_4(vault: Vault, monkeypatch
 
     monkeypatch.setattr(vault.history, "record", always_moved)
     with pytest.raises(RefMoved) as caught:
-        story.node_add(vault, "race", content="x")
-    assert caught.value.exit_code == 4 and len(calls) == story.ATTEMPTS
+        edit.node_add(vault, "race", content="x")
+    assert caught.value.exit_code == 4 and len(calls) == edit.ATTEMPTS

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.domain.entities import Scene
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.projections.search import tokens
@@ -35,18 +35,18 @@ class VaultMachine(RuleBasedStateMachine):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def scenes(self) -> list[Scene]:
-        return [s for s in story.entity_list(self.vault, "scenes") if isinstance(s, Scene)]
+        return [s for s in edit.entity_list(self.vault, "scenes") if isinstance(s, Scene)]
 
     @rule(title=lines)
     def new_scene(self, title: str) -> None:
-        story.scene_new(self.vault, title)
+        edit.scene_new(self.vault, title)
 
     @precondition(lambda self: bool(self.scenes()))
     @rule(data=st.data(), content=lines, speaker=st.sampled_from(["Alice", "Bob", None]))
     def add_node(self, data: st.DataObject, content: str, speaker: str | None) -> None:
         scene = data.draw(st.sampled_from(self.scenes()))
         after = data.draw(st.none() | st.sampled_from([n.id for n in scene.nodes] or [None]))
-        story.node_add(self.vault, scene.id, content=content, speaker=speaker, after=after)
+        edit.node_add(self.vault, scene.id, content=content, speaker=speaker, after=after)
 
     @precondition(lambda self: any(s.nodes for s in self.scenes()))
     @rule(data=st.data(), content=lines)
@@ -55,7 +55,7 @@ class VaultMachine(RuleBasedStateMachine):
         node = data.draw(st.sampled_from(scene.nodes))
         if node.content == content:
             return
-        story.node_edit(self.vault, scene.id, node.id, content=content)
+        edit.node_edit(self.vault, scene.id, node.id, content=content)
 
     @precondition(lambda self: any(len(s.nodes) > 1 for s in self.scenes()))
     @rule(data=st.data(), text=lines)
@@ -63,7 +63,7 @@ class VaultMachine(RuleBasedStateMachine):
         scene = data.draw(st.sampled_from([s for s in self.scenes() if len(s.nodes) > 1]))
         node = data.draw(st.sampled_from(scene.nodes))
         target = data.draw(st.sampled_from([n.id for n in scene.nodes]))
-        story.choice_add(self.vault, scene.id, node.id, text=text, target=target)
+        edit.choice_add(self.vault, scene.id, node.id, text=text, target=target)
 
     @precondition(lambda self: any(s.nodes for s in self.scenes()))
     @rule(data=st.data(), word=st.sampled_from(WORDS))
@@ -80,7 +80,7 @@ class VaultMachine(RuleBasedStateMachine):
         scene = data.draw(st.sampled_from([s for s in self.scenes() if s.nodes]))
         node = data.draw(st.sampled_from(scene.nodes))
         try:
-            story.node_rm(self.vault, scene.id, node.id)
+            edit.node_rm(self.vault, scene.id, node.id)
         except InputRejected:
             pass  # still linked from a choice: rejected, nothing written
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.history.objects import Operation, View
 from comfyvn_vault.history.refs import OPS_HEAD
 from comfyvn_vault.store import codec
@@ -14,7 +14,7 @@ from comfyvn_vault.vault import Vault
 def test_new_operations_hold_their_view_inline(tmp_path: Path) -> None:
     v, _ = Vault.init(tmp_path / "v")
     with v:
-        story.scene_new(v, "Harbour", "harbour")
+        edit.scene_new(v, "Harbour", "harbour")
         op_id = v.history.op_head()
         assert op_id is not None
         op = codec.decode_as(v.store.get(op_id), Operation)
@@ -26,9 +26,9 @@ def test_new_operations_hold_their_view_inline(tmp_path: Path) -> None:
 def test_an_operation_linking_its_view_reads_and_undoes_like_an_inline_one(tmp_path: Path) -> None:
     v, _ = Vault.init(tmp_path / "v")
     with v:
-        story.scene_new(v, "Harbour", "harbour")
+        edit.scene_new(v, "Harbour", "harbour")
         first = v.history.head()
-        story.scene_new(v, "Stairs", "stairs")
+        edit.scene_new(v, "Stairs", "stairs")
         current = v.history.view()
         # An operation as an older comfyvn wrote it: the same view, as a separate linked object.
         with v.store.transaction() as w:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from comfyvn_vault import queries, story
+from comfyvn_vault import queries
+from comfyvn_vault.api import edit
 from comfyvn_vault.domain.events import Cause, NodeEdited, NodeFields
 from comfyvn_vault.projections.events import DB_EVENTS, parse_event_key
 from comfyvn_vault.projections.index import DB_META, PROJECTIONS_VERSION
@@ -17,9 +18,9 @@ USER = Cause(kind="user")
 
 def _story(root: Path) -> Vault:
     v, _ = Vault.init(root)
-    story.scene_new(v, "Harbour", scene_id="harbour")
-    story.node_add(v, "harbour", speaker="Alice", content="one")
-    story.node_add(v, "harbour", speaker="Bob", content="two")
+    edit.scene_new(v, "Harbour", scene_id="harbour")
+    edit.node_add(v, "harbour", speaker="Alice", content="one")
+    edit.node_add(v, "harbour", speaker="Bob", content="two")
     edits = [
         NodeEdited(scene_id="harbour", node_id="n1", content=new, before=NodeFields(content=old), cause=USER)
         for old, new in [("one", "uno"), ("uno", "eins"), ("eins", "un")]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.projections import search
 from comfyvn_vault.projections.search import DB_WORD, DB_WORDLOG
 from comfyvn_vault.vault import Vault
@@ -25,16 +25,16 @@ def test_small_commits_log_words_and_search_sees_them(tmp_path: Path, monkeypatc
     monkeypatch.setattr(search, "WORDLOG_FOLD", 40)
     v, _ = Vault.init(tmp_path / "vault")
     with v:
-        story.scene_new(v, "Harbour", scene_id="harbour")
-        story.node_add(v, "harbour", speaker="Alice", content="The lamp turned tonight.")
+        edit.scene_new(v, "Harbour", scene_id="harbour")
+        edit.node_add(v, "harbour", speaker="Alice", content="The lamp turned tonight.")
         assert counts(v)[1] > 0  # logged, not yet folded
         assert v.projections.search("lamp") == [("harbour", "n1")]
-        story.node_edit(v, "harbour", "n1", content="The ferry left at dawn.")
+        edit.node_edit(v, "harbour", "n1", content="The ferry left at dawn.")
         assert v.projections.search("lamp") == []  # a logged delete hides the indexed key
         assert v.projections.search("ferr") == [("harbour", "n1")]  # prefix of the last word
         assert v.reindex(verify=True)["identical"]
         for i in range(12):  # past the fold threshold: the log empties into the index
-            story.node_add(v, "harbour", speaker="Bob", content=f"Gull number {i} circles the ferry.")
+            edit.node_add(v, "harbour", speaker="Bob", content=f"Gull number {i} circles the ferry.")
         in_index, in_log = counts(v)
         assert in_index > 0 and in_log < 12
         assert len(v.projections.search("gull ferry")) == 12
@@ -47,8 +47,8 @@ def test_a_bulk_commit_folds_the_log_before_writing_the_index(tmp_path: Path) ->
 
     v, _ = Vault.init(tmp_path / "vault")
     with v:
-        story.scene_new(v, "Harbour", scene_id="harbour")
-        story.node_add(v, "harbour", content="A lamp in the fog.")
+        edit.scene_new(v, "Harbour", scene_id="harbour")
+        edit.node_add(v, "harbour", content="A lamp in the fog.")
         assert counts(v)[1] > 0
         cause = Cause(kind="import", ref="test")
         scenes = [
@@ -63,7 +63,7 @@ def test_a_bulk_commit_folds_the_log_before_writing_the_index(tmp_path: Path) ->
         assert v.reindex(verify=True)["identical"]
     # Another process (a fresh open) sees the same, log or not.
     with Vault.open(tmp_path / "vault") as again:
-        story.node_edit(again, "harbour", "n1", content="Only fog now.")
+        edit.node_edit(again, "harbour", "n1", content="Only fog now.")
     with Vault.open(tmp_path / "vault") as third:
         assert len(third.projections.search("lamp")) == 20
         assert third.projections.search("fog") == [("harbour", "n1")]

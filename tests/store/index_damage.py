@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.cli.main import main
 from comfyvn_vault.provenance.derivation import record_derivation
@@ -37,14 +37,14 @@ def build(root: Path, tmp: Path) -> str:
 
     v, _ = Vault.init(root)
     with v:
-        story.scene_new(v, "The Lighthouse", scene_id="intro")
+        edit.scene_new(v, "The Lighthouse", scene_id="intro")
         for i in range(12):
-            story.node_add(v, "intro", speaker="Alice", content=f"The lamp turned {i} times tonight.")
+            edit.node_add(v, "intro", speaker="Alice", content=f"The lamp turned {i} times tonight.")
         v.branch_create("darker")
         v.switch("darker")
-        story.node_edit(v, "intro", "n1", content="The lamp did not turn tonight.")
+        edit.node_edit(v, "intro", "n1", content="The lamp did not turn tonight.")
         v.switch("main")
-        story.scene_new(v, "Scratch", scene_id="scratch")
+        edit.scene_new(v, "Scratch", scene_id="scratch")
         v.undo()
         (src,) = add_assets(v, [media.png(tmp / "src.png")]).assets
         (child,) = add_assets(v, [media.png(tmp / "child.png", color=(0, 0, 255))]).assets

@@ -20,7 +20,7 @@ from typing import Any
 import lmdb
 import pytest
 
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.errors import ConcurrentWork
 from comfyvn_vault.projections.assets import DB_LINEAGE
 from comfyvn_vault.projections.entities import DB_ENTITY
@@ -296,10 +296,10 @@ def test_a_writer_refuses_an_index_replaced_under_it(built: tuple[Path, str], tm
         shutil.rmtree(root / ".comfyvn" / "index")
         assert run(root, "reindex")[0] == 0
         with pytest.raises(ConcurrentWork, match="rebuilt by another process"):
-            story.node_add(v, "intro", speaker="Bob", content="Lost, were it written.")
+            edit.node_add(v, "intro", speaker="Bob", content="Lost, were it written.")
     assert run(root, "fsck")[0] == 0
     with Vault.open(root) as v:  # opened afresh, the new index takes writes
-        story.node_add(v, "intro", speaker="Bob", content="Kept.")
+        edit.node_add(v, "intro", speaker="Bob", content="Kept.")
     assert "Kept." in run(root, "scene", "show", "intro")[1]
     assert run(root, "fsck")[0] == 0
 

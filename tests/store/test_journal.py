@@ -11,7 +11,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comfyvn_vault import queries, story, variants
+from comfyvn_vault import queries
+from comfyvn_vault.api import edit, merge
 from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.store import journal
@@ -29,7 +30,7 @@ def state(root: Path) -> dict[str, Any]:
             "objects": sorted(o.hex() for o in v.store.ids()),
             "log": queries.log(v, every=True),
             "search": queries.search(v, "lamp"),
-            "scenes": story.scene_list(v),
+            "scenes": edit.scene_list(v),
             "status": v.status(),
             "ops": [op.description for _, op in v.history.op_log()],
         }
@@ -48,15 +49,15 @@ def build(root: Path, tmp: Path) -> None:
     """A vault that used every kind of write: edits, branches, a merge, undo, loose and packed blobs, gc."""
     v, _ = Vault.init(root)
     with v:
-        story.scene_new(v, "The Lighthouse", scene_id="intro")
-        story.node_add(v, "intro", speaker="Alice", content="The lamp turned tonight.")
+        edit.scene_new(v, "The Lighthouse", scene_id="intro")
+        edit.node_add(v, "intro", speaker="Alice", content="The lamp turned tonight.")
         v.branch_create("darker")
-        story.node_add(v, "intro", speaker="Bob", content="Who lit the lamp?")
+        edit.node_add(v, "intro", speaker="Bob", content="Who lit the lamp?")
         v.switch("darker")
-        story.node_edit(v, "intro", "n1", content="The lamp did not turn tonight.")
+        edit.node_edit(v, "intro", "n1", content="The lamp did not turn tonight.")
         v.switch("main")
-        variants.merge(v, "darker")
-        story.scene_new(v, "Scratch", scene_id="scratch")
+        merge.merge(v, "darker")
+        edit.scene_new(v, "Scratch", scene_id="scratch")
         v.undo()
         big, small = tmp / "big.bin", tmp / "small.txt"
         big.write_bytes(bytes(range(256)) * (5 * MiB // 256))
@@ -83,12 +84,12 @@ def test_index_writes_lost_since_the_last_sync_are_replayed(tmp_path: Path) -> N
     root = tmp_path / "vault"
     v, _ = Vault.init(root)
     with v:
-        story.scene_new(v, "The Lighthouse", scene_id="intro")
+        edit.scene_new(v, "The Lighthouse", scene_id="intro")
     stale = tmp_path / "index-then"
     shutil.copytree(root / ".comfyvn" / "index", stale)
     with Vault.open(root) as v:
         for i in range(5):
-            story.node_add(v, "intro", speaker="Alice", content=f"The lamp turned {i} times.")
+            edit.node_add(v, "intro", speaker="Alice", content=f"The lamp turned {i} times.")
         v.branch_create("later")
     before = state(root)
     crash_machine(root, index_copy=stale)
@@ -99,7 +100,7 @@ def test_a_torn_transaction_is_dropped(tmp_path: Path) -> None:
     root = tmp_path / "vault"
     v, _ = Vault.init(root)
     with v:
-        story.scene_new(v, "The Lighthouse", scene_id="intro")
+        edit.scene_new(v, "The Lighthouse", scene_id="intro")
     before = state(root)
     meta = Paths(root / ".comfyvn")
     pack = max(meta.packs.glob("*.pack"))
@@ -108,7 +109,7 @@ def test_a_torn_transaction_is_dropped(tmp_path: Path) -> None:
     # A power cut in the middle of the next transaction's fsync: its object's bytes
     # never reached the disk but its commit record did.
     with Vault.open(root) as v:
-        story.node_add(v, "intro", speaker="Alice", content="Never acknowledged.")
+        edit.node_add(v, "intro", speaker="Alice", content="Never acknowledged.")
     data = bytearray(pack.read_bytes())
     data[length + 60 : length + 80] = b"\0" * 20  # inside the first new object's bytes
     pack.write_bytes(bytes(data))
@@ -128,7 +129,7 @@ def test_an_open_writer_keeps_the_dirty_marker_with_this_boot(tmp_path: Path) ->
     v, _ = Vault.init(root)
     marker = journal.dirty_path(Paths(root / ".comfyvn"))
     with v:
-        story.scene_new(v, "The Lighthouse", scene_id="intro")
+        edit.scene_new(v, "The Lighthouse", scene_id="intro")
         assert marker.read_text().strip() == (journal.boot_id() or "unknown")
         assert not journal.index_untrusted(Paths(root / ".comfyvn"))
     assert not marker.exists()
@@ -141,9 +142,9 @@ def test_format_1_vaults_keep_a_synced_index_and_no_commit_records(tmp_path: Pat
     (root / ".comfyvn" / "format").write_text("1\n")
     with Vault.open(root) as v:
         assert not v.store.journal
-        story.scene_new(v, "The Lighthouse", scene_id="intro")
+        edit.scene_new(v, "The Lighthouse", scene_id="intro")
         assert not journal.dirty_path(Paths(root / ".comfyvn")).exists()
-        assert story.scene_list(v)[0]["id"] == "intro"
+        assert edit.scene_list(v).scenes[0].id == "intro"
 
 
 _OPS = st.lists(
@@ -159,7 +160,7 @@ def test_rebuilding_after_any_sequence_of_writes_gives_the_same_vault(tmp_path_f
     root = tmp_path_factory.mktemp("journal") / "vault"
     v, _ = Vault.init(root)
     with v:
-        story.scene_new(v, "Start", scene_id="start")
+        edit.scene_new(v, "Start", scene_id="start")
     synced: Path | None = None
     for i, op in enumerate(ops):
         if op == "crash":
@@ -174,9 +175,9 @@ def test_rebuilding_after_any_sequence_of_writes_gives_the_same_vault(tmp_path_f
         with Vault.open(root) as v:
             try:
                 if op == "edit":
-                    story.node_add(v, "start", speaker="Alice", content=f"Line {i}: the lamp turned.")
+                    edit.node_add(v, "start", speaker="Alice", content=f"Line {i}: the lamp turned.")
                 elif op == "scene":
-                    story.scene_new(v, f"Scene {i}", scene_id=f"s{i}")
+                    edit.scene_new(v, f"Scene {i}", scene_id=f"s{i}")
                 elif op == "branch":
                     v.branch_create(f"b{i}")
                 elif op == "switch":
@@ -199,7 +200,7 @@ def test_fsck_finds_an_index_ref_the_journal_does_not_say(tmp_path: Path) -> Non
     root = tmp_path / "vault"
     v, _ = Vault.init(root)
     with v:
-        story.scene_new(v, "The Lighthouse", scene_id="intro")
+        edit.scene_new(v, "The Lighthouse", scene_id="intro")
         assert not v.fsck().problems
         head = v.store.ref("heads/main")
         assert head is not None

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from comfyvn_vault import story
+from comfyvn_vault.api import edit as edit_verbs
 from comfyvn_vault.vault import Vault
 
 TOKEN = "test-rw-token"
@@ -45,14 +45,14 @@ def make_story(root: Path, scenes: int = 2) -> Path:
     vault, _ = Vault.init(root)
     with vault:
         for i in range(scenes):
-            story.scene_new(vault, f"Scene {i}", scene_id=f"s{i}")
-            story.node_add(vault, f"s{i}", speaker="Alice", content=f"line {i}")
+            edit_verbs.scene_new(vault, f"Scene {i}", scene_id=f"s{i}")
+            edit_verbs.node_add(vault, f"s{i}", speaker="Alice", content=f"line {i}")
     return root
 
 
 def edit(root: Path, scene: str, content: str) -> str:
     with Vault.open(root) as vault:
-        story.node_add(vault, scene, speaker="Bob", content=content)
+        edit_verbs.node_add(vault, scene, speaker="Bob", content=content)
         head = vault.history.head()
         assert head is not None
         return head.hex()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from comfyvn_vault import story, variants
+from comfyvn_vault.api import edit, merge
 from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.vault import Vault
 from tests.assets import media
@@ -41,28 +41,28 @@ def write_story(root: Path) -> None:
     """The demo's branching story, through the story verbs (each verb one commit)."""
     vault, _ = Vault.init(root)
     with vault:
-        story.character_new(vault, "Alice", {"role": "lighthouse keeper's niece"})
-        story.character_new(vault, "Bob", {"role": "fisherman"})
-        story.var_set(vault, "courage", "0")
-        story.scene_new(vault, "The Lighthouse", "intro")
+        edit.character_new(vault, "Alice", {"role": "lighthouse keeper's niece"})
+        edit.character_new(vault, "Bob", {"role": "fisherman"})
+        edit.var_set(vault, "courage", "0")
+        edit.scene_new(vault, "The Lighthouse", "intro")
         for speaker, text in [
             ("Alice", "The lamp hasn't turned in forty years. Tonight it did."),
             ("Bob", "Maybe the keeper came back?"),
             ("Alice", "The keeper drowned, Bob. I was there."),
         ]:
-            story.node_add(vault, "intro", speaker=speaker, content=text)
-        story.node_add(vault, "intro", type="choice", content="Who is up there?", node_id="ask")
-        story.scene_new(vault, "The Stairs", "stairs")
-        story.node_add(vault, "stairs", speaker="Alice", content="Stay close. The steps are rotten.")
-        story.scene_new(vault, "Morning", "morning")
-        story.node_add(vault, "morning", speaker="Bob", content="By daylight, the lamp is dark again.")
-        story.choice_add(vault, "intro", "ask", text="Climb the stairs", target="stairs:", condition="courage >= 0")
-        story.choice_add(vault, "intro", "ask", text="Wait for morning", target="morning:")
-        story.timeline_new(vault, "Main route", ["intro", "stairs", "morning"])
+            edit.node_add(vault, "intro", speaker=speaker, content=text)
+        edit.node_add(vault, "intro", type="choice", content="Who is up there?", node_id="ask")
+        edit.scene_new(vault, "The Stairs", "stairs")
+        edit.node_add(vault, "stairs", speaker="Alice", content="Stay close. The steps are rotten.")
+        edit.scene_new(vault, "Morning", "morning")
+        edit.node_add(vault, "morning", speaker="Bob", content="By daylight, the lamp is dark again.")
+        edit.choice_add(vault, "intro", "ask", text="Climb the stairs", target="stairs:", condition="courage >= 0")
+        edit.choice_add(vault, "intro", "ask", text="Wait for morning", target="morning:")
+        edit.timeline_new(vault, "Main route", ["intro", "stairs", "morning"])
         vault.switch("darker", create=True)
-        story.node_edit(vault, "intro", "n3", content="The keeper drowned, Bob. I pushed him.")
+        edit.node_edit(vault, "intro", "n3", content="The keeper drowned, Bob. I pushed him.")
         vault.switch("main")
-        story.node_edit(vault, "intro", "n1", content="The lamp hasn't turned in fifty years. Tonight it did.")
+        edit.node_edit(vault, "intro", "n1", content="The lamp hasn't turned in fifty years. Tonight it did.")
 
 
 @pytest.fixture(autouse=True)
@@ -116,9 +116,9 @@ def assets_and_a_conflict(root: Path, tmp_path: Path) -> None:
     with Vault.open(root) as vault:
         add_assets(vault, [media.png(tmp_path / "sky.png"), media.wav(tmp_path / "bell.wav")])
         vault.switch("darker")
-        story.node_edit(vault, "intro", "n1", content="The lamp hasn't turned in sixty years.")
+        edit.node_edit(vault, "intro", "n1", content="The lamp hasn't turned in sixty years.")
         vault.switch("main")
-        result = variants.merge(vault, "darker", "Merge darker")
+        result = merge.merge(vault, "darker", "Merge darker")
         assert result.conflicts
 
 

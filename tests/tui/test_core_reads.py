@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from comfyvn_vault import queries, story
+from comfyvn_vault import queries
+from comfyvn_vault.api import edit
+from comfyvn_vault.domain.entities import Scene
 from comfyvn_vault.history.graph import Lanes
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.vault import Vault
@@ -47,11 +49,11 @@ def test_lanes_draw_a_fork_and_a_merge() -> None:
 
 def test_node_update_can_clear_a_speaker_and_choice_edit_changes_one_choice(vault_path: Path) -> None:
     with Vault.open(vault_path) as vault:
-        saved = story.node_set(vault, "intro", "n2", {"speaker": None})
+        saved = edit.node_set(vault, "intro", "n2", {"speaker": None})
         assert saved.commit is not None and saved.events == 1
-        assert story.need(vault, "scenes", "intro", story.Scene).nodes[1].speaker is None
-        story.choice_edit(vault, "intro", "ask", "c2", text="Sleep", target="morning:", condition="tired")
-        ask = story.need(vault, "scenes", "intro", story.Scene).nodes[-1]
+        assert edit.need(vault, "scenes", "intro", Scene).nodes[1].speaker is None
+        edit.choice_edit(vault, "intro", "ask", "c2", text="Sleep", target="morning:", condition="tired")
+        ask = edit.need(vault, "scenes", "intro", Scene).nodes[-1]
         assert [(c.id, c.text, c.condition) for c in ask.choices] == [
             ("c1", "Climb the stairs", "courage >= 0"),
             ("c2", "Sleep", "tired"),
@@ -72,9 +74,9 @@ def test_cli_offers_what_the_tui_does(vault_path: Path) -> None:
     assert run("scene", "node", "edit", "intro", "n2", "--no-speaker") == 0
     assert run("scene", "choice", "edit", "intro", "ask", "c1", "--no-condition", "--text", "Up") == 0
     with Vault.open(vault_path) as vault:
-        ask = story.need(vault, "scenes", "intro", story.Scene).nodes[-1]
+        ask = edit.need(vault, "scenes", "intro", Scene).nodes[-1]
         assert (ask.choices[0].text, ask.choices[0].condition) == ("Up", None)
-        assert story.need(vault, "scenes", "intro", story.Scene).nodes[1].speaker is None
+        assert edit.need(vault, "scenes", "intro", Scene).nodes[1].speaker is None
         all_ids = [r["id"] for r in queries.log_all(vault)]
         assert len(all_ids) > len(queries.log(vault)["commits"])
         first = queries.show(vault, f"{all_ids[-1]}:")

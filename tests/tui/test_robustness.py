@@ -19,7 +19,8 @@ from comfyvn_tui.screens.errors import ErrorsScreen
 from comfyvn_tui.screens.time_travel import TimeTravelScreen
 from comfyvn_tui.views.history import HistoryView
 from comfyvn_tui.views.scenes import ScenesView
-from comfyvn_vault import queries, story
+from comfyvn_vault import queries
+from comfyvn_vault.api import edit
 from comfyvn_vault.domain.entities import Entity
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.vault import Vault
@@ -168,8 +169,8 @@ async def test_a_row_that_cannot_be_painted_says_so_and_the_rest_paint(
 
 async def test_text_that_looks_like_markup_is_shown_as_typed(vault_path: Path) -> None:
     with Vault.open(vault_path) as vault:
-        story.node_edit(vault, "intro", "n2", content="[/b] Maybe [keys] the keeper?")
-        story.timeline_new(vault, "A [/i] route", ["intro"])  # sorts first: shown on opening
+        edit.node_edit(vault, "intro", "n2", content="[/b] Maybe [keys] the keeper?")
+        edit.timeline_new(vault, "A [/i] route", ["intro"])  # sorts first: shown on opening
     app = VaultApp(vault_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

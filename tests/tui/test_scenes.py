@@ -10,7 +10,9 @@ from comfyvn_tui.app import VaultApp
 from comfyvn_tui.config import Settings
 from comfyvn_tui.screens.confirm import ConfirmScreen
 from comfyvn_tui.views.scenes import ScenesView
-from comfyvn_vault import queries, story
+from comfyvn_vault import queries
+from comfyvn_vault.api import edit
+from comfyvn_vault.domain.entities import Scene
 from tests.tui.conftest import SIZE, fill_form, screen_text, settle
 
 
@@ -85,7 +87,7 @@ async def test_edit_a_node_and_commit_with_a_message(vault_path: Path) -> None:
         await fill_form(pilot, "Bob doubts")
         log = queries.log(app.vault, limit=1)["commits"][0]
         assert log["message"] == "Bob doubts" and log["events"] == 1
-        node = story.need(app.vault, "scenes", "intro", story.Scene).nodes[1]
+        node = edit.need(app.vault, "scenes", "intro", Scene).nodes[1]
         assert (node.speaker, node.content) == ("Robert", "Maybe the keeper never left?")
         assert not view.editor.dirty
         assert "● unsaved" not in screen_text(app)
@@ -101,7 +103,7 @@ async def test_auto_commit_commits_each_edit_with_its_default_message(vault_path
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert queries.log(app.vault, limit=1)["commits"][0]["message"] == "Edit node n1 of intro"
-        assert story.need(app.vault, "scenes", "intro", story.Scene).nodes[0].speaker is None
+        assert edit.need(app.vault, "scenes", "intro", Scene).nodes[0].speaker is None
 
 
 async def test_leaving_an_unsaved_edit_asks_first(vault_path: Path) -> None:
@@ -132,14 +134,14 @@ async def test_add_and_delete_nodes(vault_path: Path) -> None:
         view = scenes(app)
         await pilot.press("enter", "a")  # add after n1
         await fill_form(pilot, "Bob", "What light?")
-        ids = [n.id for n in story.need(app.vault, "scenes", "intro", story.Scene).nodes]
+        ids = [n.id for n in edit.need(app.vault, "scenes", "intro", Scene).nodes]
         assert ids == ["n1", "n5", "n2", "n3", "ask"]
         assert view.outline.current_key == "n5"
         await pilot.press("d")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await settle(pilot)
-        ids = [n.id for n in story.need(app.vault, "scenes", "intro", story.Scene).nodes]
+        ids = [n.id for n in edit.need(app.vault, "scenes", "intro", Scene).nodes]
         assert ids == ["n1", "n2", "n3", "ask"]
 
 
@@ -150,16 +152,16 @@ async def test_add_edit_and_remove_choices(vault_path: Path) -> None:
         view = scenes(app)
         await pilot.press("enter", "G", "o")
         await fill_form(pilot, "Run away", "morning:")
-        ask = story.need(app.vault, "scenes", "intro", story.Scene).nodes[-1]
+        ask = edit.need(app.vault, "scenes", "intro", Scene).nodes[-1]
         assert [c.text for c in ask.choices] == ["Climb the stairs", "Wait for morning", "Run away"]
         view.editor.choice_list.focus()
         await pilot.press("G", "enter")  # edit c3
         await fill_form(pilot, "Flee")
-        ask = story.need(app.vault, "scenes", "intro", story.Scene).nodes[-1]
+        ask = edit.need(app.vault, "scenes", "intro", Scene).nodes[-1]
         assert ask.choices[-1].text == "Flee"
         await pilot.press("x", "y")
         await settle(pilot)
-        ask = story.need(app.vault, "scenes", "intro", story.Scene).nodes[-1]
+        ask = edit.need(app.vault, "scenes", "intro", Scene).nodes[-1]
         assert [c.id for c in ask.choices] == ["c1", "c2"]
 
 
@@ -200,4 +202,4 @@ async def test_e_opens_the_scene_file_in_the_editor_and_commits_the_result(vault
         assert commit["message"] == "Edit scenes/intro.toml"
         shown = queries.show(app.vault, commit["id"])
         assert [e["summary"] for e in shown["event_list"]] == ["NodeEdited scenes/intro#n1 (content)"]
-        assert "sixty years" in story.need(app.vault, "scenes", "intro", story.Scene).nodes[0].content
+        assert "sixty years" in edit.need(app.vault, "scenes", "intro", Scene).nodes[0].content

@@ -156,12 +156,12 @@ def test_commit_message_prompt(snap_compare: Compare, vault_path: Path) -> None:
 
 
 def test_conflicts_after_a_merge(snap_compare: Compare, vault_path: Path) -> None:
-    from comfyvn_vault import variants
+    from comfyvn_vault.api import merge
     from comfyvn_vault.vault import Vault
     from tests.tui.test_views import _conflicting_variant
 
     _conflicting_variant(vault_path)
     with Vault.open(vault_path) as vault:
-        assert variants.merge(vault, "darker").conflicts
+        assert merge.merge(vault, "darker").conflicts
     app = VaultApp(vault_path, start_view="conflicts")
     assert snap_compare(app, terminal_size=SIZE, run_before=_run())

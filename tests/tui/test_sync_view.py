@@ -6,7 +6,8 @@ from pathlib import Path
 
 from comfyvn_tui.app import VaultApp
 from comfyvn_tui.views.sync import SyncView
-from comfyvn_vault import story, sync
+from comfyvn_vault import sync
+from comfyvn_vault.api import edit
 from comfyvn_vault.vault import Vault
 from tests.tui.conftest import SIZE, screen_text, settle
 
@@ -15,7 +16,7 @@ async def test_fetch_and_push_from_the_sync_view(vault_path: Path, tmp_path: Pat
     other = tmp_path / "laptop"
     sync.clone(str(vault_path), other)
     with Vault.open(other) as v:
-        story.node_add(v, "intro", speaker="Alice", content="Written on the laptop.")
+        edit.node_add(v, "intro", speaker="Alice", content="Written on the laptop.")
     with Vault.open(vault_path) as v:
         sync.remote_add(v, "laptop", str(other))
     app = VaultApp(vault_path, start_view="sync")

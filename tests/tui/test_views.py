@@ -16,7 +16,9 @@ from comfyvn_tui.views.history import HistoryView
 from comfyvn_tui.views.scenes import ScenesView
 from comfyvn_tui.views.search import SearchView
 from comfyvn_tui.views.timeline import TimelineView
-from comfyvn_vault import queries, story, variants
+from comfyvn_vault import queries
+from comfyvn_vault.api import edit, merge
+from comfyvn_vault.domain.entities import Character, Scene, Timeline
 from comfyvn_vault.vault import Vault
 from tests.tui.conftest import SIZE, fill_form, screen_text, settle
 
@@ -32,7 +34,7 @@ async def test_characters_show_traits_and_the_scenes_they_speak_in(vault_path: P
         assert "intro  The Lighthouse  2 lines" in text and "stairs  The Stairs  1 line" in text
         await pilot.press("t")
         await fill_form(pilot, "mood", "wary")
-        assert story.need(app.vault, "characters", "alice", story.Character).traits["mood"] == "wary"
+        assert edit.need(app.vault, "characters", "alice", Character).traits["mood"] == "wary"
         await pilot.press("j")
         assert "morning  Morning  1 line" in screen_text(app)
         await pilot.press("enter", "G", "enter")  # Bob speaks last in morning
@@ -54,7 +56,7 @@ async def test_timeline_reorder_is_saved_as_one_edit(vault_path: Path) -> None:
         assert view.order == ["stairs", "morning", "intro"]
         await pilot.press("ctrl+s")
         await fill_form(pilot, "Reorder the route")
-        timeline = story.need(app.vault, "timelines", "main-route", story.Timeline)
+        timeline = edit.need(app.vault, "timelines", "main-route", Timeline)
         assert timeline.scene_order == ["stairs", "morning", "intro"]
         assert queries.log(app.vault, limit=1)["commits"][0]["events"] == 1
         await pilot.press("K")
@@ -165,7 +167,7 @@ def _conflicting_variant(vault_path: Path) -> None:
     """On darker, change the same word of intro#n1 that main changed: a merge conflict."""
     with Vault.open(vault_path) as vault:
         vault.switch("darker")
-        story.node_edit(vault, "intro", "n1", content="The lamp hasn't turned in sixty years. Tonight it did.")
+        edit.node_edit(vault, "intro", "n1", content="The lamp hasn't turned in sixty years. Tonight it did.")
         vault.switch("main")
 
 
@@ -194,7 +196,7 @@ async def test_merge_with_a_conflict_then_resolve_it(vault_path: Path) -> None:
         await fill_form(pilot)
         assert app.vault.conflicts() == []
         assert "(no unresolved conflicts)" in screen_text(app) and "0 conflicts" in screen_text(app)
-        intro = story.need(app.vault, "scenes", "intro", story.Scene)
+        intro = edit.need(app.vault, "scenes", "intro", Scene)
         assert "sixty years" in intro.nodes[0].content and "I pushed him" in intro.nodes[2].content
         assert queries.log(app.vault, limit=1)["commits"][0]["message"].startswith("Resolve scenes/intro")
 
@@ -219,7 +221,7 @@ async def test_a_status_arriving_while_a_view_mounts_waits_for_its_widgets(vault
     # not be told yet, and gets the status once its mount completes.
     _conflicting_variant(vault_path)
     with Vault.open(vault_path) as vault:
-        assert variants.merge(vault, "darker").conflicts
+        assert merge.merge(vault, "darker").conflicts
     app = VaultApp(vault_path, start_view="scenes")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -245,7 +247,7 @@ async def test_merge_from_the_palette_never_proposes_an_already_merged_branch(va
     _conflicting_variant(vault_path)
     with Vault.open(vault_path) as vault:
         vault.branch_create("side")  # at main's tip: merged from the start
-        assert variants.merge(vault, "darker", "Merge darker").conflicts
+        assert merge.merge(vault, "darker", "Merge darker").conflicts
     app = VaultApp(vault_path, start_view="branches")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -264,7 +266,7 @@ async def test_merge_from_the_palette_never_proposes_an_already_merged_branch(va
         head = app.vault.history.head()
         with app.vault_gate:  # a new commit on side: now it has something to merge
             app.vault.switch("side")
-            story.node_edit(app.vault, "stairs", "n1", content="Mind the seventh step.")
+            edit.node_edit(app.vault, "stairs", "n1", content="Mind the seventh step.")
             app.vault.switch("main")
         head = app.vault.history.head()
         await pilot.press("ctrl+r")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.vault import Vault
 from comfyvn_vault.watch.record import Settled
 from comfyvn_vault.watch.watcher import Watcher
@@ -22,11 +22,11 @@ DEADLINE = 20.0  # seconds to wait for something that should take well under one
 
 def make_story(root: Path) -> Vault:
     vault, _ = Vault.init(root)
-    story.scene_new(vault, "The Lighthouse", "intro")
-    story.node_add(vault, "intro", speaker="Alice", content="The lamp turned tonight.")
-    story.node_add(vault, "intro", speaker="Bob", content="Who lit it?")
-    story.scene_new(vault, "Aside", "aside")
-    story.node_add(vault, "aside", content="Gulls.")
+    edit.scene_new(vault, "The Lighthouse", "intro")
+    edit.node_add(vault, "intro", speaker="Alice", content="The lamp turned tonight.")
+    edit.node_add(vault, "intro", speaker="Bob", content="Who lit it?")
+    edit.scene_new(vault, "Aside", "aside")
+    edit.node_add(vault, "aside", content="Gulls.")
     return vault
 
 

@@ -155,13 +155,13 @@ def test_edits_made_before_the_watch_started_are_recorded_first(vault: Vault) ->
 
 
 def test_files_rewritten_by_other_commands_record_nothing(vault: Vault) -> None:
-    from comfyvn_vault import story
+    from comfyvn_vault.api import edit
 
     before = commit_count(vault)
     with watching(vault) as w:
-        story.node_edit(vault, "intro", "n1", content="Edited by the CLI.")
+        edit.node_edit(vault, "intro", "n1", content="Edited by the CLI.")
         vault.switch("dark", create=True)
-        story.node_edit(vault, "intro", "n2", content="Edited on a branch.")
+        edit.node_edit(vault, "intro", "n2", content="Edited on a branch.")
         vault.switch("main")
         assert w.quiet_for(1.0) == []
     assert commit_count(vault) == before + 1

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.cli.main import main
 from comfyvn_vault.domain.entities import Choice, Node, Scene
 from comfyvn_vault.vault import Vault
@@ -57,11 +57,11 @@ def story_dir(tmp_path: Path) -> Path:
     root = tmp_path / "v"
     v, _ = Vault.init(root)
     with v:
-        story.scene_new(v, "Intro", scene_id="intro")
-        story.node_add(v, "intro", content="First line.", node_id="n1")
-        story.scene_new(v, "Other", scene_id="other")
-        story.node_add(v, "other", content="Elsewhere.", node_id="o1")
-        story.var_set(v, "gold", "3")
+        edit.scene_new(v, "Intro", scene_id="intro")
+        edit.node_add(v, "intro", content="First line.", node_id="n1")
+        edit.scene_new(v, "Other", scene_id="other")
+        edit.node_add(v, "other", content="Elsewhere.", node_id="o1")
+        edit.var_set(v, "gold", "3")
     return root
 
 
@@ -194,11 +194,11 @@ def _fuzz_vault() -> Iterator[Path]:
         root = tmp / "v"
         v, _ = Vault.init(root)
         with v:
-            story.scene_new(v, "Intro", scene_id="intro")
-            story.node_add(v, "intro", content="Line one.\nLine two.", node_id="n1", speaker="amy")
-            story.node_add(v, "intro", content="Pick.", node_id="n2", type="choice")
-            story.choice_add(v, "intro", "n2", text="Back", target="n1", weight=2)
-            story.node_set(v, "intro", "n1", {"directives": {"bg": "sea"}, "meta": {"tags": ["a"]}})
+            edit.scene_new(v, "Intro", scene_id="intro")
+            edit.node_add(v, "intro", content="Line one.\nLine two.", node_id="n1", speaker="amy")
+            edit.node_add(v, "intro", content="Pick.", node_id="n2", type="choice")
+            edit.choice_add(v, "intro", "n2", text="Back", target="n1", weight=2)
+            edit.node_set(v, "intro", "n1", {"directives": {"bg": "sea"}, "meta": {"tags": ["a"]}})
         yield root
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

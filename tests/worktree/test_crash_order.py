@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.vault import Vault
 
 # Runs the real CLI with one kill point armed (argv: point, then the verb's arguments).
@@ -70,15 +70,15 @@ VERBS: dict[str, tuple[tuple[str, ...], int]] = {
 def _story(root: Path) -> None:
     v, _ = Vault.init(root)
     with v:
-        story.scene_new(v, "Intro", scene_id="intro")
-        story.node_add(v, "intro", content="First line.", node_id="n1")
-        story.scene_new(v, "Other", scene_id="other")
-        story.node_add(v, "other", content="Elsewhere.", node_id="o1")
+        edit.scene_new(v, "Intro", scene_id="intro")
+        edit.node_add(v, "intro", content="First line.", node_id="n1")
+        edit.scene_new(v, "Other", scene_id="other")
+        edit.node_add(v, "other", content="Elsewhere.", node_id="o1")
         v.switch("alt", create=True)
-        story.node_edit(v, "intro", "n1", content="Alt intro.")
-        story.node_edit(v, "other", "o1", content="Alt other.")
+        edit.node_edit(v, "intro", "n1", content="Alt intro.")
+        edit.node_edit(v, "other", "o1", content="Alt other.")
         v.switch("main")
-        story.node_add(v, "intro", content="Second line.", node_id="n2")
+        edit.node_add(v, "intro", content="Second line.", node_id="n2")
 
 
 def _head(cli: Any, root: Path) -> str:
@@ -126,7 +126,7 @@ def test_sigkill_at_each_point_leaves_the_working_copy_at_head(tmp_path: Path, c
 LOOP = r"""
 import random, sys
 from pathlib import Path
-from comfyvn_vault import story
+from comfyvn_vault.api import edit
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.vault import Vault
 
@@ -139,9 +139,9 @@ with Vault.open(root) as v:
         verb = rng.choice(("edit", "edit", "add", "switch", "undo", "redo"))
         try:
             if verb == "edit":
-                story.node_edit(v, rng.choice(("intro", "other")), rng.choice(("n1", "o1")), content=f"v{seed}.{i}")
+                edit.node_edit(v, rng.choice(("intro", "other")), rng.choice(("n1", "o1")), content=f"v{seed}.{i}")
             elif verb == "add":
-                story.node_add(v, "intro", content=f"line {i}")
+                edit.node_add(v, "intro", content=f"line {i}")
             elif verb == "switch":
                 v.switch("alt" if v.history.view().head == "main" else "main")
             elif verb == "undo":
@@ -168,5 +168,5 @@ def test_sigkill_at_random_moments_of_mixed_verbs(tmp_path: Path) -> None:
         with Vault.open(root) as v:
             assert [c.file for c in v.worktree.scan(v.checkout_tree())] == [], f"round {round_}"
             assert v.fsck().clean, f"round {round_}"
-            story.node_edit(v, "intro", "n1", content=f"after round {round_}")
+            edit.node_edit(v, "intro", "n1", content=f"after round {round_}")
             assert v.changes() == []

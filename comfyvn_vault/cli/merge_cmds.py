@@ -1,12 +1,16 @@
-"""Verbs over story variants: merge (and --abort), pick, resolve."""
+"""The merge verbs: merge (and --abort), pick, resolve (:mod:`comfyvn_vault.api.merge`)."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from comfyvn_vault.cli.context import Context
 from comfyvn_vault.cli.output import emit_json, out, plural, say, short
+
+if TYPE_CHECKING:
+    from comfyvn_vault.api.merge import ConflictEntry, MergeResult
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -41,73 +45,73 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.set_defaults(run=cmd_resolve)
 
 
-def _print(args: argparse.Namespace, result: Any, schema: str) -> int:
-    import msgspec
-
-    doc = {"schema": schema, **msgspec.to_builtins(result)}
+def _print(args: argparse.Namespace, result: MergeResult) -> int:
+    resolving = result.schema == "comfyvn.resolve/1"
     if args.json:
-        emit_json(doc)
-    else:
-        label = {"up-to-date": "already up to date", "fast-forward": "fast-forward"}.get(result.kind, result.kind)
-        made = short(result.commit) if result.commit else "nothing to commit"
-        say(f"{label}: {made} ({plural(result.events, 'event')})")
-        resolving = schema == "comfyvn.resolve/1"
-        for c in result.conflicts:
-            tag = "RESOLVED" if resolving else "CONFLICT"
-            out(f"{tag} {short(c['id'])}  {c['path']} {c['locator'] or '(whole entity)'}  [{c['kind']}]")
-            if not resolving:
-                show_sides(c)
-        for w in result.word_merges:
-            out(f"WORD-MERGED {short(w['id'])}  {w['path']} {w['locator']}: {w['merged']!r}")
-            show_sides(w)
-        if result.conflicts and not resolving:
-            say(
-                "the merge is recorded; each conflict is marked in its file: settle it there and commit, "
-                "or with `comfyvn resolve ID --ours|--theirs|--both|--value TEXT`"
-            )
-        if result.word_merges:
-            say(
-                f"{plural(len(result.word_merges), 'line')} merged word by word: review them; keep one with "
-                "`comfyvn resolve ID --accept` (or --ours, --theirs, --value TEXT)"
-            )
-    return 1 if result.conflicts and schema != "comfyvn.resolve/1" else 0
+        emit_json(result)
+        return 1 if result.conflicts and not resolving else 0
+    label = {"up-to-date": "already up to date", "fast-forward": "fast-forward"}.get(result.kind, result.kind)
+    made = short(result.commit) if result.commit else "nothing to commit"
+    say(f"{label}: {made} ({plural(result.events, 'event')})")
+    for c in result.conflicts:
+        tag = "RESOLVED" if resolving else "CONFLICT"
+        out(f"{tag} {short(c.id)}  {c.path} {c.locator or '(whole entity)'}  [{c.kind}]")
+        if not resolving:
+            show_sides(c)
+    for w in result.word_merges:
+        out(f"WORD-MERGED {short(w.id)}  {w.path} {w.locator}: {w.merged!r}")
+        show_sides(w)
+    if result.conflicts and not resolving:
+        say(
+            "the merge is recorded; each conflict is marked in its file: settle it there and commit, "
+            "or with `comfyvn resolve ID --ours|--theirs|--both|--value TEXT`"
+        )
+    if result.word_merges:
+        say(
+            f"{plural(len(result.word_merges), 'line')} merged word by word: review them; keep one with "
+            "`comfyvn resolve ID --accept` (or --ours, --theirs, --value TEXT)"
+        )
+    return 1 if result.conflicts and not resolving else 0
 
 
 def cmd_merge(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault import variants
+    from comfyvn_vault.api import merge
     from comfyvn_vault.errors import UsageError
 
     with ctx.vault() as vault:
         if args.abort:
-            variants.abort(vault)
+            merge.abort(vault)
             say("merge undone")
             return 0
         if not args.branch:
             raise UsageError("merge needs a BRANCH (or --abort)")
-        result = variants.merge(vault, args.branch, args.message)
-    return _print(args, result, "comfyvn.merge/1")
+        result = merge.merge(vault, args.branch, args.message)
+    return _print(args, result)
 
 
 def cmd_pick(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault import variants
+    from comfyvn_vault.api import merge
 
     with ctx.vault() as vault:
-        result = variants.pick(vault, args.rev, args.message)
-    return _print(args, result, "comfyvn.pick/1")
+        result = merge.pick(vault, args.rev, args.message)
+    return _print(args, result)
 
 
 def cmd_resolve(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault import variants
+    from comfyvn_vault.api import merge
 
     with ctx.vault() as vault:
-        result = variants.resolve(vault, args.id, args.how, None, args.message, text=args.value)
-    return _print(args, result, "comfyvn.resolve/1")
+        result = merge.resolve(vault, args.id, args.how, None, args.message, text=args.value)
+    return _print(args, result)
 
 
-def show_sides(c: dict[str, Any]) -> None:
+def show_sides(c: ConflictEntry | Mapping[str, Any]) -> None:
     """Print a conflict's ours, theirs and base (as ``status`` and ``merge`` list them)."""
     import json
 
+    import msgspec
+
+    data = c if isinstance(c, Mapping) else msgspec.to_builtins(c)
     for side in ("ours", "theirs", "base"):
-        shown = "(absent)" if side in c.get("absent", ()) else json.dumps(c.get(side), ensure_ascii=False)
+        shown = "(absent)" if side in data.get("absent", ()) else json.dumps(data.get(side), ensure_ascii=False)
         out(f"              {side + ':':<7} {shown if len(shown) <= 200 else shown[:199] + '…'}")
