@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from comfyvn_vault import queries
+from comfyvn_vault.api import history
 from comfyvn_vault.advisory import findings, policy, scan
 from comfyvn_vault.advisory.licenses import verdict
 from comfyvn_vault.assets.registry import Options, assets_at
@@ -122,7 +122,7 @@ def test_filters_hide_what_they_should_in_every_query_path(vault: Vault, tmp_pat
     assert policy.policy_of(vault).filter_mode == "sfw"
     rows, hidden, _ = list_assets(vault, none)
     assert [r["id"] for r in rows] == [safe] and hidden == 1
-    assert [h["node"] for h in queries.search(vault, "lighthouse")["hits"]] == ["n1"]
+    assert [h.node for h in history.search(vault, "lighthouse").hits] == ["n1"]
     with pytest.raises(InputRejected, match="content filter"):
         lineage(vault, adult)
     with pytest.raises(InputRejected, match="content filter is sfw"):
@@ -137,7 +137,7 @@ def test_filters_hide_what_they_should_in_every_query_path(vault: Vault, tmp_pat
     rows, hidden, _ = list_assets(vault, none)
     assert {r["id"] for r in rows} == {safe, adult} and hidden == 0
     assert [r.get("flagged", False) for r in rows if r["id"] == adult] == [True]
-    assert sorted(h["node"] for h in queries.search(vault, "lighthouse")["hits"]) == ["n1", "n2", "n3"]
+    assert sorted(h.node for h in history.search(vault, "lighthouse").hits) == ["n1", "n2", "n3"]
     policy.acknowledge(vault, "me")
     _, warnings = export_asset(vault, adult, tmp_path / "x.png")
     assert any("NSFW" in w for w in warnings)

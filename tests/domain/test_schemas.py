@@ -33,7 +33,7 @@ def test_committed_schemas_match_the_types(tmp_path: Path) -> None:
 
 
 def test_one_schema_per_entity_and_event() -> None:
-    names = set(schema_gen.generate())
+    names = {name for name in schema_gen.generate() if not name.startswith("results/")}
     assert names == {f"entities/{k.__name__}.json" for k in ENTITY_TYPES} | {
         f"events/{k.__name__}.json" for k in EVENT_TYPES
     } | {f"records/{k}.json" for k in ("Conflict", "Asset", "Finding", "Policy")}

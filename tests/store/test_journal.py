@@ -11,7 +11,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comfyvn_vault import queries, story, variants
+from comfyvn_vault import story, variants
+from comfyvn_vault.api import history
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.store import journal
 from comfyvn_vault.store.layout import Paths, pack_number
@@ -26,10 +27,10 @@ def state(root: Path) -> dict[str, Any]:
         return {
             "refs": {k: v2.hex() for k, v2 in v.store.refs().items()},
             "objects": sorted(o.hex() for o in v.store.ids()),
-            "log": queries.log(v, every=True),
-            "search": queries.search(v, "lamp"),
+            "log": history.log(v, every=True),
+            "search": history.search(v, "lamp"),
             "scenes": story.scene_list(v),
-            "status": v.status(),
+            "status": history.status(v),
             "ops": [op.description for _, op in v.history.op_log()],
         }
 

@@ -16,7 +16,8 @@ from comfyvn_tui.views.history import HistoryView
 from comfyvn_tui.views.scenes import ScenesView
 from comfyvn_tui.views.search import SearchView
 from comfyvn_tui.views.timeline import TimelineView
-from comfyvn_vault import queries, story, variants
+from comfyvn_vault import story, variants
+from comfyvn_vault.api import history
 from comfyvn_vault.vault import Vault
 from tests.tui.conftest import SIZE, fill_form, screen_text, settle
 
@@ -56,7 +57,7 @@ async def test_timeline_reorder_is_saved_as_one_edit(vault_path: Path) -> None:
         await fill_form(pilot, "Reorder the route")
         timeline = story.need(app.vault, "timelines", "main-route", story.Timeline)
         assert timeline.scene_order == ["stairs", "morning", "intro"]
-        assert queries.log(app.vault, limit=1)["commits"][0]["events"] == 1
+        assert history.log(app.vault, limit=1).commits[0].events == 1
         await pilot.press("K")
         assert view.unsaved()
         await pilot.press("3")  # switching views keeps the moves; undo would drop them, so it asks
@@ -178,8 +179,9 @@ async def test_merge_with_a_conflict_then_resolve_it(vault_path: Path) -> None:
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await fill_form(pilot)  # the default message: Merge darker into main
-        head = queries.show(app.vault, "HEAD")
-        assert head["message"] == "Merge darker into main" and len(head["parents"]) == 2
+        head = history.show(app.vault, "HEAD")
+        assert isinstance(head, history.ShownCommit)
+        assert head.message == "Merge darker into main" and len(head.parents) == 2
         view = app.main.current_view
         assert isinstance(view, ConflictsView)
         text = screen_text(app)
@@ -196,7 +198,7 @@ async def test_merge_with_a_conflict_then_resolve_it(vault_path: Path) -> None:
         assert "(no unresolved conflicts)" in screen_text(app) and "0 conflicts" in screen_text(app)
         intro = story.need(app.vault, "scenes", "intro", story.Scene)
         assert "sixty years" in intro.nodes[0].content and "I pushed him" in intro.nodes[2].content
-        assert queries.log(app.vault, limit=1)["commits"][0]["message"].startswith("Resolve scenes/intro")
+        assert history.log(app.vault, limit=1).commits[0].message.startswith("Resolve scenes/intro")
 
 
 async def test_merge_abort_undoes_the_merge(vault_path: Path) -> None:
