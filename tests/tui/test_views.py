@@ -92,7 +92,7 @@ async def test_time_travel_browses_the_story_at_any_commit(vault_path: Path) -> 
         await settle(pilot)
         view = app.main.current_view
         assert isinstance(view, HistoryView) and view.rows is not None
-        target = next(i for i, r in enumerate(view.rows.rows) if r["message"] == "New scene: The Stairs")
+        target = next(i for i, r in enumerate(view.rows.rows) if r.message == "New scene: The Stairs")
         view.commits.cursor = target
         await pilot.press("t")
         await settle(pilot)
@@ -102,7 +102,7 @@ async def test_time_travel_browses_the_story_at_any_commit(vault_path: Path) -> 
         keys = [screen.entity_list.source.key(i) for i in range(len(screen.entity_list.source))]
         assert "scenes/stairs" in keys and "scenes/morning" not in keys and "timelines/main-route" not in keys
         await pilot.press("right_square_bracket")  # newer: Add node n1 to stairs
-        assert screen.rows.rows[screen.index]["message"] == "Add node n1 to stairs"
+        assert screen.rows.rows[screen.index].message == "Add node n1 to stairs"
         await pilot.press("left_square_bracket", "left_square_bracket")  # older: the stairs did not exist yet
         keys = [screen.entity_list.source.key(i) for i in range(len(screen.entity_list.source))]
         assert "scenes/stairs" not in keys and "scenes/intro" in keys
