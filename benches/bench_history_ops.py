@@ -10,7 +10,7 @@
   (``comfyvn switch``, ``comfyvn undo``: start-up included). Git: ``git
   checkout`` and ``git reset --hard HEAD@{1}`` after a commit, on repositories of
   the same depth and content.
-* ``log -n 50`` on the 100k-commit history: ``queries.log`` on a freshly opened
+* ``log -n 50`` on the 100k-commit history: ``api.history.log`` on a freshly opened
   vault, ``comfyvn log -n 50 --json``, and ``git log -n 50``.
 """
 
@@ -350,7 +350,7 @@ def run_history_switch(ctx: Context) -> BenchResult:
 
 
 def run_history_log(ctx: Context) -> BenchResult:
-    from comfyvn_vault import queries
+    from comfyvn_vault.api import history
     from comfyvn_vault.vault import Vault
 
     sizes = sizes_of(ctx)
@@ -366,13 +366,13 @@ def run_history_log(ctx: Context) -> BenchResult:
         vault = Vault.open(deep.vault)
         opened = time.perf_counter()
         try:
-            doc = queries.log(vault, "HEAD", LOG_N)
+            doc = history.log(vault, "HEAD", LOG_N)
         finally:
             api.append(time.perf_counter() - opened)
             opens.append(opened - t)
             vault.close()
-        if len(doc["commits"]) != LOG_N:
-            raise BenchError(f"queries.log returned {len(doc['commits'])} commits, not {LOG_N}")
+        if len(doc.commits) != LOG_N:
+            raise BenchError(f"history.log returned {len(doc.commits)} commits, not {LOG_N}")
 
     # CLI and git, each depth in turn per sample: a change of load hits both tools and both depths alike.
     comfy_cmd: list[str | os.PathLike[str]] = [comfyvn_bin(), "log", "-n", str(LOG_N), "--json"]
@@ -395,7 +395,7 @@ def run_history_log(ctx: Context) -> BenchResult:
     cli_shallow, git_shallow = cli_s["shallow"], git_s["shallow"]
     runs = f"median of {sizes.log_samples}"
     for label, samples in (
-        (f"log -n {LOG_N} on {deep.commits:,} commits (API: queries.log, fresh vault; {runs})", api),
+        (f"log -n {LOG_N} on {deep.commits:,} commits (API: api.history.log, fresh vault; {runs})", api),
         (f"log -n {LOG_N} --json on {deep.commits:,} commits (CLI; {runs})", cli_deep),
     ):
         ms = median_ms(samples)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
+import msgspec
 from textual import work
 from textual.app import App, SuspendNotSupported
 from textual.binding import Binding, BindingType
@@ -34,8 +35,8 @@ from comfyvn_tui.guard import CaughtError, Guarded, describe_error
 from comfyvn_tui.live import LiveRefresh
 from comfyvn_tui.targets import Target
 from comfyvn_tui.views.registry import number_key, views
+from comfyvn_vault.api import Vault, history
 from comfyvn_vault.errors import VaultError
-from comfyvn_vault.vault import Vault
 
 if TYPE_CHECKING:
     from comfyvn_tui.screens.main import MainScreen
@@ -320,7 +321,8 @@ class VaultApp(Guarded, App[int], inherit_bindings=False):
         """Compute ``comfyvn status`` off the UI thread (a big working copy takes a while to scan)."""
         try:
             with self.vault_gate:
-                doc, problem = self.vault.status(), None
+                # Views read the document as ``comfyvn status --json`` prints it.
+                doc, problem = msgspec.to_builtins(history.status(self.vault)), None
         except VaultError as exc:
             doc, problem = None, exc.message
         self.call_from_thread(self._show_status, doc, problem)
@@ -365,7 +367,7 @@ class VaultApp(Guarded, App[int], inherit_bindings=False):
         if not changes:
             self.notify("nothing to commit: the working copy matches HEAD")
             return
-        self.save_edit(default_message, self.vault.commit)
+        self.save_edit(default_message, lambda message: history.commit(self.vault, message))
 
     def go_to(self, target: Target) -> None:
         """Show an entity in its view (a scene and node, a character, a timeline)."""
@@ -415,11 +417,11 @@ class VaultApp(Guarded, App[int], inherit_bindings=False):
         self.guard_unsaved(lambda: self._undo_redo(undo=False), "redo")
 
     def _undo_redo(self, undo: bool) -> None:
-        ok, _ = self.attempt(self.vault.undo if undo else self.vault.redo, "undo" if undo else "redo")
-        if ok:
-            head = self.vault.history.op_head()
-            if head is not None:
-                self.notify(self.vault.history.operation(head).description)
+        ok, done = self.attempt(
+            lambda: history.undo(self.vault) if undo else history.redo(self.vault), "undo" if undo else "redo"
+        )
+        if ok and done is not None:
+            self.notify(done.operation)
             self.vault_changed()
 
     def action_commit(self) -> None:

@@ -1,7 +1,7 @@
 """Live refresh: the TUI notices what ``comfyvn watch``, the CLI and hooks change.
 
 Every command that changes a vault appends an operation, so the current
-operation id (:meth:`Vault.operation_id`, one index read) is a change counter
+operation id (:func:`comfyvn_vault.api.history.operation_id`, one index read) is a change counter
 shared by all processes. The app polls it a little more than once a second;
 when it moved and the move was not the app's own write, the views and the
 status bar are reloaded and a notification says what happened. Unsaved edits
@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from comfyvn_vault.api import history
+
 if TYPE_CHECKING:
     from textual.timer import Timer
 
     from comfyvn_tui.app import VaultApp
-    from comfyvn_vault.hooks import HookResult
-    from comfyvn_vault.store.ids import ObjectId
+    from comfyvn_vault.api import ObjectId
+    from comfyvn_vault.api.history import HookResult
 
 POLL_SECONDS: Final = 0.75
 NOTE_LINES: Final = 6  # lines of a hook's output shown in a notification
@@ -31,7 +33,7 @@ class LiveRefresh:
 
     def __init__(self, app: VaultApp) -> None:
         self.app = app
-        self.seen: ObjectId | None = app.vault.operation_id()
+        self.seen: ObjectId | None = history.operation_id(app.vault)
         self.timer: Timer | None = None
 
     def start(self, interval: float = POLL_SECONDS) -> None:
@@ -40,18 +42,19 @@ class LiveRefresh:
 
     def mark_seen(self) -> None:
         """The app itself just wrote (or reloaded everything): what it sees now is no news."""
-        self.seen = self.app.vault.operation_id()
+        self.seen = history.operation_id(self.app.vault)
 
     def poll(self) -> bool:
         """Check once; True when the vault had moved (and the app was told)."""
         app = self.app
         if not app.is_running:
             return False  # shutting down: the views are being taken apart
-        current = app.vault.operation_id()
+        current = history.operation_id(app.vault)
         if current == self.seen:
             return False
         self.seen = current
-        what = app.vault.history.operation(current).description if current is not None else "the vault changed"
+        op = history.operation(app.vault, current) if current is not None else None
+        what = op.description if op is not None else "the vault changed"
         pending = app.unsaved()
         if pending:
             app.notify(

@@ -14,16 +14,11 @@ from typing import Any
 
 from rich.text import Text
 
-from comfyvn_vault import queries
+from comfyvn_vault.api import ObjectId, Vault
+from comfyvn_vault.api.documents import CommitRow, entity_file_text, tree_document
+from comfyvn_vault.api.history import Lanes, head_branch, log_all
+from comfyvn_vault.api.show import STORY_FOLDERS
 from comfyvn_vault.domain.entities import Choice, Entity, Node, Scene, Timeline, Variable, name_of
-from comfyvn_vault.domain.paths import CHARACTERS, SCENES, TIMELINES, VARIABLES
-from comfyvn_vault.history.graph import Lanes
-from comfyvn_vault.store.ids import ObjectId
-from comfyvn_vault.vault import Vault
-from comfyvn_vault.worktree.format import render
-
-#: The folders of story entities; everything else a tree holds is a record.
-STORY_FOLDERS = (SCENES, CHARACTERS, TIMELINES, VARIABLES)
 
 
 def when(ms: int) -> str:
@@ -145,7 +140,7 @@ class TreeRows(EntityRows):
         if found is None:
             if len(self._records) >= self.CACHE:
                 self._records.clear()
-            found = self._records[index] = queries.tree_document(self.vault, self.docs[index])
+            found = self._records[index] = tree_document(self.vault, self.docs[index])
         return found
 
     def label(self, index: int) -> Text:
@@ -162,7 +157,7 @@ class TreeRows(EntityRows):
     def document_text(self, index: int) -> str:
         """The document as shown: an entity as its working-copy file, a record as JSON."""
         if self.is_entity(index):
-            return render(self.entity(index))
+            return entity_file_text(self.entity(index))
         return json.dumps(self.record(index)[1], indent=2, ensure_ascii=False, default=str)
 
 
@@ -238,10 +233,10 @@ class CommitRows:
 
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[CommitRow] = []
         self.glyphs: list[str] = []
-        self.head_branch = vault.history.view().head
-        self._walk: Iterator[dict[str, Any]] | None = queries.log_all(vault)
+        self.head_branch = head_branch(vault)
+        self._walk: Iterator[CommitRow] | None = log_all(vault)
         self._lanes = Lanes("●", "│", "┘")
         self.extend(self.PAGE)
 
@@ -252,7 +247,7 @@ class CommitRows:
             if row is None:
                 self._walk = None
                 break
-            self.glyphs.append(self._lanes.place(row["id"], row["parents"]))
+            self.glyphs.append(self._lanes.place(row.id, row.parents))
             self.rows.append(row)
         return len(self.rows) > before
 
@@ -265,20 +260,20 @@ class CommitRows:
         return len(self.rows)
 
     def key(self, index: int) -> str:
-        return str(self.rows[index]["id"])
+        return self.rows[index].id
 
     def label(self, index: int) -> Text:
         row = self.rows[index]
         text = Text()
         text.append(self.glyphs[index], style="yellow")
-        text.append(f" {row['id'][:8]} ", style="bold")
-        for b in row["branches"]:
+        text.append(f" {row.id[:8]} ", style="bold")
+        for b in row.branches or []:
             text.append(f"({b})", style="bold green" if b == self.head_branch else "bold blue")
             text.append(" ")
-        text.append(one_line(row["message"], 80))
-        text.append(f"  {row['author']} {when(row['time'])}", style="dim")
+        text.append(one_line(row.message, 80))
+        text.append(f"  {row.author} {when(row.time)}", style="dim")
         return text
 
     def haystack(self, index: int) -> str:
         row = self.rows[index]
-        return f"{row['id']} {row['message']} {' '.join(row['branches'])}".lower()
+        return f"{row.id} {row.message} {' '.join(row.branches or [])}".lower()

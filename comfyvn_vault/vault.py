@@ -1,7 +1,11 @@
-"""The Vault facade: the one API the CLI, the TUI, hooks and scripts share.
+"""The Vault: an open vault and the transactions the core shares.
 
-A vault is a project folder (the working copy) holding ``.comfyvn/``. Every verb
-is a method here; the CLI only parses arguments and prints what these return.
+A vault is a project folder (the working copy) holding ``.comfyvn/``. This
+class opens it, holds its store, history, projections and working copy, and
+offers the writes other code builds on: the one write path (:meth:`Vault.change`),
+commits of working-copy edits, ref moves (switch, branches, undo, redo) and
+the projections' rebuild. The verbs the CLI and the TUI call are
+:mod:`comfyvn_vault.api`'s; they take a Vault.
 """
 
 from __future__ import annotations
@@ -14,14 +18,13 @@ import lmdb
 
 from comfyvn_vault import hooks
 from comfyvn_vault.changeset import ChangeKind, Changeset, Files, require_clean, with_restore_hint
-from comfyvn_vault.errors import IndexDamaged, InputRejected, NotAVault
+from comfyvn_vault.errors import InputRejected, NotAVault
 from comfyvn_vault.history.author import Author
 from comfyvn_vault.history.objects import View
 from comfyvn_vault.history.repo import CommitRecord, History, check_branch_name
 from comfyvn_vault.projections.index import PROJECTIONS_VERSION, Projections
 from comfyvn_vault.projections.maintain import attach, rebuild
-from comfyvn_vault.store import codec
-from comfyvn_vault.store.base import Kind, ObjectInfo
+from comfyvn_vault.store.base import ObjectInfo
 from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.fsck_index import index_error
 from comfyvn_vault.store.fsutil import os_error, write_durably
@@ -30,7 +33,6 @@ from comfyvn_vault.store.layout import FORMAT_VERSION, READABLE_FORMATS, Paths
 from comfyvn_vault.store.layout import STORE_DIR as STORE_DIR  # re-exported: where callers look for it
 from comfyvn_vault.suggest import did_you_mean
 from comfyvn_vault.worktree.checkout import Change, WorkingCopy
-from comfyvn_vault.worktree.format import file_of
 
 if TYPE_CHECKING:
     # Imported where used: ``comfyvn status`` should not load fsck, gc or the differ.
@@ -145,24 +147,6 @@ class Vault:
     def info(self, oid: ObjectId) -> ObjectInfo:
         return self.store.info(oid)
 
-    def object_json(self, oid: ObjectId) -> dict[str, Any]:
-        """Metadata (and, for structured objects, the decoded value) of one object."""
-        info = self.store.info(oid)
-        doc: dict[str, Any] = {
-            "schema": "comfyvn.object/1",
-            "id": oid.hex(),
-            "kind": "object" if info.kind == Kind.OBJECT else "blob",
-            "bytes": info.size,
-            "stored": info.stored,
-            "compression": info.compression,
-            "location": info.location,
-        }
-        if info.kind == Kind.OBJECT:
-            data = self.store.get(oid)
-            doc["links"] = [t.hex() for t in codec.links(data)]
-            doc["value"] = codec.to_plain(data)
-        return doc
-
     def iter_object(self, oid: ObjectId) -> Iterator[bytes]:
         """An object's bytes, verified in full before the first chunk is yielded."""
         return self.store.iter_chunks(oid, verify_first=True)
@@ -266,13 +250,6 @@ class Vault:
             unit.record(events)
         return unit.commit
 
-    def operation_id(self) -> ObjectId | None:
-        """The current operation's id: it changes whenever any process changes refs or the checkout.
-
-        One index read, so pollers (the TUI's live refresh) can call it often.
-        """
-        return self.history.op_head()
-
     def _write_checkout(self, txn: Any, old: View, new: View) -> None:
         """View hook: rewrite the files that differ between the old and new checkout."""
         a, b = self.history.tree_of(old.checkout), self.history.tree_of(new.checkout)
@@ -284,24 +261,6 @@ class Vault:
             if path.startswith("conflicts/") and either is not None:
                 changed.append(self.history.any_doc(either))
         self.worktree.write(txn, docs, b, changed)
-
-    def restore(self, paths: Iterable[str] | None = None) -> list[str]:
-        """Throw away working-copy edits (of ``paths``, or all): rewrite those files from the checkout.
-
-        Returns the entity paths restored. Like ``git restore``: the edits are not
-        in history, so this cannot be undone.
-        """
-        wanted = set(paths) if paths is not None else None
-        # Files are not parsed to be thrown away: a broken one is restored like any other.
-        found = self.worktree.scan(self.checkout_tree(), wanted)
-        changes = [c for c in found if c.kind != "misnamed"]
-        if not changes:
-            return []
-        tree = self.checkout_tree()
-        with self.store.transaction() as w:
-            docs = {c.path: (c.old, self.history.trees.get(tree, c.path) if tree else None) for c in changes}
-            w.on_commit(lambda txn: self.worktree.write(txn, docs, tree))
-        return [c.path for c in changes]
 
     def switch(self, branch: str, create: bool = False) -> View:
         """Check out ``branch`` (creating it at HEAD with ``create``); the files follow."""
@@ -340,7 +299,8 @@ class Vault:
             self.history.set_view(w, new, f"create branch {name}")
         return target
 
-    def branch_delete(self, name: str) -> None:
+    def branch_delete(self, name: str) -> ObjectId:
+        """Remove branch ``name`` (not HEAD's); returns the commit it pointed at."""
         with self.store.transaction() as w:
             view = self.history.view_in(w)
             if name not in view.branches:
@@ -350,6 +310,7 @@ class Vault:
             branches = {k: v for k, v in view.branches.items() if k != name}
             new = View(branches=branches, head=view.head, checkout=view.checkout, remotes=view.remotes)
             self.history.set_view(w, new, f"delete branch {name}")
+        return view.branches[name]
 
     def undo(self) -> tuple[View, View]:
         require_clean(self)
@@ -369,38 +330,6 @@ class Vault:
         tree = self.checkout_tree() if tree is None else tree
         found = [c for cs in self.worktree.marks(tree).values() for c in cs if reviews or not c.review]
         return sorted(found, key=lambda c: (c.path, c.locator))
-
-    def status(self) -> dict[str, Any]:
-        from comfyvn_vault.domain.conflicts import conflict_json
-        from comfyvn_vault.domain.conflicts import describe as describe_conflict
-
-        view = self.history.view()
-        changes = self.worktree.scan(self.checkout_tree())
-        return {
-            "schema": "comfyvn.status/1",
-            "vault": str(self.root),
-            "branch": view.head,
-            "head": view.branches[view.head].hex() if view.head in view.branches else None,
-            "changes": [_change_json(c) for c in changes],
-            "conflicts": [
-                {
-                    "id": c.id,
-                    "entity": c.path,
-                    "field": c.locator,
-                    "kind": c.kind,
-                    "summary": describe_conflict(c),
-                    "file": file_of(c.path),
-                    **{k: v for k, v in conflict_json(c).items() if k in ("base", "ours", "theirs", "absent")},
-                }
-                for c in self.conflicts()
-            ],
-            "word_merges": [
-                {"id": c.id, "entity": c.path, "field": c.locator, "file": file_of(c.path), **conflict_json(c)}
-                for c in self.conflicts(reviews=True)
-                if c.review
-            ],
-            "objects": self.store.count(),
-        }
 
     def reindex(
         self, verify: bool = False, progress: Progress | None = None, *, only_if_outdated: bool = False
@@ -428,23 +357,6 @@ class Vault:
             w.on_commit(rebuild_in)
         return result
 
-    @classmethod
-    def repair(cls, start: Path | str | None = None, progress: Progress | None = None) -> dict[str, Any]:
-        """``comfyvn reindex``: rebuild a missing or damaged index from the packs, and the projections.
-
-        Damage no read reaches (LMDB's free list: only a write meets it) shows
-        when the projections are written; the index is then rebuilt regardless.
-        """
-        try:
-            with cls.open(start, repair=True) as vault:
-                if vault.rebuilt is not None:
-                    return {**vault.rebuilt, "index_rebuilt": True}
-                return {**vault.reindex(progress=progress), "index_rebuilt": False}
-        except IndexDamaged:
-            pass
-        with cls.open(start, repair="always") as vault:
-            return {**(vault.rebuilt or vault.reindex(progress=progress)), "index_rebuilt": True}
-
     def fsck(self, progress: Progress | None = None) -> FsckReport:
         """The store's objects, packs and index, then the projections (:mod:`comfyvn_vault.projections.verify`)."""
         from comfyvn_vault.projections.verify import fsck_vault
@@ -455,31 +367,3 @@ class Vault:
         from comfyvn_vault.store.gc import gc
 
         return gc(self.store)
-
-    def total_bytes(self) -> int:
-        return sum(e.size for _, e in self.store.entries())
-
-
-def _change_json(change: Change) -> dict[str, Any]:
-    """One ``status`` entry; an unreadable file says why (``error``) and what line (``line``)."""
-    doc: dict[str, Any] = {"path": change.path, "file": change.file, "kind": change.kind}
-    if change.problem is None:
-        doc["events"] = _event_summary(change)
-        return doc
-    doc["events"] = []
-    doc["error"] = change.problem.message
-    doc["line"] = getattr(change.problem, "line", None)
-    return doc
-
-
-def _event_summary(change: Change) -> list[str]:
-    """Short descriptions of the events a working-copy change would record."""
-    from comfyvn_vault.domain.diffing import diff_entities
-    from comfyvn_vault.domain.events import Cause
-    from comfyvn_vault.history.describe import describe
-
-    try:
-        events = diff_entities(change.path, change.old, change.new, cause=Cause(kind="user"))
-    except InputRejected as exc:
-        return [f"invalid: {exc}"]
-    return [describe(e) for e in events]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from comfyvn_vault.api import edit
+from comfyvn_vault.api import edit, history
 from comfyvn_vault.changeset import HOOKS
 from comfyvn_vault.domain.entities import Node, Scene
 from comfyvn_vault.domain.errors import Rejected
@@ -58,12 +58,12 @@ def test_nothing_recorded_is_no_commit_and_no_hook(vault: Vault) -> None:
 
 
 def test_an_error_in_the_block_lands_nothing(vault: Vault) -> None:
-    before, ops = vault.history.head(), vault.operation_id()
+    before, ops = vault.history.head(), history.operation_id(vault)
     with pytest.raises(RuntimeError), vault.change("half") as ch:
         oid = ch.add_blob(b"never stored")
         ch.record([_scene()])
         raise RuntimeError("the writer failed")
-    assert vault.history.head() == before and vault.operation_id() == ops
+    assert vault.history.head() == before and history.operation_id(vault) == ops
     assert not vault.store.has(oid) and not (vault.root / "scenes" / "intro.toml").exists()
 
 

@@ -1,12 +1,12 @@
 """Time travel: the whole story as it was at one commit, read-only.
 
-The entity list is the commit's state tree (no replay: ``History.tree_of`` +
-``TreeReader.items``), and each document is read only when shown, so jumping
-to any commit of a long history is immediate. The story's entities come
-first (shown as their working-copy files), then the tree's records: assets,
-findings, the content policy and merge conflicts (shown as JSON). ``[`` steps to the older
-commit and ``]`` to the newer one, in the order of the history view's log;
-the selected entity stays selected when it exists at the new commit.
+The entity list is the commit's state tree (no replay: ``api.history.story_at``),
+and each document is read only when shown, so jumping to any commit of a long
+history is immediate. The story's entities come first (shown as their
+working-copy files), then the tree's records: assets, findings, the content
+policy and merge conflicts (shown as JSON). ``[`` steps to the older commit and
+``]`` to the newer one, in the order of the history view's log; the selected
+entity stays selected when it exists at the new commit.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from textual.widgets import Footer, Static, TextArea
 from comfyvn_tui.guard import Guarded
 from comfyvn_tui.rows import CommitRows, TreeRows, one_line, when
 from comfyvn_tui.widgets.virtual_list import VirtualList
-from comfyvn_vault.queries import story_at
-from comfyvn_vault.store.ids import ObjectId
+from comfyvn_vault.api import ObjectId
+from comfyvn_vault.api.history import story_at
 
 if TYPE_CHECKING:
     from comfyvn_tui.app import VaultApp
@@ -96,8 +96,8 @@ class TimeTravelScreen(Guarded, Screen[None]):
         banner = Text()
         banner.append(" TIME TRAVEL · read-only ", style="bold reverse")
         banner.append(f"  commit {self.commit_id[:12]}", style="bold")
-        banner.append(f"  {one_line(row['message'], 60)}")
-        banner.append(f"  {row['author']} {when(row['time'])}\n", style="dim")
+        banner.append(f"  {one_line(row.message, 60)}")
+        banner.append(f"  {row.author} {when(row.time)}\n", style="dim")
         position = f"{self.index + 1} of {len(self.rows)}{'' if self.rows.complete else '+'}"
         banner.append(f" commit {position} (newest first)   [ older   ] newer   esc back", style="dim")
         self.query_one("#travel-banner", Static).update(banner)

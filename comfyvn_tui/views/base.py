@@ -11,7 +11,7 @@ from comfyvn_tui.targets import Target
 
 if TYPE_CHECKING:
     from comfyvn_tui.app import VaultApp
-    from comfyvn_vault.vault import Vault
+    from comfyvn_vault.api import Vault
 
 
 class View(Guarded, Widget):

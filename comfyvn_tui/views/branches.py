@@ -1,6 +1,6 @@
 """Branches: the variants of the story; create, switch, delete and merge.
 
-Switching rewrites the working copy (``Vault.switch``), so it asks first when
+Switching rewrites the working copy (``api.history.switch``), so it asks first when
 a view holds unsaved edits. Merging is ``comfyvn merge`` (``variants.merge``):
 a merge commit, with any conflicts recorded in it for the conflicts view.
 """
@@ -20,8 +20,8 @@ from comfyvn_tui.rows import one_line, when
 from comfyvn_tui.screens.form import FormScreen, field
 from comfyvn_tui.views.base import View
 from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
+from comfyvn_vault.api import history
 from comfyvn_vault.api import merge as variants
-from comfyvn_vault.store.ids import ObjectId
 
 
 class BranchesView(View):
@@ -45,7 +45,7 @@ class BranchesView(View):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.head = ""
-        self.tips: dict[str, ObjectId] = {}
+        self.tips: dict[str, history.CommitRow] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -61,20 +61,19 @@ class BranchesView(View):
         return self.query_one("#branch-list", VirtualList)
 
     def reload(self) -> None:
-        view = self.vault.history.view()
-        self.head = view.head
-        self.tips = dict(sorted(view.branches.items()))
+        listed = history.branches(self.vault)
+        self.head = listed.current
+        self.tips = {b.name: history.commit_of(self.vault, b.head) for b in listed.branches}
         rows: list[tuple[str, Text]] = []
         for name, tip in self.tips.items():
-            c = self.vault.history.commit(tip)
             label = Text()
-            current = name == view.head
+            current = name == self.head
             label.append("* " if current else "  ", style="bold green")
             label.append(f"{name:<20}", style="bold green" if current else "bold")
-            label.append(f" {tip.hex()[:8]} ", style="yellow")
-            label.append(one_line(c.message, 50))
+            label.append(f" {tip.id[:8]} ", style="yellow")
+            label.append(one_line(tip.message, 50))
             rows.append((name, label))
-        self.branch_list.set_source(StaticSource(rows), keep_key=self.branch_list.current_key or view.head)
+        self.branch_list.set_source(StaticSource(rows), keep_key=self.branch_list.current_key or self.head)
         self._show_tip()
 
     def _show_tip(self) -> None:
@@ -84,13 +83,12 @@ class BranchesView(View):
             detail.update("")
             return
         tip = self.tips[name]
-        c = self.vault.history.commit(tip)
         text = Text()
         text.append(f"{name}", style="bold")
         text.append("  (checked out)\n" if name == self.head else "\n", style="green")
-        text.append(f"{tip.hex()}\n", style="yellow")
-        text.append(f"{c.author}  {when(c.time)}\n\n", style="dim")
-        text.append(f"{c.message}\n\n")
+        text.append(f"{tip.id}\n", style="yellow")
+        text.append(f"{tip.author}  {when(tip.time)}\n\n", style="dim")
+        text.append(f"{tip.message}\n\n")
         if name != self.head:
             text.append("enter: switch to it   ", style="dim")
             if self.merged(name):
@@ -102,8 +100,7 @@ class BranchesView(View):
 
     def merged(self, name: str) -> bool:
         """Whether HEAD already contains every commit of branch ``name`` (merging it would change nothing)."""
-        head_tip, tip = self.tips.get(self.head), self.tips.get(name)
-        return head_tip is not None and tip is not None and self.vault.history.is_ancestor(tip, head_tip)
+        return history.is_merged(self.vault, name, self.head)
 
     @on(VirtualList.Highlighted, "#branch-list")
     def _highlighted(self) -> None:
@@ -123,7 +120,7 @@ class BranchesView(View):
             return
 
         def do() -> None:
-            ok, _ = self.vapp.attempt(lambda: self.vault.switch(name, create=create), "switch")
+            ok, _ = self.vapp.attempt(lambda: history.switch(self.vault, name, create=create), "switch")
             if ok:
                 self.notify(f"switched to {'a new ' if create else ''}branch {name}")
                 self.vapp.vault_changed()
@@ -140,9 +137,9 @@ class BranchesView(View):
 
     def action_add_branch(self) -> None:
         def create(name: str) -> None:
-            ok, tip = self.vapp.attempt(lambda: self.vault.branch_create(name), "branch")
-            if ok and tip is not None:
-                self.notify(f"created branch {name} at {tip.short()} (enter switches to it)")
+            ok, created = self.vapp.attempt(lambda: history.branch_create(self.vault, name), "branch")
+            if ok and created is not None:
+                self.notify(f"created branch {name} at {created.head[:12]} (enter switches to it)")
                 self.vapp.vault_changed()
                 index = self.branch_list.index_of(name)
                 if index is not None:
@@ -162,7 +159,7 @@ class BranchesView(View):
             return
 
         def delete() -> None:
-            ok, _ = self.vapp.attempt(lambda: self.vault.branch_delete(name), "delete branch")
+            ok, _ = self.vapp.attempt(lambda: history.branch_delete(self.vault, name), "delete branch")
             if ok:
                 self.notify(f"deleted branch {name} (z undoes)")
                 self.vapp.vault_changed()

@@ -1,7 +1,7 @@
 """History: every branch's commits with branch lanes, a commit's events and diff, and time travel.
 
 The log is read page by page as the cursor moves (10,000 commits open as fast
-as 10). A commit's details come from ``queries.show`` and ``queries.diff``
+as 10). A commit's details come from ``api.history.show`` and ``api.history.diff``
 (against its first parent), computed in a worker thread so scrolling through
 big commits stays smooth. ``t`` opens the whole story as it was at the
 commit, read-only; ``[`` and ``]`` step through history there.
@@ -22,7 +22,7 @@ from comfyvn_tui.screens.form import FormScreen, field
 from comfyvn_tui.views.base import View
 from comfyvn_tui.widgets.commit_details import CommitDetails
 from comfyvn_tui.widgets.virtual_list import VirtualList
-from comfyvn_vault import queries
+from comfyvn_vault.api import history
 from comfyvn_vault.api import merge as variants
 from comfyvn_vault.errors import VaultError
 
@@ -91,16 +91,17 @@ class HistoryView(View):
     def _details_worker(self, commit_id: str) -> None:
         try:
             with self.vapp.vault_gate:
-                commit = queries.show(self.vault, commit_id)
-                parents = commit["parents"]
-                diff = queries.diff(self.vault, parents[0], commit_id) if parents else None
+                commit = history.show(self.vault, commit_id)
+                assert isinstance(commit, history.ShownCommit), "the log lists commits"
+                parents = commit.parents
+                diff = history.diff(self.vault, parents[0], commit_id) if parents else None
         except VaultError as exc:
             self.app.call_from_thread(self.notify, exc.message, severity="error")
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_details, commit_id, commit, diff)
 
-    def _show_details(self, commit_id: str, commit: dict[str, Any], diff: dict[str, Any] | None) -> None:
+    def _show_details(self, commit_id: str, commit: history.ShownCommit, diff: history.Diff | None) -> None:
         if commit_id == self.shown:
             self.details.show(commit, diff)
 
@@ -129,7 +130,7 @@ class HistoryView(View):
         commit_id = self.commits.current_key
         if commit_id is None:
             return
-        message = self.rows.rows[self.commits.cursor]["message"] if self.rows is not None else ""
+        message = self.rows.rows[self.commits.cursor].message if self.rows is not None else ""
 
         def picked(result: Any) -> None:
             if getattr(result, "conflicts", None):
@@ -158,7 +159,7 @@ class HistoryView(View):
             name = (values or {}).get("name", "").strip()
             if not name:
                 return
-            ok, _ = self.vapp.attempt(lambda: self.vault.branch_create(name, commit_id), "branch")
+            ok, _ = self.vapp.attempt(lambda: history.branch_create(self.vault, name, commit_id), "branch")
             if ok:
                 self.notify(f"created branch {name} at {commit_id[:12]}")
                 self.vapp.vault_changed()

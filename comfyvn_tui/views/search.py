@@ -7,7 +7,7 @@ hits 200,000 lines never blocks typing; enter on a hit opens its node.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -21,7 +21,7 @@ from comfyvn_tui.rows import one_line
 from comfyvn_tui.targets import Target
 from comfyvn_tui.views.base import View
 from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
-from comfyvn_vault import queries
+from comfyvn_vault.api import history
 from comfyvn_vault.domain.paths import SCENES
 
 DEBOUNCE_S = 0.2
@@ -116,22 +116,22 @@ class SearchView(View):
     @work(thread=True, exclusive=True, group="search")
     def _search(self, text: str) -> None:
         with self.vapp.vault_gate:
-            doc = queries.search(self.vault, text, limit=LIMIT)
+            doc = history.search(self.vault, text, limit=LIMIT)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, text, doc)
 
-    def _show(self, text: str, doc: dict[str, Any]) -> None:
+    def _show(self, text: str, doc: history.SearchHits) -> None:
         if text != self.query_text:
             return
         rows: list[tuple[str, Text]] = []
-        for hit in doc["hits"]:
+        for hit in doc.hits:
             label = Text()
-            label.append(f"{hit['scene']}#{hit['node']}", style="bold")
+            label.append(f"{hit.scene}#{hit.node}", style="bold")
             label.append("  ")
-            if hit["speaker"]:
-                label.append(f"{hit['speaker']}: ", style="cyan")
-            label.append(one_line(hit["content"]))
-            rows.append((f"{hit['scene']}#{hit['node']}", label))
+            if hit.speaker:
+                label.append(f"{hit.speaker}: ", style="cyan")
+            label.append(one_line(hit.content))
+            rows.append((f"{hit.scene}#{hit.node}", label))
         self.hits.set_source(StaticSource(rows))
         more = " (first 500)" if len(rows) >= LIMIT else ""
         self.query_one("#summary", Label).update(f"{len(rows)} hits for {text!r}{more}; enter opens")

@@ -1,7 +1,7 @@
 """Sync: the remotes, each tracked branch with ahead/behind counts, and fetch / pull / push.
 
-The rows come from ``sync.status`` (what ``comfyvn remote list`` prints); the
-keys run ``sync.fetch``, ``sync.pull`` and ``sync.push`` (the CLI's verbs) in a
+The rows come from ``api.sync.remote_list`` (what ``comfyvn remote list`` prints); the
+keys run ``api.sync.fetch``, ``pull`` and ``push`` (the CLI's verbs) in a
 worker thread, with a progress bar fed by the transfer and the app's vault gate
 held so no other read sees a half-made transaction.
 """
@@ -21,7 +21,7 @@ from textual.widgets import ProgressBar, Static
 
 from comfyvn_tui.views.base import View
 from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
-from comfyvn_vault import sync
+from comfyvn_vault.api import history, sync
 from comfyvn_vault.errors import VaultError
 
 
@@ -61,27 +61,27 @@ class SyncView(View):
         return self.query_one("#remote-list", VirtualList)
 
     def reload(self) -> None:
-        doc = sync.status(self.vault)
-        head = self.vault.history.head_branch()
+        doc = sync.remote_list(self.vault)
+        head = history.head_branch(self.vault)
         rows: list[tuple[str, Text]] = []
         self.rows = {}
-        for r in doc["remotes"]:
-            if not r["branches"]:
+        for r in doc.remotes:
+            if not r.branches:
                 label = Text()
-                label.append(f"{r['name']:<12}", style="bold")
-                label.append(f" {r['url']}  ", style="dim")
+                label.append(f"{r.name:<12}", style="bold")
+                label.append(f" {r.url}  ", style="dim")
                 label.append("(not fetched yet)", style="dim italic")
-                rows.append((r["name"], label))
-                self.rows[r["name"]] = (r["name"], None)
-            for b in r["branches"]:
+                rows.append((r.name, label))
+                self.rows[r.name] = (r.name, None)
+            for b in r.branches:
                 label = Text()
-                label.append(f"{r['name']:<12}", style="bold")
-                label.append(f" {b['ref']:<28}", style="bold green" if b["branch"] == head else "")
-                label.append(f" {b['head'][:8]} ", style="yellow")
-                label.append(f" ahead {b['ahead']}, behind {b['behind']}")
-                label.append(f"   {r['url']}", style="dim")
-                rows.append((b["ref"], label))
-                self.rows[b["ref"]] = (r["name"], b["branch"])
+                label.append(f"{r.name:<12}", style="bold")
+                label.append(f" {b.ref:<28}", style="bold green" if b.branch == head else "")
+                label.append(f" {b.head[:8]} ", style="yellow")
+                label.append(f" ahead {b.ahead}, behind {b.behind}")
+                label.append(f"   {r.url}", style="dim")
+                rows.append((b.ref, label))
+                self.rows[b.ref] = (r.name, b.branch)
         self.remote_list.set_source(StaticSource(rows), keep_key=self.remote_list.current_key)
 
     def focus_default(self) -> None:
@@ -109,7 +109,7 @@ class SyncView(View):
         if target:
             self._run("push", lambda progress: sync.push(self.vault, target[0], None, False, progress))
 
-    def _run(self, verb: str, job: Callable[[Any], sync.SyncResult]) -> None:
+    def _run(self, verb: str, job: Callable[[Any], sync.Transfer]) -> None:
         if self.busy:
             self.notify("a transfer is already running")
             return
@@ -118,7 +118,7 @@ class SyncView(View):
         self._work(verb, job)
 
     @work(thread=True, exclusive=True, group="sync")
-    def _work(self, verb: str, job: Callable[[Any], sync.SyncResult]) -> None:
+    def _work(self, verb: str, job: Callable[[Any], sync.Transfer]) -> None:
         bar = self.query_one("#sync-progress", ProgressBar)
 
         @contextmanager
@@ -141,7 +141,7 @@ class SyncView(View):
         self.vapp.vault_changed()
 
 
-def _summary(verb: str, result: sync.SyncResult) -> str:
+def _summary(verb: str, result: sync.Transfer) -> str:
     moved = f"{result.objects} objects" if result.objects else "nothing to transfer"
     merged = f", merge: {result.merge['kind']}" if result.merge else ""
     return f"{verb} {result.remote}: {moved}{merged}"

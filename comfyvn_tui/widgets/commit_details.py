@@ -1,12 +1,12 @@
 """One commit in full: id, parents, author, time, message, its events, and its diff.
 
-Fed by ``queries.show`` and ``queries.diff`` (the documents behind
+Fed by ``api.history.show`` and ``api.history.diff`` (the documents behind
 ``comfyvn show REV --json`` and ``comfyvn diff PARENT REV --json``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,6 +16,9 @@ from textual.widgets import Static
 from comfyvn_tui.guard import Guarded
 from comfyvn_tui.rows import when
 from comfyvn_tui.widgets.diff_view import DiffView
+
+if TYPE_CHECKING:
+    from comfyvn_vault.api.history import Diff, ShownCommit
 
 MAX_EVENTS = 200
 
@@ -36,7 +39,7 @@ class CommitDetails(Guarded, VerticalScroll):
     def diff_view(self) -> DiffView:
         return self.query_one("#diff", DiffView)
 
-    def show(self, commit: dict[str, Any] | None, diff: dict[str, Any] | None) -> None:
+    def show(self, commit: ShownCommit | None, diff: Diff | None) -> None:
         head = self.query_one("#commit-head", Static)
         if commit is None:
             head.update(Text("(no commit selected)", style="dim italic"))
@@ -44,16 +47,16 @@ class CommitDetails(Guarded, VerticalScroll):
             return
         text = Text()
         text.append("commit ", style="dim")
-        text.append(f"{commit['id']}\n", style="bold yellow")
-        for p in commit["parents"]:
+        text.append(f"{commit.id}\n", style="bold yellow")
+        for p in commit.parents:
             text.append(f"parent {p[:16]}\n", style="dim")
-        text.append(f"{commit['author']}  {when(commit['time'])}\n\n", style="dim")
-        text.append(f"    {commit['message']}\n\n", style="bold")
-        events = commit.get("event_list", [])
+        text.append(f"{commit.author}  {when(commit.time)}\n\n", style="dim")
+        text.append(f"    {commit.message}\n\n", style="bold")
+        events = commit.event_list
         text.append(f"{len(events)} events\n", style="underline")
         for e in events[:MAX_EVENTS]:
-            text.append(f"  {e['id'][:10]}  ", style="dim")
-            text.append(f"{e['summary']}\n")
+            text.append(f"  {e.id[:10]}  ", style="dim")
+            text.append(f"{e.summary}\n")
         if len(events) > MAX_EVENTS:
             text.append(f"  … and {len(events) - MAX_EVENTS} more\n", style="dim")
         head.update(text)

@@ -1,6 +1,6 @@
 """A ``comfyvn diff --json`` document, drawn unified or side by side.
 
-It draws exactly what :func:`comfyvn_vault.queries.diff` returns (entities,
+It draws exactly what :func:`comfyvn_vault.api.history.diff` returns (entities,
 their fine-grained changes, and for edits each field's before and after), so
 the TUI and ``comfyvn diff`` always agree. Very large diffs are cut after
 ``MAX_ENTITIES`` entities with a note.
@@ -8,7 +8,7 @@ the TUI and ``comfyvn diff`` always agree. Very large diffs are cut after
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -16,6 +16,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from comfyvn_tui.guard import Guarded
+
+if TYPE_CHECKING:
+    from comfyvn_vault.api.history import Diff
 
 MAX_ENTITIES: Final = 100
 KIND_STYLE: Final = {"added": "green", "deleted": "red", "modified": "yellow"}
@@ -27,48 +30,48 @@ def _value(v: Any) -> str:
     return repr(v)
 
 
-def render_unified(diff: dict[str, Any]) -> RenderableType:
+def render_unified(diff: Diff) -> RenderableType:
     """``- field: before`` / ``+ field: after`` lines under each change, git-style."""
     text = Text()
-    entities = diff["entities"]
+    entities = diff.entities
     if not entities:
         return Text("(no differences)", style="dim italic")
     for entity in entities[:MAX_ENTITIES]:
-        text.append(f"{entity['kind']} ", style=f"bold {KIND_STYLE.get(entity['kind'], '')}")
-        text.append(f"{entity['path']}\n", style="bold")
-        for change in entity["changes"]:
-            text.append(f"  {change['summary']}\n", style="cyan")
-            for name, values in change.get("fields", {}).items():
-                text.append(f"    - {name}: {_value(values['before'])}\n", style="red")
-                text.append(f"    + {name}: {_value(values['after'])}\n", style="green")
+        text.append(f"{entity.kind} ", style=f"bold {KIND_STYLE.get(entity.kind, '')}")
+        text.append(f"{entity.path}\n", style="bold")
+        for change in entity.changes:
+            text.append(f"  {change.summary}\n", style="cyan")
+            for name, values in (change.fields or {}).items():
+                text.append(f"    - {name}: {_value(values.before)}\n", style="red")
+                text.append(f"    + {name}: {_value(values.after)}\n", style="green")
     if len(entities) > MAX_ENTITIES:
         text.append(f"… and {len(entities) - MAX_ENTITIES} more entities\n", style="dim")
     return text
 
 
-def render_side_by_side(diff: dict[str, Any]) -> RenderableType:
+def render_side_by_side(diff: Diff) -> RenderableType:
     """Two columns, before and after, one row per changed field (or per added/removed item)."""
-    entities = diff["entities"]
+    entities = diff.entities
     if not entities:
         return Text("(no differences)", style="dim italic")
     table = Table(expand=True, show_lines=False, box=None, pad_edge=False)
-    table.add_column(f"before ({diff['from'][:12]})", ratio=1, overflow="fold")
-    table.add_column(f"after ({str(diff['to'])[:12]})", ratio=1, overflow="fold")
+    table.add_column(f"before ({diff.from_[:12]})", ratio=1, overflow="fold")
+    table.add_column(f"after ({diff.to[:12]})", ratio=1, overflow="fold")
     for entity in entities[:MAX_ENTITIES]:
-        head = Text(f"{entity['kind']} {entity['path']}", style=f"bold {KIND_STYLE.get(entity['kind'], '')}")
+        head = Text(f"{entity.kind} {entity.path}", style=f"bold {KIND_STYLE.get(entity.kind, '')}")
         table.add_row(head, "")
-        for change in entity["changes"]:
-            fields = change.get("fields", {})
+        for change in entity.changes:
+            fields = change.fields or {}
             if not fields:
-                summary = Text(f"  {change['summary']}", style="cyan")
-                removed = change["event"].endswith(("Removed", "Deleted"))
+                summary = Text(f"  {change.summary}", style="cyan")
+                removed = change.event.endswith(("Removed", "Deleted"))
                 table.add_row(summary if removed else "", "" if removed else summary)
                 continue
-            table.add_row(Text(f"  {change['summary']}", style="cyan"), "")
+            table.add_row(Text(f"  {change.summary}", style="cyan"), "")
             for name, values in fields.items():
                 table.add_row(
-                    Text(f"    {name}: {_value(values['before'])}", style="red"),
-                    Text(f"    {name}: {_value(values['after'])}", style="green"),
+                    Text(f"    {name}: {_value(values.before)}", style="red"),
+                    Text(f"    {name}: {_value(values.after)}", style="green"),
                 )
     if len(entities) > MAX_ENTITIES:
         table.add_row(Text(f"… and {len(entities) - MAX_ENTITIES} more entities", style="dim"), "")
@@ -84,10 +87,10 @@ class DiffView(Guarded, Static):
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.diff: dict[str, Any] | None = None
+        self.diff: Diff | None = None
         self.side_by_side = False
 
-    def show(self, diff: dict[str, Any] | None) -> None:
+    def show(self, diff: Diff | None) -> None:
         self.diff = diff
         self._draw()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from comfyvn_vault.vault import Vault
+    from comfyvn_vault.api import Vault
 
 
 class Context:
@@ -16,6 +16,6 @@ class Context:
         self.cwd = cwd
 
     def vault(self) -> Vault:
-        from comfyvn_vault.vault import Vault
+        from comfyvn_vault.api import Vault
 
         return Vault.open(self.cwd)

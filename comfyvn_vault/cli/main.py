@@ -17,9 +17,9 @@ from comfyvn_vault.cli import (
     advisory_cmds,
     asset_cmds,
     history_cmds,
+    maintenance_cmds,
     merge_cmds,
     provenance_cmds,
-    store_cmds,
     story_cmds,
     sync_cmds,
     tui_cmds,
@@ -31,7 +31,7 @@ from comfyvn_vault.errors import VaultError
 from comfyvn_vault.suggest import did_you_mean
 
 VERB_MODULES = (
-    store_cmds,
+    maintenance_cmds,
     history_cmds,
     merge_cmds,
     story_cmds,
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         lmdb = sys.modules.get("lmdb")  # not imported: the error cannot be the index's
         if lmdb is not None and isinstance(exc, lmdb.Error) and not os.environ.get("COMFYVN_DEBUG"):
-            from comfyvn_vault.store.fsck_index import index_error
+            from comfyvn_vault.api.maintenance import index_error
 
             error = index_error(exc)
             print(f"comfyvn: {error.message}", file=sys.stderr)

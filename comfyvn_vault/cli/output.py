@@ -20,13 +20,12 @@ from typing import IO, Any, Final
 ID_LEN: Final = 12
 
 
-def emit_json(doc: Any) -> None:
+def emit_json(doc: object) -> None:
+    """Print a verb's result (or any msgspec-encodable value) as one line of JSON on stdout."""
     # Imported here: ``comfyvn --help`` should not pay for msgspec.
-    import msgspec
+    from comfyvn_vault.api.documents import encode_json
 
-    from comfyvn_vault.store.codec import json_enc_hook
-
-    sys.stdout.buffer.write(msgspec.json.encode(doc, enc_hook=json_enc_hook) + b"\n")
+    sys.stdout.buffer.write(encode_json(doc) + b"\n")
     sys.stdout.flush()
 
 
@@ -62,7 +61,7 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 def short(oid: Any) -> str:
     """An id as human output shows it: ``ID_LEN`` hex digits; ``kind-<hex>`` keeps its kind.
 
-    Takes an :class:`~comfyvn_vault.store.ids.ObjectId`, a hex string, or None
+    Takes an :class:`~comfyvn_vault.api.ObjectId`, a hex string, or None
     (shown as ``-``).
     """
     if oid is None:

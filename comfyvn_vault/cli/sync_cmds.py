@@ -1,13 +1,15 @@
-"""Verbs that sync vaults: remote add|list|rm, fetch, pull, push, clone, serve."""
+"""Verbs that sync vaults: remote add|list|rm, fetch, pull, push, clone, serve (:mod:`comfyvn_vault.api.sync`)."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comfyvn_vault.cli.context import Context
 from comfyvn_vault.cli.output import emit_json, human_bytes, out, plural, say, short
+
+if TYPE_CHECKING:
+    from comfyvn_vault.api.sync import Transfer
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -57,12 +59,9 @@ def _progress(label: str, total: int) -> Any:
     return byte_progress(label, total)
 
 
-def _report(args: argparse.Namespace, verb: str, result: Any) -> int:
-    import msgspec
-
-    doc = {"schema": f"comfyvn.{verb}/1", **msgspec.to_builtins(result)}
+def _report(args: argparse.Namespace, verb: str, result: Transfer) -> int:
     if args.json:
-        emit_json(doc)
+        emit_json(result)
     else:
         moved = f"{plural(result.objects, 'object')} ({human_bytes(result.bytes)})" if result.objects else "no objects"
         say(f"{verb} {result.remote}: {moved}")
@@ -77,34 +76,34 @@ def _report(args: argparse.Namespace, verb: str, result: Any) -> int:
 
 
 def cmd_remote_add(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault import sync
+    from comfyvn_vault.api import sync
 
     with ctx.vault() as vault:
-        rc = sync.remote_add(vault, args.name, args.url, args.token_file, ctx.cwd)
+        doc = sync.remote_add(vault, args.name, args.url, args.token_file, ctx.cwd)
     if args.json:
-        emit_json({"schema": "comfyvn.remote/1", "name": rc.name, "url": rc.url})
+        emit_json(doc)
     else:
-        say(f"added remote {rc.name} -> {rc.url}")
+        say(f"added remote {doc.name} -> {doc.url}")
     return 0
 
 
 def cmd_remote_list(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault import sync
+    from comfyvn_vault.api import sync
 
     with ctx.vault() as vault:
-        doc = sync.status(vault)
+        doc = sync.remote_list(vault)
     if args.json:
         emit_json(doc)
         return 0
-    for r in doc["remotes"]:
-        out(f"{r['name']:<12} {r['url']}")
-        for b in r["branches"]:
-            out(f"    {b['ref']:<28} {short(b['head'])}  ahead {b['ahead']}, behind {b['behind']}")
+    for r in doc.remotes:
+        out(f"{r.name:<12} {r.url}")
+        for b in r.branches:
+            out(f"    {b.ref:<28} {short(b.head)}  ahead {b.ahead}, behind {b.behind}")
     return 0
 
 
 def cmd_remote_rm(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault import sync
+    from comfyvn_vault.api import sync
 
     with ctx.vault() as vault:
         sync.remote_remove(vault, args.name)
@@ -112,46 +111,39 @@ def cmd_remote_rm(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _run_verb(args: argparse.Namespace, ctx: Context, verb: str) -> int:
-    """fetch, pull and push: open the vault, run the verb with a progress bar, report."""
-    from comfyvn_vault import sync
+def cmd_fetch(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault.api import sync
 
     with ctx.vault() as vault:
-        if verb == "fetch":
-            result = sync.fetch(vault, args.remote, _progress)
-        elif verb == "pull":
-            result = sync.pull(vault, args.remote, args.branch, _progress)
-        else:
-            result = sync.push(vault, args.remote, args.branch, args.force, _progress)
-    return _report(args, verb, result)
-
-
-def cmd_fetch(args: argparse.Namespace, ctx: Context) -> int:
-    return _run_verb(args, ctx, "fetch")
+        result = sync.fetch(vault, args.remote, _progress)
+    return _report(args, "fetch", result)
 
 
 def cmd_pull(args: argparse.Namespace, ctx: Context) -> int:
-    return _run_verb(args, ctx, "pull")
+    from comfyvn_vault.api import sync
+
+    with ctx.vault() as vault:
+        result = sync.pull(vault, args.remote, args.branch, _progress)
+    return _report(args, "pull", result)
 
 
 def cmd_push(args: argparse.Namespace, ctx: Context) -> int:
-    return _run_verb(args, ctx, "push")
+    from comfyvn_vault.api import sync
+
+    with ctx.vault() as vault:
+        result = sync.push(vault, args.remote, args.branch, args.force, _progress)
+    return _report(args, "push", result)
 
 
 def cmd_clone(args: argparse.Namespace, ctx: Context) -> int:
-    import os
+    from comfyvn_vault.api import sync
 
-    from comfyvn_vault import sync
-
-    target = args.dir or Path(args.url.rstrip("/").rsplit("/", 1)[-1] or "vault").name
-    dest = ctx.cwd / target
-    result = sync.clone(args.url, dest, os.environ.get("COMFYVN_TOKEN"), _progress)
-    return _report(args, "clone", result)
+    return _report(args, "clone", sync.clone(args.url, ctx.cwd, args.dir, progress=_progress))
 
 
 def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault.sync.server import serve
+    from comfyvn_vault.api import sync
 
     with ctx.vault() as vault:
-        serve(vault, args.host, args.port, access_log=args.access_log)
+        sync.serve(vault, args.host, args.port, access_log=args.access_log)
     return 0

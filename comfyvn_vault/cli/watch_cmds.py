@@ -8,7 +8,6 @@ cleanly: a change still settling is recorded first, and the exit code is 0.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +15,8 @@ from comfyvn_vault.cli.context import Context
 from comfyvn_vault.cli.output import emit_json, plural, say, short
 
 if TYPE_CHECKING:
-    from comfyvn_vault.vault import Vault
-    from comfyvn_vault.watch.record import Settled
+    from comfyvn_vault.api import Vault
+    from comfyvn_vault.api.history import Settled
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -42,25 +41,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 
 
 def cmd_watch(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault import hooks
-    from comfyvn_vault.errors import UsageError
-    from comfyvn_vault.watch.watcher import Watcher
+    from comfyvn_vault.api import history
 
-    if args.settle <= 0:
-        raise UsageError("--settle must be a positive number of milliseconds")
-    if args.hook_timeout is not None:
-        if args.hook_timeout <= 0:
-            raise UsageError("--hook-timeout must be positive")
-        os.environ[hooks.ENV_TIMEOUT] = str(args.hook_timeout)
     with ctx.vault() as vault:
-        quiet = args.settle / 1000
-        watcher = Watcher(
+        watcher = history.watch(
             vault,
             lambda r: _report(vault, r, as_json=args.json),
-            mode="pending" if args.pending else "commit",
-            quiet=quiet,
-            longest=max(10.0, 20 * quiet),
-            force_polling=True if args.poll else None,
+            pending=args.pending,
+            settle_ms=args.settle,
+            poll=args.poll,
+            hook_timeout=args.hook_timeout,
         )
 
         def stop(signum: int, frame: Any) -> None:
@@ -81,6 +71,8 @@ def cmd_watch(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _report(vault: Vault, r: Settled, *, as_json: bool) -> None:
+    from comfyvn_vault.api import history
+
     if as_json:
         emit_json(r)
     for p in r.rejected:
@@ -91,7 +83,7 @@ def _report(vault: Vault, r: Settled, *, as_json: bool) -> None:
         return
     if r.commit:
         files = ", ".join(r.files)
-        say(f"[{vault.history.head_branch()} {short(r.commit)}] {files} ({plural(len(r.events), 'event')})")
+        say(f"[{history.head_branch(vault)} {short(r.commit)}] {files} ({plural(len(r.events), 'event')})")
     elif r.mode == "pending" and r.files:
         say(f"pending: {', '.join(r.files)} (commit with `comfyvn commit -m MSG`)")
         for line in r.events:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from comfyvn_vault import queries
 from comfyvn_vault.advisory import findings, policy, scan
 from comfyvn_vault.advisory.licenses import verdict
+from comfyvn_vault.api import history
 from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.api.assets import export, list_assets
 from comfyvn_vault.api.provenance import lineage
@@ -116,7 +116,7 @@ def test_filters_hide_what_they_should_in_every_query_path(vault: Vault, tmp_pat
     assert policy.policy_of(vault).filter_mode == "sfw"
     listing = list_assets(vault)
     assert [r.id for r in listing.assets] == [safe] and listing.hidden == 1
-    assert [h["node"] for h in queries.search(vault, "lighthouse")["hits"]] == ["n1"]
+    assert [h.node for h in history.search(vault, "lighthouse").hits] == ["n1"]
     with pytest.raises(InputRejected, match="content filter"):
         lineage(vault, adult)
     with pytest.raises(InputRejected, match="content filter is sfw"):
@@ -131,7 +131,7 @@ def test_filters_hide_what_they_should_in_every_query_path(vault: Vault, tmp_pat
     listing = list_assets(vault)
     assert {r.id for r in listing.assets} == {safe, adult} and listing.hidden == 0
     assert [r.flagged for r in listing.assets if r.id == adult] == [True]
-    assert sorted(h["node"] for h in queries.search(vault, "lighthouse")["hits"]) == ["n1", "n2", "n3"]
+    assert sorted(h.node for h in history.search(vault, "lighthouse").hits) == ["n1", "n2", "n3"]
     policy.acknowledge(vault, "me")
     assert any("NSFW" in w for w in export(vault, adult, tmp_path / "x.png").warnings)
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from comfyvn_vault import queries
-from comfyvn_vault.api import edit
+from comfyvn_vault.api import edit, history
 from comfyvn_vault.domain.events import Cause, NodeEdited, NodeFields
 from comfyvn_vault.projections.events import DB_EVENTS, parse_event_key
 from comfyvn_vault.projections.index import DB_META, PROJECTIONS_VERSION
@@ -41,10 +40,10 @@ def test_a_commit_touching_a_path_many_times_keeps_every_event(tmp_path: Path) -
             keys = [bytes(k) for k, _ in txn.cursor(db=v.projections.dbs[DB_EVENTS])]
         mine = [k for k in keys if parse_event_key(k)[2] == head]
         assert sorted(parse_event_key(k)[0] for k in mine) == ["scenes/harbour", "scenes/harbour#n1"]
-        log = queries.log(v, entity="harbour")
-        assert log["commits"][0]["touching"] == [0, 1, 2]
-        first = queries.blame(v, "harbour")["nodes"][0]
-        assert (first["commit"], first["event"]) == (head.hex(), events[2][0].hex())
+        log = history.log(v, entity="harbour")
+        assert log.commits[0].touching == [0, 1, 2]
+        first = history.blame(v, "harbour").nodes[0]
+        assert (first.commit, first.event) == (head.hex(), events[2][0].hex())
 
 
 def _downgrade(v: Vault) -> None:
@@ -72,7 +71,7 @@ def test_projections_of_an_older_layout_are_rebuilt_on_open(tmp_path: Path) -> N
         with v.store.env.begin() as txn:
             assert list(v.projections.dump(txn)) == current
         assert v.reindex(verify=True)["identical"]
-        assert queries.log(v, entity="harbour")["commits"][0]["touching"] == [0, 1, 2]
+        assert history.log(v, entity="harbour").commits[0].touching == [0, 1, 2]
     with Vault.open(root) as v:  # once: a second open finds nothing to do
         assert v.projections.version() == PROJECTIONS_VERSION
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from comfyvn_vault.api import history
 from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.errors import CorruptObject
 from comfyvn_vault.store.gc import reachable
@@ -136,7 +137,7 @@ def test_damage_is_detected(tmp_path: Path, form: str, how: str) -> None:
             vault.store.get(oid)
         if form == "structured":
             with pytest.raises(CorruptObject):
-                vault.object_json(oid)
+                history.object_show(vault, oid.hex())
 
     code, doc = fsck_cli(root)
     assert code == 1 and doc["clean"] is False

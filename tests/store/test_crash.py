@@ -255,9 +255,10 @@ def test_sigkilled_readers_do_not_lock_out_the_vault(tmp_path: Path) -> None:
             "-c",
             "import sys, time\n"
             "from pathlib import Path\n"
+            "from comfyvn_vault.api import history\n"
             "from comfyvn_vault.vault import Vault\n"
             "v = Vault.open(Path(sys.argv[1]))\n"
-            "v.status()\n"
+            "history.status(v)\n"
             "print('open', flush=True)\n"
             "sys.stdin.read()\n",
             str(root),

@@ -11,8 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comfyvn_vault import queries
-from comfyvn_vault.api import edit, merge
+from comfyvn_vault.api import edit, history, merge
 from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.store import journal
@@ -28,10 +27,10 @@ def state(root: Path) -> dict[str, Any]:
         return {
             "refs": {k: v2.hex() for k, v2 in v.store.refs().items()},
             "objects": sorted(o.hex() for o in v.store.ids()),
-            "log": queries.log(v, every=True),
-            "search": queries.search(v, "lamp"),
+            "log": history.log(v, every=True),
+            "search": history.search(v, "lamp"),
             "scenes": edit.scene_list(v),
-            "status": v.status(),
+            "status": history.status(v),
             "ops": [op.description for _, op in v.history.op_log()],
         }
 

@@ -15,7 +15,7 @@ from comfyvn_tui.screens.confirm import ConfirmScreen
 from comfyvn_tui.screens.help import HelpScreen
 from comfyvn_tui.views.registry import number_key, views
 from comfyvn_tui.views.scenes import ScenesView
-from comfyvn_vault import queries
+from comfyvn_vault.api import history
 from comfyvn_vault.vault import Vault
 from tests.tui.conftest import SIZE, fill_form, screen_text, settle
 
@@ -212,11 +212,11 @@ async def test_undo_and_redo_walk_the_operation_log(vault_path: Path) -> None:
         await pilot.press("z")
         await settle(pilot)
         assert "forty" in screen_text(app)  # the last commit is undone; the view reloaded
-        assert queries.op_log(app.vault, 1)["operations"][0]["kind"] == "undo"
+        assert history.op_log(app.vault, 1).operations[0].kind == "undo"
         await pilot.press("Z")
         await settle(pilot)
         assert "fifty" in screen_text(app)
-        assert queries.op_log(app.vault, 1)["operations"][0]["kind"] == "redo"
+        assert history.op_log(app.vault, 1).operations[0].kind == "redo"
 
 
 async def test_undo_with_uncommitted_file_edits_is_refused_and_c_commits_them(vault_path: Path) -> None:
@@ -232,7 +232,7 @@ async def test_undo_with_uncommitted_file_edits_is_refused_and_c_commits_them(va
         await pilot.press("c")
         await fill_form(pilot, "Ninety")
         assert "0 uncommitted" in screen_text(app)
-        assert queries.log(app.vault, limit=1)["commits"][0]["message"] == "Ninety"
+        assert history.log(app.vault, limit=1).commits[0].message == "Ninety"
 
 
 async def test_q_quits_and_closes_the_vault(vault_path: Path) -> None:

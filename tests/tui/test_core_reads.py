@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from comfyvn_vault import queries
-from comfyvn_vault.api import edit
+from comfyvn_vault.api import edit, history
 from comfyvn_vault.domain.entities import Scene
 from comfyvn_vault.history.graph import Lanes
 from comfyvn_vault.store.ids import ObjectId
@@ -21,20 +20,20 @@ def test_names_reads_lowercased_titles_without_documents(vault_path: Path) -> No
 
 def test_story_at_a_commit_is_its_tree(vault_path: Path) -> None:
     with Vault.open(vault_path) as vault:
-        rows = list(queries.log_all(vault))
-        stairs = next(r for r in rows if r["message"] == "New scene: The Stairs")
-        paths = [p for p, _ in queries.story_at(vault, ObjectId.from_hex(stairs["id"]))]
+        rows = list(history.log_all(vault))
+        stairs = next(r for r in rows if r.message == "New scene: The Stairs")
+        paths = [p for p, _ in history.story_at(vault, ObjectId.from_hex(stairs.id))]
         assert paths == sorted(paths)
         assert "scenes/stairs" in paths and "scenes/morning" not in paths
-        assert [p for p, _ in queries.story_at(vault, ObjectId.from_hex(rows[-1]["id"]))] == []
+        assert [p for p, _ in history.story_at(vault, ObjectId.from_hex(rows[-1].id))] == []
 
 
 def test_log_all_covers_every_branch_newest_first_with_head_first_on_ties(vault_path: Path) -> None:
     with Vault.open(vault_path) as vault:
-        rows = list(queries.log_all(vault))
-        assert rows[0]["branches"] == ["main"] and rows[1]["branches"] == ["darker"]
-        assert len(rows) == len({r["id"] for r in rows}) == len(queries.log(vault)["commits"]) + 1
-        assert rows[-1]["message"] == "Create the vault"
+        rows = list(history.log_all(vault))
+        assert rows[0].branches == ["main"] and rows[1].branches == ["darker"]
+        assert len(rows) == len({r.id for r in rows}) == len(history.log(vault).commits) + 1
+        assert rows[-1].message == "Create the vault"
 
 
 def test_lanes_draw_a_fork_and_a_merge() -> None:
@@ -58,8 +57,9 @@ def test_node_update_can_clear_a_speaker_and_choice_edit_changes_one_choice(vaul
             ("c1", "Climb the stairs", "courage >= 0"),
             ("c2", "Sleep", "tired"),
         ]
-        shown = queries.show(vault, "HEAD")
-        summaries = [e["summary"] for e in shown["event_list"]]
+        shown = history.show(vault, "HEAD")
+        assert isinstance(shown, history.ShownCommit)
+        summaries = [e.summary for e in shown.event_list]
         assert summaries == ["ChoiceEdited scenes/intro#ask (choice c2; text, condition)"]
 
 
@@ -77,11 +77,11 @@ def test_cli_offers_what_the_tui_does(vault_path: Path) -> None:
         ask = edit.need(vault, "scenes", "intro", Scene).nodes[-1]
         assert (ask.choices[0].text, ask.choices[0].condition) == ("Up", None)
         assert edit.need(vault, "scenes", "intro", Scene).nodes[1].speaker is None
-        all_ids = [r["id"] for r in queries.log_all(vault)]
-        assert len(all_ids) > len(queries.log(vault)["commits"])
-        first = queries.show(vault, f"{all_ids[-1]}:")
-        assert first["schema"] == "comfyvn.tree/1" and first["entries"] == []
-        then = queries.show(vault, "HEAD~2:scenes/intro")
-        assert then["document"]["nodes"][1]["speaker"] is not None
+        all_ids = [r.id for r in history.log_all(vault)]
+        assert len(all_ids) > len(history.log(vault).commits)
+        first = history.show(vault, f"{all_ids[-1]}:")
+        assert isinstance(first, history.ShownTree) and first.entries == []
+        then = history.show(vault, "HEAD~2:scenes/intro")
+        assert isinstance(then, history.ShownDocument) and then.document["nodes"][1]["speaker"] is not None
     assert run("scene", "choice", "edit", "intro", "ask", "c1") == 3
     assert run("show", "HEAD:scenes/nowhere") == 3

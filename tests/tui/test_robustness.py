@@ -19,8 +19,7 @@ from comfyvn_tui.screens.errors import ErrorsScreen
 from comfyvn_tui.screens.time_travel import TimeTravelScreen
 from comfyvn_tui.views.history import HistoryView
 from comfyvn_tui.views.scenes import ScenesView
-from comfyvn_vault import queries
-from comfyvn_vault.api import edit
+from comfyvn_vault.api import edit, history
 from comfyvn_vault.domain.entities import Entity
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.vault import Vault
@@ -79,7 +78,7 @@ async def test_a_handler_that_raises_leaves_its_view_working(vault_path: Path, m
 
 
 async def test_a_worker_that_raises_is_reported(vault_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(queries, "show", _boom)  # the history view's details worker
+    monkeypatch.setattr(history, "show", _boom)  # the history view's details worker
     app = VaultApp(vault_path, start_view="history")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

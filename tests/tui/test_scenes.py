@@ -10,8 +10,7 @@ from comfyvn_tui.app import VaultApp
 from comfyvn_tui.config import Settings
 from comfyvn_tui.screens.confirm import ConfirmScreen
 from comfyvn_tui.views.scenes import ScenesView
-from comfyvn_vault import queries
-from comfyvn_vault.api import edit
+from comfyvn_vault.api import edit, history
 from comfyvn_vault.domain.entities import Scene
 from tests.tui.conftest import SIZE, fill_form, screen_text, settle
 
@@ -85,8 +84,8 @@ async def test_edit_a_node_and_commit_with_a_message(vault_path: Path) -> None:
         assert "● unsaved" in screen_text(app)
         await pilot.press("ctrl+s")
         await fill_form(pilot, "Bob doubts")
-        log = queries.log(app.vault, limit=1)["commits"][0]
-        assert log["message"] == "Bob doubts" and log["events"] == 1
+        log = history.log(app.vault, limit=1).commits[0]
+        assert log.message == "Bob doubts" and log.events == 1
         node = edit.need(app.vault, "scenes", "intro", Scene).nodes[1]
         assert (node.speaker, node.content) == ("Robert", "Maybe the keeper never left?")
         assert not view.editor.dirty
@@ -102,7 +101,7 @@ async def test_auto_commit_commits_each_edit_with_its_default_message(vault_path
         view.editor.speaker_input.value = ""  # narration: clears the speaker
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert queries.log(app.vault, limit=1)["commits"][0]["message"] == "Edit node n1 of intro"
+        assert history.log(app.vault, limit=1).commits[0].message == "Edit node n1 of intro"
         assert edit.need(app.vault, "scenes", "intro", Scene).nodes[0].speaker is None
 
 
@@ -198,8 +197,9 @@ async def test_e_opens_the_scene_file_in_the_editor_and_commits_the_result(vault
         await pilot.press("e")
         await settle(pilot)
         await fill_form(pilot)  # the commit message prompt, default message
-        commit = queries.log(app.vault, limit=1)["commits"][0]
-        assert commit["message"] == "Edit scenes/intro.toml"
-        shown = queries.show(app.vault, commit["id"])
-        assert [e["summary"] for e in shown["event_list"]] == ["NodeEdited scenes/intro#n1 (content)"]
+        commit = history.log(app.vault, limit=1).commits[0]
+        assert commit.message == "Edit scenes/intro.toml"
+        shown = history.show(app.vault, commit.id)
+        assert isinstance(shown, history.ShownCommit)
+        assert [e.summary for e in shown.event_list] == ["NodeEdited scenes/intro#n1 (content)"]
         assert "sixty years" in edit.need(app.vault, "scenes", "intro", Scene).nodes[0].content

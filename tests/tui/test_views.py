@@ -16,8 +16,7 @@ from comfyvn_tui.views.history import HistoryView
 from comfyvn_tui.views.scenes import ScenesView
 from comfyvn_tui.views.search import SearchView
 from comfyvn_tui.views.timeline import TimelineView
-from comfyvn_vault import queries
-from comfyvn_vault.api import edit, merge
+from comfyvn_vault.api import edit, history, merge
 from comfyvn_vault.domain.entities import Character, Scene, Timeline
 from comfyvn_vault.vault import Vault
 from tests.tui.conftest import SIZE, fill_form, screen_text, settle
@@ -58,7 +57,7 @@ async def test_timeline_reorder_is_saved_as_one_edit(vault_path: Path) -> None:
         await fill_form(pilot, "Reorder the route")
         timeline = edit.need(app.vault, "timelines", "main-route", Timeline)
         assert timeline.scene_order == ["stairs", "morning", "intro"]
-        assert queries.log(app.vault, limit=1)["commits"][0]["events"] == 1
+        assert history.log(app.vault, limit=1).commits[0].events == 1
         await pilot.press("K")
         assert view.unsaved()
         await pilot.press("3")  # switching views keeps the moves; undo would drop them, so it asks
@@ -93,7 +92,7 @@ async def test_time_travel_browses_the_story_at_any_commit(vault_path: Path) -> 
         await settle(pilot)
         view = app.main.current_view
         assert isinstance(view, HistoryView) and view.rows is not None
-        target = next(i for i, r in enumerate(view.rows.rows) if r["message"] == "New scene: The Stairs")
+        target = next(i for i, r in enumerate(view.rows.rows) if r.message == "New scene: The Stairs")
         view.commits.cursor = target
         await pilot.press("t")
         await settle(pilot)
@@ -103,7 +102,7 @@ async def test_time_travel_browses_the_story_at_any_commit(vault_path: Path) -> 
         keys = [screen.entity_list.source.key(i) for i in range(len(screen.entity_list.source))]
         assert "scenes/stairs" in keys and "scenes/morning" not in keys and "timelines/main-route" not in keys
         await pilot.press("right_square_bracket")  # newer: Add node n1 to stairs
-        assert screen.rows.rows[screen.index]["message"] == "Add node n1 to stairs"
+        assert screen.rows.rows[screen.index].message == "Add node n1 to stairs"
         await pilot.press("left_square_bracket", "left_square_bracket")  # older: the stairs did not exist yet
         keys = [screen.entity_list.source.key(i) for i in range(len(screen.entity_list.source))]
         assert "scenes/stairs" not in keys and "scenes/intro" in keys
@@ -180,8 +179,9 @@ async def test_merge_with_a_conflict_then_resolve_it(vault_path: Path) -> None:
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await fill_form(pilot)  # the default message: Merge darker into main
-        head = queries.show(app.vault, "HEAD")
-        assert head["message"] == "Merge darker into main" and len(head["parents"]) == 2
+        head = history.show(app.vault, "HEAD")
+        assert isinstance(head, history.ShownCommit)
+        assert head.message == "Merge darker into main" and len(head.parents) == 2
         view = app.main.current_view
         assert isinstance(view, ConflictsView)
         text = screen_text(app)
@@ -198,7 +198,7 @@ async def test_merge_with_a_conflict_then_resolve_it(vault_path: Path) -> None:
         assert "(no unresolved conflicts)" in screen_text(app) and "0 conflicts" in screen_text(app)
         intro = edit.need(app.vault, "scenes", "intro", Scene)
         assert "sixty years" in intro.nodes[0].content and "I pushed him" in intro.nodes[2].content
-        assert queries.log(app.vault, limit=1)["commits"][0]["message"].startswith("Resolve scenes/intro")
+        assert history.log(app.vault, limit=1).commits[0].message.startswith("Resolve scenes/intro")
 
 
 async def test_merge_abort_undoes_the_merge(vault_path: Path) -> None:
