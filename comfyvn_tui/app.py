@@ -387,11 +387,12 @@ class VaultApp(Guarded, App[int], inherit_bindings=False):
         await self.main.show_view(key)
 
     def action_help(self) -> None:
-        from comfyvn_tui.keys import context_of
+        from comfyvn_tui.keys import catalog, context_of, in_order_for
         from comfyvn_tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(first=context_of(self)))
+            first = context_of(self)
+            self.push_screen(HelpScreen(in_order_for(catalog(self), first), first=first))
 
     def action_goto(self) -> None:
         from textual.command import CommandPalette

@@ -18,6 +18,7 @@ import lmdb
 
 from comfyvn_vault import hooks
 from comfyvn_vault.changeset import ChangeKind, Changeset, Files, require_clean, with_restore_hint
+from comfyvn_vault.domain.suggest import did_you_mean
 from comfyvn_vault.errors import InputRejected, NotAVault
 from comfyvn_vault.history.author import Author
 from comfyvn_vault.history.objects import View
@@ -31,7 +32,6 @@ from comfyvn_vault.store.fsutil import os_error, write_durably
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.store.layout import FORMAT_VERSION, READABLE_FORMATS, Paths
 from comfyvn_vault.store.layout import STORE_DIR as STORE_DIR  # re-exported: where callers look for it
-from comfyvn_vault.suggest import did_you_mean
 from comfyvn_vault.worktree.checkout import Change, WorkingCopy
 
 if TYPE_CHECKING:

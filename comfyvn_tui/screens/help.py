@@ -6,7 +6,7 @@ user can copy an id straight into ``.comfyvn/tui.toml``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -18,7 +18,7 @@ from textual.widgets import Static
 from comfyvn_tui.screens.scroll_modal import ScrollModal, scroll_bindings
 
 if TYPE_CHECKING:
-    from comfyvn_tui.app import VaultApp
+    from comfyvn_tui.keys import KeyEntry
 
 
 class HelpScreen(ScrollModal):
@@ -34,21 +34,20 @@ class HelpScreen(ScrollModal):
     }
     """
 
-    def __init__(self, first: str = "everywhere") -> None:
+    def __init__(self, entries: list[KeyEntry], first: str = "everywhere") -> None:
         super().__init__()
+        #: Every key, in the order listed (the app builds it: :func:`comfyvn_tui.keys.catalog`).
+        self.entries = entries
         #: The context whose keys are listed first (the view or screen ``?`` was pressed in).
         self.first = first
 
     def compose(self) -> ComposeResult:
-        from comfyvn_tui.keys import catalog, in_order_for
-
-        app = cast("VaultApp", self.app)
         table = Table(expand=True, box=None, show_edge=False, pad_edge=False)
         table.add_column("keys", style="bold cyan", no_wrap=True)
         table.add_column("does")
         table.add_column("where", style="dim")
         table.add_column("binding id", style="dim", no_wrap=True)
-        for entry in in_order_for(catalog(app), self.first):
+        for entry in self.entries:
             here = entry.context == self.first
             table.add_row(entry.keys_display, entry.description, entry.context, entry.id, style="bold" if here else "")
         files = "$XDG_CONFIG_HOME/comfyvn/tui.toml, $XDG_CONFIG_HOME/comfyvn/keys.toml, <vault>/.comfyvn/tui.toml"

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from comfyvn_vault.adapters.base import check_kind_name
+from comfyvn_vault.domain.suggest import did_you_mean
 from comfyvn_vault.errors import InputRejected
-from comfyvn_vault.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from comfyvn_vault.adapters.exporter import Exporter

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def findings_at(vault: Vault, tree: ObjectId | None = None, status: str | None = None) -> list[Finding]:
     """The findings of ``tree`` (default: the checkout), optionally only those with ``status``."""
-    from comfyvn_vault.assets.registry import records_at
+    from comfyvn_vault.assets.records import records_at
 
     return [f for f in records_at(vault, Finding, tree) if status is None or f.status == status]
 
@@ -36,7 +36,7 @@ def resolve(
     vault: Vault, finding_ref: str, fix: str, replacement: str | None = None, note: str | None = None
 ) -> CommitRecord:
     """Decide one open finding (any unique prefix of its id) with ``fix``."""
-    from comfyvn_vault.assets.registry import get_asset
+    from comfyvn_vault.assets.records import get_asset
 
     if fix not in FIXES:
         raise InputRejected(f"fix {fix!r} is not one of {', '.join(FIXES)}")

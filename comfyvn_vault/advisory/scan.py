@@ -48,7 +48,7 @@ def scan_events(
 
 def scan(vault: Vault, check: Check = license_check) -> list[Finding]:
     """Scan every asset of the checkout; commit the new findings (one commit); return them."""
-    from comfyvn_vault.assets.registry import assets_at
+    from comfyvn_vault.assets.records import assets_at
 
     h = vault.history
     tree = vault.checkout_tree()

@@ -239,7 +239,7 @@ def list_assets(
 ) -> AssetListing:
     """The checkout's assets with every facet given (``license="(none)"``: unlicensed), as the filter shows them."""
     from comfyvn_vault.advisory.policy import content_filter
-    from comfyvn_vault.assets.registry import assets_at
+    from comfyvn_vault.assets.records import assets_at
     from comfyvn_vault.errors import InputRejected
     from comfyvn_vault.projections.assets import assets_with
 
@@ -261,7 +261,7 @@ def list_assets(
 def _shown(vault: Vault, asset: str) -> Asset:
     """The asset ``asset`` names (any unique id prefix), refused when the content filter hides it."""
     from comfyvn_vault.advisory.policy import content_filter
-    from comfyvn_vault.assets.registry import get_asset
+    from comfyvn_vault.assets.records import get_asset
 
     return content_filter(vault).require_shown(get_asset(vault, asset))
 
@@ -295,7 +295,7 @@ def export(vault: Vault, asset: str, target: Path, *, force: bool = False) -> As
     or is not a regular file.
     """
     from comfyvn_vault.advisory.policy import content_filter
-    from comfyvn_vault.assets.registry import get_asset
+    from comfyvn_vault.assets.records import get_asset
     from comfyvn_vault.provenance.export import export_asset
 
     found = get_asset(vault, asset)

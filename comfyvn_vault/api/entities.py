@@ -39,7 +39,7 @@ def find_id(vault: Vault, folder: str, text: str) -> str:
 
 def suggest(vault: Vault, folder: str, text: str) -> str:
     """ "; did you mean …" naming the entities of ``folder`` whose id or name is close to ``text``."""
-    from comfyvn_vault.suggest import did_you_mean
+    from comfyvn_vault.domain.suggest import did_you_mean
 
     names = vault.projections.names(folder)
     return did_you_mean(text, [*names, *names.values()], shown_as={name: eid for eid, name in names.items()})

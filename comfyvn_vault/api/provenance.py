@@ -188,7 +188,7 @@ RESULTS: Final[tuple[type[Any], ...]] = (Lineage, UsedBy, Verification)
 def lineage(vault: Vault, asset: str, *, verify: bool = False) -> Lineage:
     """The lineage graph of an asset (any unique id prefix); ``verify`` re-hashes every object on the way."""
     from comfyvn_vault.advisory.policy import content_filter
-    from comfyvn_vault.assets.registry import get_asset
+    from comfyvn_vault.assets.records import get_asset
     from comfyvn_vault.provenance.lineage import lineage as graph_of
 
     root = content_filter(vault).require_shown(get_asset(vault, asset))
@@ -198,7 +198,7 @@ def lineage(vault: Vault, asset: str, *, verify: bool = False) -> Lineage:
 def used_by(vault: Vault, asset: str) -> UsedBy:
     """Every scene node, character, derived asset and export that uses an asset (any unique id prefix)."""
     from comfyvn_vault.advisory.policy import content_filter
-    from comfyvn_vault.assets.registry import get_asset
+    from comfyvn_vault.assets.records import get_asset
     from comfyvn_vault.provenance.lineage import used_by as users_of
 
     found = content_filter(vault).require_shown(get_asset(vault, asset))

@@ -19,16 +19,16 @@ from comfyvn_vault.cli import (
     history_cmds,
     maintenance_cmds,
     merge_cmds,
+    plugins,
     provenance_cmds,
     story_cmds,
     sync_cmds,
-    tui_cmds,
     watch_cmds,
 )
 from comfyvn_vault.cli.context import Context
 from comfyvn_vault.cli.output import start_pager
+from comfyvn_vault.domain.suggest import did_you_mean
 from comfyvn_vault.errors import VaultError
-from comfyvn_vault.suggest import did_you_mean
 
 VERB_MODULES = (
     maintenance_cmds,
@@ -39,7 +39,6 @@ VERB_MODULES = (
     provenance_cmds,
     advisory_cmds,
     sync_cmds,
-    tui_cmds,
     watch_cmds,
 )
 EXIT_INTERNAL = 70  # a bug in comfyvn, not bad input: see the message
@@ -107,6 +106,8 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     only: Any = _OnlyVerb(sub, verb)
     for module in VERB_MODULES:
         module.register(only, common)
+    if verb is None or verb not in sub.choices:
+        plugins.register(only, common, verb)  # verbs other packages add (the TUI's ``tui``)
     if verb is not None and verb not in sub.choices:
         return build_parser(None)  # an unknown verb: let argparse list the real ones
     return parser

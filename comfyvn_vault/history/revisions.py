@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from comfyvn_vault.domain.suggest import did_you_mean
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.history.oplog import OperationLog
 from comfyvn_vault.history.refs import check_branch_name
 from comfyvn_vault.store.ids import ObjectId, is_hex_prefix
-from comfyvn_vault.suggest import did_you_mean
 
 
 class RevisionError(ObjectNotFound):

@@ -24,7 +24,7 @@ def record_derivation(
     vault: Vault, child: str, parents: Sequence[str], operation: str, params: dict[str, str] | None = None
 ) -> CommitRecord:
     """Record that asset ``child`` was made from ``parents`` by ``operation`` (ids: unique prefixes)."""
-    from comfyvn_vault.assets.registry import get_asset
+    from comfyvn_vault.assets.records import get_asset
 
     child_id = get_asset(vault, child).id
     parent_ids = [get_asset(vault, p).id for p in parents]
@@ -47,7 +47,7 @@ def record_generation(
     job: str | None = None,
 ) -> CommitRecord:
     """Record how an asset was generated (workflow hash, seed, model, input assets, device)."""
-    from comfyvn_vault.assets.registry import get_asset
+    from comfyvn_vault.assets.records import get_asset
 
     asset_id = get_asset(vault, asset).id
     event = GenerationRecorded(

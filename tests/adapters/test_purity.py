@@ -18,7 +18,7 @@ IO_MODULES = {"os", "io", "pathlib", "shutil", "subprocess", "socket", "tempfile
 FORBIDDEN = {"lmdb", "httpx", "textual", "zstandard", "watchfiles", "PIL"}
 #: What of the rest of the package planning may use: the domain, ids, errors and suggestions.
 ALLOWED_PREFIXES = ("comfyvn_vault.adapters", "comfyvn_vault.domain")
-ALLOWED = {"comfyvn_vault.errors", "comfyvn_vault.lazy", "comfyvn_vault.store.ids", "comfyvn_vault.suggest"}
+ALLOWED = {"comfyvn_vault.errors", "comfyvn_vault.lazy", "comfyvn_vault.store.ids", "comfyvn_vault.domain.suggest"}
 
 
 def _imports(source: Path) -> list[str]:

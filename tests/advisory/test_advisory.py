@@ -13,7 +13,7 @@ from comfyvn_vault.api import history
 from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.api.assets import export, list_assets
 from comfyvn_vault.api.provenance import lineage
-from comfyvn_vault.assets.registry import assets_at, get_asset
+from comfyvn_vault.assets.records import assets_at, get_asset
 from comfyvn_vault.domain import Cause, Node, Scene, SceneCreated
 from comfyvn_vault.domain.asset_events import FindingResolved
 from comfyvn_vault.domain.assets import Asset

@@ -28,7 +28,7 @@ def _made(vault: Vault, tmp_path: Path) -> tuple[str, str, str]:
 
 
 def test_lineage_is_typed_and_encodes_to_the_graph_document(vault: Vault, tmp_path: Path) -> None:
-    from comfyvn_vault.assets.registry import get_asset
+    from comfyvn_vault.assets.records import get_asset
     from comfyvn_vault.provenance.lineage import lineage as graph_of
 
     src, mid, top = _made(vault, tmp_path)

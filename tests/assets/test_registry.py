@@ -9,7 +9,7 @@ from PIL import Image
 
 from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.assets import thumbs
-from comfyvn_vault.assets.registry import assets_at, get_asset
+from comfyvn_vault.assets.records import assets_at, get_asset
 from comfyvn_vault.domain.asset_events import AssetImported, FindingRecorded
 from comfyvn_vault.projections.assets import assets_with, facet_values
 from comfyvn_vault.store.codec import decode

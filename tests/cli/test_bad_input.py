@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from comfyvn_vault.api.assets import add as add_assets
-from comfyvn_vault.assets.registry import assets_at
+from comfyvn_vault.assets.records import assets_at
 from comfyvn_vault.store.ids import hash_bytes
 from comfyvn_vault.vault import Vault
 from tests.conftest import Result, run_cli

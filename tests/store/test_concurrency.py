@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from comfyvn_vault.assets.registry import assets_at
+from comfyvn_vault.assets.records import assets_at
 from comfyvn_vault.store.base import get_object
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
 from comfyvn_vault.vault import Vault

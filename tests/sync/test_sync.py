@@ -10,7 +10,7 @@ import pytest
 
 from comfyvn_vault import sync
 from comfyvn_vault.api.assets import add as add_assets
-from comfyvn_vault.assets.registry import assets_at
+from comfyvn_vault.assets.records import assets_at
 from comfyvn_vault.store.fsck import fsck
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.sync.protocol import NonFastForward

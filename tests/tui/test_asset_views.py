@@ -11,7 +11,7 @@ from comfyvn_tui.views.assets import AssetsView, halfblocks
 from comfyvn_tui.views.lineage import LineageView
 from comfyvn_vault.advisory import findings
 from comfyvn_vault.api.assets import add as add_assets
-from comfyvn_vault.assets.registry import assets_at
+from comfyvn_vault.assets.records import assets_at
 from comfyvn_vault.provenance.derivation import record_derivation
 from comfyvn_vault.vault import Vault
 from tests.assets import media
