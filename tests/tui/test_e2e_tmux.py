@@ -20,19 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from comfyvn_vault.cli import main as cli_main
-from comfyvn_vault.cli import tui_cmds
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.skipif(
     shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux) so no real terminal to drive"
-)
-
-# The real `comfyvn` entry point; if `tui_cmds` were not in VERB_MODULES, register it for this run only.
-LAUNCHER = (
-    "import sys; from comfyvn_vault.cli import main, tui_cmds; "
-    "main.VERB_MODULES += () if tui_cmds in main.VERB_MODULES else (tui_cmds,); "
-    "sys.exit(main.main(sys.argv[1:]))"
 )
 
 
@@ -97,7 +88,7 @@ def start_tui(tmux: Tmux, vault_path: Path, **extra_env: str) -> None:
     """Run ``comfyvn -C VAULT tui`` in the tmux window, as a user would, and wait for the first screen."""
     wanted = ("COMFYVN_TIME_MS", "COMFYVN_AUTHOR", "XDG_CONFIG_HOME", "PATH", "HOME")
     env = {**{k: os.environ[k] for k in wanted if k in os.environ}, "TERM": "xterm-256color", **extra_env}
-    entry = ["-m", "comfyvn_vault"] if tui_cmds in cli_main.VERB_MODULES else ["-c", shlex.quote(LAUNCHER)]
+    entry = ["-m", "comfyvn_vault"]  # the real `comfyvn`: its tui verb comes by entry point
     command = " ".join(
         [
             "env",
