@@ -38,3 +38,15 @@ def test_cli_start_imports_nothing_heavy() -> None:
 
 def test_all_matches_the_lazy_exports() -> None:
     assert set(comfyvn_vault.__all__) - {"__version__"} == set(comfyvn_vault._EXPORTS)
+
+
+def test_no_lazy_export_is_shadowed_by_a_submodule() -> None:
+    """A package name that is also a submodule's is replaced by the module once anything imports it."""
+    import importlib
+    import pkgutil
+
+    for package in ("comfyvn_vault", "comfyvn_vault.domain", "comfyvn_vault.api", "comfyvn_vault.adapters"):
+        module = importlib.import_module(package)
+        names = set(getattr(module, "_EXPORTS", {}))
+        submodules = {m.name for m in pkgutil.iter_modules(module.__path__)}
+        assert not names & submodules, f"{package} exports names of its own submodules: {sorted(names & submodules)}"

@@ -1,7 +1,7 @@
 """The pure domain layer: entity documents, events, ``apply`` and ``diff_entities``.
 
 Nothing here does IO. Entities are what the state tree stores; events are what
-history records; :func:`apply` decides whether an event applies and what it
+history records; :func:`~comfyvn_vault.domain.apply.apply` decides whether an event applies and what it
 changes; :func:`diff_entities` turns two versions of a document into the events
 between them. Higher layers (history, projections, the Vault facade, importers)
 call these and never change documents any other way.
@@ -64,7 +64,6 @@ _EXPORTS: dict[str, str] = {
     "VariableDeleted": "comfyvn_vault.domain.events",
     "VariableSet": "comfyvn_vault.domain.events",
     "VariableValue": "comfyvn_vault.domain.entities",
-    "apply": "comfyvn_vault.domain.apply",
     "apply_all": "comfyvn_vault.domain.apply",
     "character_path": "comfyvn_vault.domain.paths",
     "check_id": "comfyvn_vault.domain.paths",
@@ -79,7 +78,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:
-    from comfyvn_vault.domain.apply import Changes, apply, apply_all
+    from comfyvn_vault.domain.apply import Changes, apply_all
     from comfyvn_vault.domain.diffing import diff_entities
     from comfyvn_vault.domain.document import Document
     from comfyvn_vault.domain.entities import (
@@ -195,7 +194,6 @@ __all__ = [
     "VariableDeleted",
     "VariableSet",
     "VariableValue",
-    "apply",
     "apply_all",
     "character_path",
     "check_id",

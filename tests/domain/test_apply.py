@@ -18,11 +18,10 @@ from comfyvn_vault.domain import (
     Rejected,
     Scene,
     SceneCreated,
-    apply,
     apply_all,
     touched,
 )
-from comfyvn_vault.domain.apply import _HANDLERS
+from comfyvn_vault.domain.apply import _HANDLERS, apply
 from comfyvn_vault.domain.paths import check_id
 from comfyvn_vault.store.codec import encode
 from tests.domain.strategies import events_for, local_links, states

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +31,7 @@ def state(root: Path) -> dict[str, Any]:
             "log": history.log(v, every=True),
             "search": history.search(v, "lamp"),
             "scenes": edit.scene_list(v),
-            "status": history.status(v),
+            "status": msgspec.to_builtins(history.status(v)),
             "ops": [op.description for _, op in v.history.op_log()],
         }
 
