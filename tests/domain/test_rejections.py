@@ -37,10 +37,10 @@ from comfyvn_vault.domain import (
     Variable,
     VariableDeleted,
     VariableSet,
-    apply,
     apply_all,
     path_of,
 )
+from comfyvn_vault.domain.apply import apply
 from comfyvn_vault.errors import InputRejected
 
 U = Cause(kind="user")
