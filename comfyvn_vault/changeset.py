@@ -43,8 +43,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 from comfyvn_vault import hooks
 from comfyvn_vault.errors import InputRejected
@@ -67,8 +66,7 @@ Report = Callable[["CommitRecord | None"], dict[str, Any]]
 Files = Literal["write", "remember"]
 
 
-@dataclass(frozen=True)
-class HookPlan:
+class HookPlan(NamedTuple):
     """The hooks one kind of change runs."""
 
     pre_commit: bool

@@ -48,15 +48,14 @@ if TYPE_CHECKING:
 
     from comfyvn_vault.domain.events import Cause, Event
     from comfyvn_vault.history.repo import CommitRecord
+    from comfyvn_vault.settings import Settings
     from comfyvn_vault.vault import Vault
 
 HOOK_NAMES: Final = ("pre-commit", "post-commit", "post-merge", "post-import", "post-export")
 HOOKS_DIR: Final = "hooks"  # inside .comfyvn/
 SCHEMA: Final = "comfyvn.hook/1"
-ENV_TIMEOUT: Final = "COMFYVN_HOOK_TIMEOUT"
 ENV_HOOK: Final = "COMFYVN_HOOK"
 ENV_VAULT: Final = "COMFYVN_VAULT"
-DEFAULT_TIMEOUT: Final = 30.0
 KILL_GRACE: Final = 2.0  # seconds between SIGTERM and SIGKILL for a hook past its limit
 OUTPUT_LIMIT: Final = 64 * 1024  # characters of a hook's output kept (the tail)
 EVENTS_LIMIT: Final = 10_000  # events described in one payload; ``event_count`` has the total
@@ -130,12 +129,7 @@ def hooks_dir(root: Path) -> Path:
 
 
 def find_hook(root: Path, name: str) -> Path | None:
-    """The executable for hook ``name``, or None (one ``stat`` when there is no hooks folder).
-
-    Also None inside a hook's own process (``COMFYVN_HOOK`` set): hooks do not nest.
-    """
-    if ENV_HOOK in os.environ:
-        return None
+    """The executable for hook ``name``, or None (one ``stat`` when there is no hooks folder)."""
     folder = hooks_dir(root)
     try:
         os.stat(folder)
@@ -151,20 +145,9 @@ def find_hook(root: Path, name: str) -> Path | None:
     return path
 
 
-def hook_timeout() -> float:
-    raw = os.environ.get(ENV_TIMEOUT)
-    if not raw:
-        return DEFAULT_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        return DEFAULT_TIMEOUT
-    return value if value > 0 else DEFAULT_TIMEOUT
-
-
-def hook_cause() -> Cause | None:
+def hook_cause(settings: Settings) -> Cause | None:
     """``Cause(kind="hook", ref=NAME)`` when this process was started by a hook, else None."""
-    name = os.environ.get(ENV_HOOK)
+    name = settings.running_hook
     if not name:
         return None
     from comfyvn_vault.domain.events import Cause
@@ -181,22 +164,24 @@ def run_hook(
     goes to ``vault.hook_reporter`` (default :func:`print_report`) and is
     returned; this never raises for a failing hook.
     """
+    if vault.settings.running_hook is not None:
+        return None  # inside a hook's own process (``COMFYVN_HOOK`` set): hooks do not nest
     path = find_hook(vault.root, name)
     if path is None:
         return None
     doc = payload() if callable(payload) else payload
-    result = execute(path, name, vault.root, {"schema": SCHEMA, "hook": name, "vault": str(vault.root), **doc}, timeout)
+    limit = vault.settings.hook_timeout if timeout is None else timeout
+    result = execute(path, name, vault.root, {"schema": SCHEMA, "hook": name, "vault": str(vault.root), **doc}, limit)
     (vault.hook_reporter or print_report)(result)
     return result
 
 
-def execute(path: Path, name: str, root: Path, doc: dict[str, Any], timeout: float | None = None) -> HookResult:
+def execute(path: Path, name: str, root: Path, doc: dict[str, Any], timeout: float) -> HookResult:
     """Run one hook executable with ``doc`` as JSON on stdin, under a time limit."""
     import subprocess
 
     from comfyvn_vault.store.codec import json_enc_hook
 
-    limit = hook_timeout() if timeout is None else timeout
     data = msgspec.json.encode(doc, enc_hook=json_enc_hook)
     path_var = os.pathsep.join(p for p in (os.path.dirname(sys.executable), os.environ.get("PATH")) if p)
     env = {**os.environ, ENV_HOOK: name, ENV_VAULT: str(root), "PATH": path_var}
@@ -215,7 +200,7 @@ def execute(path: Path, name: str, root: Path, doc: dict[str, Any], timeout: flo
         return HookResult(name, str(path), None, "", 0.0, error=f"cannot run {path}: {exc.strerror or exc}")
     timed_out = False
     try:
-        out, _ = proc.communicate(data, timeout=limit)
+        out, _ = proc.communicate(data, timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
         out = _kill_group(proc)

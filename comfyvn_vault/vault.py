@@ -25,6 +25,7 @@ from comfyvn_vault.history.objects import View
 from comfyvn_vault.history.repo import CommitRecord, History, check_branch_name
 from comfyvn_vault.projections.index import PROJECTIONS_VERSION, Projections
 from comfyvn_vault.projections.maintain import attach, rebuild
+from comfyvn_vault.settings import Settings
 from comfyvn_vault.store.base import ObjectInfo
 from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.fsck_index import index_error
@@ -59,33 +60,36 @@ class Vault:
     #: Where hook results go (output, failures); None prints them on stderr. The TUI notifies.
     hook_reporter: hooks.Reporter | None = None
 
-    def __init__(self, root: Path, store: DiskObjectStore) -> None:
+    def __init__(self, root: Path, store: DiskObjectStore, settings: Settings | None = None) -> None:
         self.root = root
         self.store = store
+        #: What the environment tunes (clock, author, timeouts, tokens), read once.
+        self.settings = Settings.from_env() if settings is None else settings
         #: What :meth:`reindex` gave when opening rebuilt the projections (the index was rebuilt).
         self.rebuilt: dict[str, Any] | None = None
-        self.history = History(store)
-        self.history.author = Author(root / STORE_DIR)
+        self.history = History(store, self.settings)
+        self.history.author = Author(root / STORE_DIR, fixed=self.settings.author)
         self.projections = Projections(store.env)
-        self.worktree = WorkingCopy(root, store.env, self.history)
+        self.worktree = WorkingCopy(root, store, self.history)
         attach(self.history, self.projections)
         self.history.view_hooks.append(self._write_checkout)
 
     # ----------------------------------------------------------------- lifecycle
 
     @classmethod
-    def init(cls, path: Path) -> tuple[Vault, bool]:
+    def init(cls, path: Path, settings: Settings | None = None) -> tuple[Vault, bool]:
         """Create a vault in ``path`` (made if missing). Returns the vault and whether it is new."""
+        settings = Settings.from_env() if settings is None else settings
         path = path.resolve()
         meta = path / STORE_DIR
         if (meta / "format").is_file():
-            return cls.open(path), False
+            return cls.open(path, settings=settings), False
         if path.exists() and not path.is_dir():
             raise InputRejected(f"{path}: exists and is not a folder")
         try:
             path.mkdir(parents=True, exist_ok=True)
-            store = DiskObjectStore.create(meta)
-            vault = cls(path, store)
+            store = DiskObjectStore.create(meta, lock_timeout=settings.lock_timeout, map_size=settings.map_size)
+            vault = cls(path, store, settings)
             if vault.history.op_head() is None:
                 with store.transaction() as w:
                     vault.history.initialize(w)
@@ -97,12 +101,20 @@ class Vault:
         return vault, True
 
     @classmethod
-    def open(cls, start: Path | str | None = None, *, repair: bool | Literal["always"] = False) -> Vault:
+    def open(
+        cls,
+        start: Path | str | None = None,
+        *,
+        repair: bool | Literal["always"] = False,
+        settings: Settings | None = None,
+    ) -> Vault:
         """Open the vault at or above ``start``.
 
         A missing or damaged index raises :class:`IndexDamaged`; with ``repair``
-        (``comfyvn reindex``) it is rebuilt from the packs instead.
+        (``comfyvn reindex``) it is rebuilt from the packs instead. ``settings``
+        default to what the environment says (:meth:`Settings.from_env`).
         """
+        settings = Settings.from_env() if settings is None else settings
         root = find_vault(Path(start) if start is not None else Path.cwd())
         meta = root / STORE_DIR
         version = (meta / "format").read_text().strip()
@@ -110,9 +122,15 @@ class Vault:
         if number not in READABLE_FORMATS:
             readable = ", ".join(map(str, READABLE_FORMATS))
             raise InputRejected(f"vault format {version!r} is not supported (this comfyvn reads {readable})")
-        store = DiskObjectStore(meta, journal=number >= 2, repair=repair)
+        store = DiskObjectStore(
+            meta,
+            lock_timeout=settings.lock_timeout,
+            map_size=settings.map_size,
+            journal=number >= 2,
+            repair=repair,
+        )
         try:
-            vault = cls(root, store)
+            vault = cls(root, store, settings)
             if store.projections_stale():
                 # The index was rebuilt from the packs (after a crash of the machine, or
                 # by ``reindex``): the projections come back from history (store/journal.py).
@@ -239,7 +257,7 @@ class Vault:
                 raise InputRejected(f"{ch.problem}; nothing was committed")
         if not changes:
             return None
-        cause = cause or hooks.hook_cause() or Cause(kind="user")
+        cause = cause or hooks.hook_cause(self.settings) or Cause(kind="user")
         events: list[Event] = []
         for ch in changes:
             events.extend(diff_entities(ch.path, ch.old, ch.new, cause=cause))

@@ -129,10 +129,8 @@ def gate_warnings(vault: Vault, assets: Iterable[Asset], action: str) -> list[st
 
 def acknowledge(vault: Vault, by: str | None = None) -> CommitRecord:
     """Record that ``by`` (default: the current user) acknowledged the liability notice."""
-    from comfyvn_vault.history.repo import now_ms
-
     who = by or vault.history.author()
-    event = PolicyAcknowledged(by=who, time_ms=now_ms(), notice=NOTICE_VERSION, cause=Cause(kind="user"))
+    event = PolicyAcknowledged(by=who, time_ms=vault.history.clock(), notice=NOTICE_VERSION, cause=Cause(kind="user"))
     return vault.record([event], f"Acknowledge the liability notice ({who})")
 
 

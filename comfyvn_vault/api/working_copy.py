@@ -247,9 +247,6 @@ def watch(
     ``.run(initial=..., on_ready=...)``; ``.stop()`` (from a signal handler)
     ends it once a change still settling is recorded.
     """
-    import os
-
-    from comfyvn_vault import hooks
     from comfyvn_vault.watch.watcher import Watcher
 
     if settle_ms <= 0:
@@ -257,7 +254,7 @@ def watch(
     if hook_timeout is not None:
         if hook_timeout <= 0:
             raise UsageError("--hook-timeout must be positive")
-        os.environ[hooks.ENV_TIMEOUT] = str(hook_timeout)
+        vault.settings = vault.settings.but(hook_timeout=hook_timeout)
     quiet = settle_ms / 1000
     return Watcher(
         vault,

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from comfyvn_vault.cli.context import Context
-from comfyvn_vault.cli.output import ID_LEN, emit_json, out, paint, plural, quote, say, short
+from comfyvn_vault.cli.output import ID_LEN, emit_json, out, paint, plural, quote, say, short, show_sides
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -86,10 +86,10 @@ def _when(ms: int) -> str:
 
 
 def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
-    from comfyvn_vault.api import history
+    from comfyvn_vault.api.working_copy import status
 
     with ctx.vault() as vault:
-        doc = history.status(vault)
+        doc = status(vault)
     if args.json:
         emit_json(doc)
         return 0
@@ -102,19 +102,15 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
         out(f"  {paint(kind, _KIND_STYLE.get(ch.kind, 'changed'))} {ch.file}")
         for line in ch.events or [ch.error or ""]:
             out(f"              {line}")
-    import msgspec
-
-    from comfyvn_vault.cli.merge_cmds import show_sides
-
     for c in doc.conflicts:
         where = f"{c.entity} {c.field or ''}".rstrip()
         what = c.summary.split(": ", 1)[-1]
         out(f"  {paint('conflict', 'removed')}  {paint(short(c.id), 'id')} {where}: {what}")
-        show_sides(msgspec.to_builtins(c))
+        show_sides(c)
     for w in doc.word_merges:
         where = f"{w.entity} {w.field}"
         out(f"  {paint('word-merged', 'changed')} {paint(short(w.id), 'id')} {where}: {w.merged!r} (review)")
-        show_sides(msgspec.to_builtins(w))
+        show_sides(w)
     if doc.conflicts or doc.word_merges:
         say("settle with `comfyvn resolve ID --ours|--theirs|--both|--accept|--value TEXT` (or edit the marked file)")
     return 0

@@ -9,38 +9,31 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from importlib import import_module
 from pathlib import Path
 from typing import Any, Final
 
 from comfyvn_vault import __version__
-from comfyvn_vault.cli import (
-    advisory_cmds,
-    asset_cmds,
-    history_cmds,
-    maintenance_cmds,
-    merge_cmds,
-    plugins,
-    provenance_cmds,
-    story_cmds,
-    sync_cmds,
-    watch_cmds,
-)
+from comfyvn_vault.cli import plugins
 from comfyvn_vault.cli.context import Context
-from comfyvn_vault.cli.output import start_pager
-from comfyvn_vault.domain.suggest import did_you_mean
 from comfyvn_vault.errors import VaultError
 
-VERB_MODULES = (
-    maintenance_cmds,
-    history_cmds,
-    merge_cmds,
-    story_cmds,
-    asset_cmds,
-    provenance_cmds,
-    advisory_cmds,
-    sync_cmds,
-    watch_cmds,
-)
+#: Each verb's module in ``comfyvn_vault.cli``: a run imports only the one it needs
+#: (``--help`` and an unknown verb import them all). ``tests/cli`` checks it against the modules.
+VERBS: Final[dict[str, str]] = {
+    **dict.fromkeys(("init", "fsck", "gc", "reindex"), "maintenance_cmds"),
+    **dict.fromkeys(("status", "log", "show", "diff", "blame", "search", "restore", "commit"), "history_cmds"),
+    **dict.fromkeys(("branch", "switch", "undo", "redo", "op"), "history_cmds"),
+    **dict.fromkeys(("merge", "pick", "resolve"), "merge_cmds"),
+    **dict.fromkeys(("scene", "character", "timeline", "var"), "story_cmds"),
+    "asset": "asset_cmds",
+    **dict.fromkeys(("lineage", "verify"), "provenance_cmds"),
+    **dict.fromkeys(("advisory", "policy"), "advisory_cmds"),
+    **dict.fromkeys(("remote", "fetch", "pull", "push", "clone", "serve"), "sync_cmds"),
+    "watch": "watch_cmds",
+}
+#: Every verb module, in the order ``comfyvn --help`` lists their verbs.
+VERB_MODULES: Final = tuple(dict.fromkeys(VERBS.values()))
 EXIT_INTERNAL = 70  # a bug in comfyvn, not bad input: see the message
 #: Verbs (and verb paths) whose output goes through the pager on a terminal, as git's log/show/diff/blame do.
 PAGED: Final = frozenset({("log",), ("show",), ("diff",), ("blame",), ("search",), ("op", "log")})
@@ -49,13 +42,38 @@ PAGED: Final = frozenset({("log",), ("show",), ("diff",), ("blame",), ("search",
 class Parser(argparse.ArgumentParser):
     """argparse with git's "did you mean" for a mistyped verb or choice."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         choices = action.choices
         if choices is not None and value not in choices:
+            from comfyvn_vault.domain.suggest import did_you_mean
+
             names = [str(c) for c in choices]
             hint = did_you_mean(str(value), names)
             listing = "" if hint else f" (choose from {', '.join(names)})"
             raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint}{listing}")
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, sized without importing :mod:`shutil` (and its compression modules)
+    on every start: argparse builds one per argument."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
+        super().__init__(prog, indent_increment, max_help_position, terminal_columns() - 2 if width is None else width)
+
+
+def terminal_columns() -> int:
+    """``COLUMNS``, else the terminal's width, else 80 (as :func:`shutil.get_terminal_size` decides)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 class _Skip:
@@ -104,8 +122,8 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     only: Any = _OnlyVerb(sub, verb)
-    for module in VERB_MODULES:
-        module.register(only, common)
+    for name in (VERBS[verb],) if verb in VERBS else VERB_MODULES:
+        import_module(f"comfyvn_vault.cli.{name}").register(only, common)
     if verb is None or verb not in sub.choices:
         plugins.register(only, common, verb)  # verbs other packages add (the TUI's ``tui``)
     if verb is not None and verb not in sub.choices:
@@ -123,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     pager = None
     if _verb_path(args) in PAGED and not getattr(args, "json", False) and not args.no_pager:
+        from comfyvn_vault.cli.pager import start_pager
+
         pager = start_pager()
     try:
         code: int = args.run(args, Context(cwd))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from comfyvn_vault.cli.context import Context
-from comfyvn_vault.cli.output import emit_json, out, plural, say, short
+from comfyvn_vault.cli.output import emit_json, out, plural, say, short, show_sides
 
 if TYPE_CHECKING:
-    from comfyvn_vault.api.merge import ConflictEntry, MergeResult
+    from comfyvn_vault.api.merge import MergeResult
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -103,15 +102,3 @@ def cmd_resolve(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.vault() as vault:
         result = merge.resolve(vault, args.id, args.how, None, args.message, text=args.value)
     return _print(args, result)
-
-
-def show_sides(c: ConflictEntry | Mapping[str, Any]) -> None:
-    """Print a conflict's ours, theirs and base (as ``status`` and ``merge`` list them)."""
-    import json
-
-    import msgspec
-
-    data = c if isinstance(c, Mapping) else msgspec.to_builtins(c)
-    for side in ("ours", "theirs", "base"):
-        shown = "(absent)" if side in data.get("absent", ()) else json.dumps(data.get(side), ensure_ascii=False)
-        out(f"              {side + ':':<7} {shown if len(shown) <= 200 else shown[:199] + '…'}")

@@ -1,19 +1,15 @@
 """How the CLI speaks: one JSON document on stdout with --json, messages on stderr.
 
 Every human-output convention lives here, in one place: plurals (:func:`plural`),
-the length ids are shortened to (:func:`short`), colour (:func:`paint`, only on a
-terminal and never with ``NO_COLOR``) and the pager long output goes through
-(:func:`start_pager`, as git does).
+the length ids are shortened to (:func:`short`) and colour (:func:`paint`, only on a
+terminal and never with ``NO_COLOR``). The pager is :mod:`comfyvn_vault.cli.pager`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shlex
-import shutil
-import subprocess
 import sys
+from collections.abc import Mapping
 from typing import IO, Any, Final
 
 #: How many hex digits of an id human output shows (``--json`` always has the full id).
@@ -115,71 +111,13 @@ def paint(text: str, style: str, stream: IO[str] | None = None) -> str:
     return f"\x1b[{_STYLES[style]}m{text}\x1b[0m"
 
 
-# ----------------------------------------------------------------- pager
+def show_sides(c: object) -> None:
+    """Print a conflict's ours, theirs and base (as ``status`` and ``merge`` list them)."""
+    import json
 
+    import msgspec
 
-class Pager:
-    """A running pager that stdout is connected to; :meth:`close` waits for the user to quit it."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], saved_stdout: int) -> None:
-        self.proc, self.saved_stdout = proc, saved_stdout
-
-    def close(self) -> None:
-        # The user may have quit the pager before the end: what is left unflushed is not wanted.
-        with contextlib.suppress(BrokenPipeError):
-            sys.stdout.flush()
-        os.dup2(self.saved_stdout, sys.stdout.fileno())  # the pager sees end of input
-        os.close(self.saved_stdout)
-        try:
-            self.proc.wait()
-        except KeyboardInterrupt:  # pragma: no cover - ^C reaches the pager too
-            self.proc.wait()
-
-
-def pager_command() -> str | None:
-    """``COMFYVN_PAGER``, else ``PAGER``, else ``less``; None when paging is off (empty or ``cat``)."""
-    for var in ("COMFYVN_PAGER", "PAGER"):
-        if var in os.environ:
-            command = os.environ[var].strip()
-            break
-    else:
-        command = "less"
-    return None if command in ("", "cat") else command
-
-
-def start_pager() -> Pager | None:
-    """Send stdout through the pager, as git does: only when stdout is a terminal.
-
-    ``less`` gets ``LESS=FRX`` unless set (so output shorter than a screen is just
-    printed, and colour passes through). None when there is no terminal, paging
-    is off or the pager cannot be started.
-    """
-    try:
-        if not os.isatty(sys.stdout.fileno()):
-            return None
-    except (AttributeError, OSError, ValueError):
-        return None
-    command = pager_command()
-    if command is None:
-        return None
-    colour_enabled(sys.stdout)  # decided for the terminal, before stdout becomes the pager's pipe
-    env = {**os.environ}
-    env.setdefault("LESS", "FRX")
-    env.setdefault("LV", "-c")
-    try:
-        program = shlex.split(command)[0]
-    except (ValueError, IndexError):
-        program = command
-    if shutil.which(program) is None:
-        say(f"comfyvn: cannot run the pager {program!r}; printing instead (set PAGER or use --no-pager)")
-        return None
-    try:
-        proc = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, env=env)
-    except OSError:
-        return None
-    assert proc.stdin is not None
-    sys.stdout.flush()
-    saved = os.dup(sys.stdout.fileno())
-    os.dup2(proc.stdin.fileno(), sys.stdout.fileno())
-    proc.stdin.close()
-    return Pager(proc, saved)
+    data = c if isinstance(c, Mapping) else msgspec.to_builtins(c)
+    for side in ("ours", "theirs", "base"):
+        shown = "(absent)" if side in data.get("absent", ()) else json.dumps(data.get(side), ensure_ascii=False)
+        out(f"              {side + ':':<7} {shown if len(shown) <= 200 else shown[:199] + '…'}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 
 
@@ -28,6 +27,8 @@ def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]
         elif len(w) >= 3 and c.startswith(w):
             scored.append((slips + 0.5, c))
     near = {c for _, c in scored}
+    import difflib  # here: only a mistyped name pays for it
+
     for rank, c in enumerate(difflib.get_close_matches(w, list(by_lower), n=n, cutoff=0.75)):
         if c not in near:
             scored.append((slips + 1 + rank / 10, c))

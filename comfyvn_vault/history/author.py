@@ -1,6 +1,6 @@
 """Who is writing: the author recorded on commits and operations.
 
-In order, the first that says: ``COMFYVN_AUTHOR``; the vault's
+In order, the first that says: the settings' ``author`` (``COMFYVN_AUTHOR``); the vault's
 ``.comfyvn/config.toml``::
 
     [user]
@@ -10,171 +10,35 @@ In order, the first that says: ``COMFYVN_AUTHOR``; the vault's
 then git's ``user.name`` / ``user.email`` (``git config`` when git is on PATH,
 else ``~/.gitconfig`` and ``$XDG_CONFIG_HOME/git/config`` read directly); then
 the login name. A name and an email make ``Ada Lovelace <ada@example.com>``.
+The configs are read by :mod:`.author_config`, imported on the first write.
 """
 
 from __future__ import annotations
 
-import getpass
-import os
-import re
-import shutil
-import subprocess
-import tomllib
 from pathlib import Path
-
-from comfyvn_vault.errors import InputRejected
-
-#: The vault's settings file (the same one ``comfyvn_vault.sync.config`` keeps remotes in).
-CONFIG_FILE = "config.toml"
 
 
 class Author:
     """The author of writes to the vault whose ``.comfyvn`` folder is ``meta`` (None: no vault config).
 
-    Calling it gives the name; the configs are read once, on the first write,
-    so opening a vault to read never runs git.
+    Calling it gives the name: ``fixed`` when set (``COMFYVN_AUTHOR``), else
+    the configs, read once on the first write, so opening a vault to read
+    never runs git.
     """
 
-    def __init__(self, meta: Path | None = None) -> None:
+    def __init__(self, meta: Path | None = None, fixed: str | None = None) -> None:
         self.meta = meta
+        self.fixed = fixed
         self._configured: str | None = None
         self._read = False
 
     def __call__(self) -> str:
-        env = _clean(os.environ.get("COMFYVN_AUTHOR"))
-        if env:
-            return env
+        from comfyvn_vault.history.author_config import clean, configured_author, login_name
+
+        fixed = clean(self.fixed)
+        if fixed:
+            return fixed
         if not self._read:
             self._configured = configured_author(self.meta)
             self._read = True
-        return self._configured or _login_name()
-
-
-def configured_author(meta: Path | None) -> str | None:
-    """The author the vault config or git's config names, or None."""
-    if meta is not None:
-        found = _join(*_vault_user(meta))
-        if found:
-            return found
-    return _join(*_git_user(meta.parent if meta is not None else None))
-
-
-def _join(name: str | None, email: str | None) -> str | None:
-    name, email = _clean(name), _clean(email)
-    if name and email:
-        return f"{name} <{email}>"
-    return name or email or None
-
-
-def _clean(value: object) -> str | None:
-    """One line of printable text, or None."""
-    if not isinstance(value, str):
-        return None
-    text = re.sub(r"[\x00-\x1f\x7f]+", " ", value).strip()
-    return text[:200] or None
-
-
-def _vault_user(meta: Path) -> tuple[str | None, str | None]:
-    path = meta / CONFIG_FILE
-    try:
-        with open(path, "rb") as f:
-            doc = tomllib.load(f)
-    except FileNotFoundError:
-        return None, None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InputRejected(f"{path}: {exc}") from None
-    user = doc.get("user")
-    if not isinstance(user, dict):
-        return None, None
-    return user.get("name"), user.get("email")
-
-
-def _git_user(cwd: Path | None) -> tuple[str | None, str | None]:
-    git = shutil.which("git")
-    if git is not None:
-        try:
-            proc = subprocess.run(
-                [git, "config", "--get-regexp", r"^user\.(name|email)$"],
-                cwd=cwd if cwd is not None and cwd.is_dir() else None,
-                capture_output=True,
-                text=True,
-                timeout=5,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError):
-            proc = None
-        if proc is not None and proc.returncode in (0, 1):  # 1: no such keys
-            values: dict[str, str] = {}
-            for line in proc.stdout.splitlines():
-                key, _, value = line.partition(" ")
-                values[key.lower()] = value  # later lines (more local files) win, as git's own lookup does
-            return values.get("user.name"), values.get("user.email")
-    return _gitconfig_files_user()
-
-
-def _gitconfig_files_user() -> tuple[str | None, str | None]:
-    """``user.name`` / ``user.email`` from the global git config files, without git."""
-    home = Path(os.environ.get("HOME") or Path.home())
-    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
-    values: dict[str, str] = {}
-    for path in (xdg / "git" / "config", home / ".gitconfig"):  # git reads both; ~/.gitconfig wins
-        try:
-            text = path.read_text(errors="replace")
-        except OSError:
-            continue
-        values.update(parse_gitconfig_user(text))
-    return values.get("name"), values.get("email")
-
-
-_SECTION = re.compile(r'\s*\[\s*([A-Za-z0-9.-]+)(?:\s+"[^"]*")?\s*\]\s*(.*)$')
-_ENTRY = re.compile(r"\s*([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$")
-
-
-def parse_gitconfig_user(text: str) -> dict[str, str]:
-    """The ``[user]`` section's ``name`` and ``email`` in git-config syntax (later values win)."""
-    found: dict[str, str] = {}
-    section = ""
-    for raw in text.splitlines():
-        line = raw
-        m = _SECTION.match(line)
-        if m:
-            section, line = m.group(1).lower(), m.group(2)
-            if not line.strip():
-                continue
-        if section != "user":
-            continue
-        e = _ENTRY.match(line)
-        if e is None:
-            continue
-        key = e.group(1).lower()
-        if key in ("name", "email") and e.group(2) is not None:
-            found[key] = _gitconfig_value(e.group(2))
-    return found
-
-
-def _gitconfig_value(text: str) -> str:
-    """A git-config value: quotes removed, ``\\"`` ``\\\\`` escapes undone, a ``#``/``;`` comment cut."""
-    out: list[str] = []
-    quoted = False
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c == "\\" and i + 1 < len(text):
-            out.append({"n": "\n", "t": "\t"}.get(text[i + 1], text[i + 1]))
-            i += 2
-            continue
-        if c == '"':
-            quoted = not quoted
-        elif c in "#;" and not quoted:
-            break
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out).strip()
-
-
-def _login_name() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (a container)
-        return "unknown"
+        return self._configured or login_name()

@@ -9,19 +9,19 @@ as one operation, and hands a :class:`CommitRecord` to the commit hooks
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from comfyvn_vault.domain.document import Document
 from comfyvn_vault.domain.entities import ENTITY_TYPES
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.events import Event, touched
 from comfyvn_vault.errors import RefMoved
-from comfyvn_vault.history.clock import now_ms
 from comfyvn_vault.history.objects import Commit, EventList, View
 from comfyvn_vault.history.oplog import OperationLog
 from comfyvn_vault.history.refs import DEFAULT_BRANCH, HEADS, OPS_HEAD
 from comfyvn_vault.history.tree import TreeWriter
-from comfyvn_vault.store.base import Writer
+from comfyvn_vault.settings import Settings
+from comfyvn_vault.store.base import ObjectStore, Writer
 from comfyvn_vault.store.ids import ObjectId
 
 if TYPE_CHECKING:
@@ -67,15 +67,15 @@ class CommitRecord:
 class Commits(OperationLog):
     """Writes commits on the branches of one store, each with its operation."""
 
-    def __init__(self, store: Any) -> None:
-        super().__init__(store)
+    def __init__(self, store: ObjectStore, settings: Settings | None = None) -> None:
+        super().__init__(store, settings)
         self.hooks: list[CommitHook] = []
 
     def initialize(self, w: Writer, branch: str = DEFAULT_BRANCH) -> ObjectId:
         """The root commit (an empty story) and the first operation; run once by ``init``."""
         tree = TreeWriter(self.trees, w).empty()
         root = Commit(
-            parents=[], tree=tree, generation=1, author=self.author(), time=now_ms(), message="Create the vault"
+            parents=[], tree=tree, generation=1, author=self.author(), time=self.clock(), message="Create the vault"
         )
         cid = w.put_object(root)
         view = View(branches={branch: cid}, head=branch, checkout=cid)
@@ -134,7 +134,7 @@ class Commits(OperationLog):
             tree=new_tree,
             generation=generation,
             author=author or self.author(),
-            time=now_ms(),
+            time=self.clock(),
             message=message,
             events=elist,
             event_count=len(event_ids),

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.history.author import Author
-from comfyvn_vault.history.clock import now_ms
 from comfyvn_vault.history.objects import Operation, View
 from comfyvn_vault.history.reads import Reads
 from comfyvn_vault.history.refs import DEFAULT_BRANCH, HEADS, OPS_HEAD
-from comfyvn_vault.store.base import Writer
+from comfyvn_vault.settings import Settings
+from comfyvn_vault.store.base import ObjectStore, Writer
 from comfyvn_vault.store.codec import decode_as
 from comfyvn_vault.store.ids import ObjectId
 
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 #: Called inside the index transaction of a write that moved the checkout: (lmdb txn, old view, new view).
 ViewHook = Callable[["lmdb.Transaction[bytes]", View, View], None]
 
-#: The author of writes made without a vault's config (see :mod:`comfyvn_vault.history.author`).
-default_author: Final = Author()
 #: Views of operations kept decoded (an operation is immutable, so its view never changes).
 VIEW_CACHE: Final = 1_000
 
@@ -39,12 +37,15 @@ VIEW_CACHE: Final = 1_000
 class OperationLog(Reads):
     """The operation log of one store: the view in force, and the operations that move it."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: ObjectStore, settings: Settings | None = None) -> None:
         super().__init__(store)
+        settings = Settings.from_env() if settings is None else settings
         self._views: dict[ObjectId, View] = {}
         self.view_hooks: list[ViewHook] = []
-        #: Who writes: the Vault sets one that reads its config (author.py).
-        self.author: Callable[[], str] = default_author
+        #: The time writes record (``settings.time_ms`` when fixed).
+        self.clock: Callable[[], int] = settings.now_ms
+        #: Who writes: the Vault sets one that reads its config too (author.py).
+        self.author: Callable[[], str] = Author(fixed=settings.author)
 
     def forget(self) -> None:
         super().forget()
@@ -126,7 +127,7 @@ class OperationLog(Reads):
             parent=parent,
             view=None,
             description=description,
-            time=now_ms(),
+            time=self.clock(),
             author=self.author(),
             state=new,
             **op_fields,
@@ -177,4 +178,4 @@ class OperationLog(Reads):
         return old, new
 
 
-__all__ = ["VIEW_CACHE", "OperationLog", "ViewHook", "default_author"]
+__all__ = ["VIEW_CACHE", "OperationLog", "ViewHook"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterator
-from typing import Any, Final
+from typing import Final
 
 from comfyvn_vault.domain.assets import RECORD_TYPES, is_record_path
 from comfyvn_vault.domain.conflicts import Conflict
@@ -24,6 +24,7 @@ from comfyvn_vault.history import graph
 from comfyvn_vault.history.objects import Commit, EventList
 from comfyvn_vault.history.refs import HEADS
 from comfyvn_vault.history.tree import TreeReader
+from comfyvn_vault.store.base import ObjectStore
 from comfyvn_vault.store.codec import StoredObject, decode, decode_as
 from comfyvn_vault.store.ids import ObjectId
 
@@ -37,7 +38,7 @@ COMMIT_CACHE: Final = 200_000
 class Reads:
     """Commits, documents, trees and branch tips of one store, read through caches."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: ObjectStore) -> None:
         self.store = store
         self.trees = TreeReader(store)
         self._docs: dict[ObjectId, Entity] = {}

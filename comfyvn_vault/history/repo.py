@@ -12,9 +12,8 @@
 from __future__ import annotations
 
 from comfyvn_vault.domain.document import Document
-from comfyvn_vault.history.clock import now_ms
 from comfyvn_vault.history.commits import CommitHook, CommitRecord, Commits
-from comfyvn_vault.history.oplog import ViewHook, default_author
+from comfyvn_vault.history.oplog import ViewHook
 from comfyvn_vault.history.refs import DEFAULT_BRANCH, HEADS, OPS_HEAD, check_branch_name
 from comfyvn_vault.history.revisions import RevisionError, Revisions, parse_rev
 from comfyvn_vault.store.codec import StoredObject
@@ -36,7 +35,5 @@ __all__ = [
     "StoredObject",
     "ViewHook",
     "check_branch_name",
-    "default_author",
-    "now_ms",
     "parse_rev",
 ]

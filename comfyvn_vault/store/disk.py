@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from comfyvn_vault.errors import REINDEX, ConcurrentWork, CorruptObject, IndexDamaged, InputRejected, ObjectNotFound
+from comfyvn_vault.settings import Settings
 from comfyvn_vault.store import compression
 from comfyvn_vault.store import journal as journal_mod
 from comfyvn_vault.store.base import CHUNK, AddResult, ObjectInfo, ObjectStore, Readable
@@ -37,7 +38,6 @@ from comfyvn_vault.store.index import ObjectIndex, create_index, info_of, rebuil
 from comfyvn_vault.store.layout import FLAG_ZSTD, LOC_PACK, Entry, Paths
 from comfyvn_vault.store.packs import PackFiles
 from comfyvn_vault.store.refs import list_refs, read_ref
-from comfyvn_vault.store.settings import lock_timeout_from_env
 from comfyvn_vault.store.staging import LOOSE_THRESHOLD, Staged, stage_file, stage_stream
 from comfyvn_vault.store.writer import DiskWriter
 
@@ -53,11 +53,15 @@ class DiskObjectStore(ObjectStore):
         *,
         loose_threshold: int = LOOSE_THRESHOLD,
         lock_timeout: float | None = None,
+        map_size: int | None = None,
         journal: bool = True,
         repair: bool | Literal["always"] = False,
     ) -> None:
         """Open the store; with ``repair`` (``comfyvn reindex``) a missing or damaged index is rebuilt
-        from the packs first (``"always"``: rebuilt even when no damage shows)."""
+        from the packs first (``"always"``: rebuilt even when no damage shows).
+
+        ``lock_timeout`` and ``map_size`` come from the vault's
+        :class:`~comfyvn_vault.settings.Settings`; None takes their defaults."""
         self.paths = Paths(root)
         if not self.paths.objects.is_dir():
             raise InputRejected(f"not a vault store: {root}")
@@ -67,7 +71,8 @@ class DiskObjectStore(ObjectStore):
         if repair and not journal:
             raise InputRejected("the index of a format 1 vault cannot be rebuilt from its packs")
         self.loose_threshold = loose_threshold
-        self.lock_timeout = lock_timeout_from_env() if lock_timeout is None else lock_timeout
+        defaults = Settings()
+        self.lock_timeout = defaults.lock_timeout if lock_timeout is None else lock_timeout
         #: Packs end transactions with commit records and the index is synced lazily (store/journal.py).
         self.journal = journal
         self._wrote = False
@@ -75,7 +80,7 @@ class DiskObjectStore(ObjectStore):
         self.rebuilt = False
         if repair or (journal and (journal_mod.index_untrusted(self.paths) or not self.paths.index.is_dir())):
             self.rebuilt = rebuild_if_needed(self.paths, self.lock_timeout, journal, repair)
-        self.index = ObjectIndex(self.paths, journaled=journal)
+        self.index = ObjectIndex(self.paths, journaled=journal, map_size=map_size or defaults.map_size)
         #: The index's environment and the store's databases in it (other layers keep theirs there too).
         self.env = self.index.env
         self.objects_db = self.index.objects_db
@@ -95,6 +100,7 @@ class DiskObjectStore(ObjectStore):
         *,
         loose_threshold: int = LOOSE_THRESHOLD,
         lock_timeout: float | None = None,
+        map_size: int | None = None,
         journal: bool = True,
     ) -> DiskObjectStore:
         """Lay out an empty store (idempotent) and open it."""
@@ -104,7 +110,7 @@ class DiskObjectStore(ObjectStore):
         create_index(paths)
         fsync_dir(root)
         fsync_dir(root.parent)
-        return cls(root, loose_threshold=loose_threshold, lock_timeout=lock_timeout, journal=journal)
+        return cls(root, loose_threshold=loose_threshold, lock_timeout=lock_timeout, map_size=map_size, journal=journal)
 
     def check_index_current(self) -> None:
         """Refuse to write through an index another process replaced (``comfyvn reindex``); hold the lock."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 from typing import Any, Final
 
 import blake3
@@ -11,7 +10,7 @@ from comfyvn_vault.errors import InputRejected
 
 ID_BYTES: Final = 32
 HEX_LEN: Final = ID_BYTES * 2
-_HEX: Final = frozenset(string.hexdigits.lower())
+_HEX: Final = frozenset("0123456789abcdef")
 
 
 class ObjectId(bytes):

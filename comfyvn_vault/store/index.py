@@ -25,6 +25,7 @@ from typing import Final, Literal
 import lmdb
 
 from comfyvn_vault.errors import LockHeld
+from comfyvn_vault.settings import Settings
 from comfyvn_vault.store import journal
 from comfyvn_vault.store.base import IndexDb, IndexTxn, Kind, ObjectInfo
 from comfyvn_vault.store.fsck_index import damage_at, index_error
@@ -32,14 +33,18 @@ from comfyvn_vault.store.fsutil import WriterLock, os_error
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.store.layout import DB_OBJECTS, DB_PACKS, DB_REFS, FLAG_OBJECT, FLAG_ZSTD, LOC_PACK, Entry, Paths
 from comfyvn_vault.store.prefix import resolve_prefix
-from comfyvn_vault.store.settings import map_size_from_env
 
 #: The store's own databases: object entries, pack lengths, refs.
 DB_NAMES: Final = (DB_OBJECTS, DB_PACKS, DB_REFS)
 
 
-def open_env(paths: Paths, readonly: bool = False, sync: bool = True) -> lmdb.Environment:
-    map_size = map_size_from_env()
+#: The largest the index may grow unless the settings say otherwise (``COMFYVN_MAP_SIZE``).
+DEFAULT_MAP_SIZE: Final = Settings().map_size
+
+
+def open_env(
+    paths: Paths, readonly: bool = False, sync: bool = True, map_size: int = DEFAULT_MAP_SIZE
+) -> lmdb.Environment:
     try:
         return lmdb.open(
             str(paths.index),
@@ -135,10 +140,10 @@ def index_write(env: lmdb.Environment) -> Iterator[lmdb.Transaction[bytes]]:
 class ObjectIndex:
     """The open index of one store: its environment and the store's three databases."""
 
-    def __init__(self, paths: Paths, journaled: bool) -> None:
+    def __init__(self, paths: Paths, journaled: bool, map_size: int = DEFAULT_MAP_SIZE) -> None:
         self.paths = paths
         #: A journaled store's index is not synced per commit (:meth:`sync` does it).
-        self.env = open_env(paths, sync=not journaled)
+        self.env = open_env(paths, sync=not journaled, map_size=map_size)
         try:
             # Free reader slots left by processes that died (SIGKILL) while reading.
             self.env.reader_check()

@@ -32,7 +32,6 @@ commit.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -298,6 +297,8 @@ def rebuild(
     The old index is moved aside first and removed only when the new one is
     synced, and ``index.rebuilt`` tells the vault its projections are empty.
     """
+    import shutil  # here: opening a vault should not pay for it
+
     found = replay(paths)
     aside = paths.root / "index.old"
     if aside.exists():

@@ -26,6 +26,7 @@ from typing import Any, Final
 import msgspec
 
 from comfyvn_vault.errors import InputRejected, UsageError
+from comfyvn_vault.settings import Settings
 from comfyvn_vault.store.fsutil import fsync_dir, os_error
 
 CONFIG_FILE: Final = "config.toml"
@@ -37,11 +38,10 @@ class RemoteConfig(msgspec.Struct, frozen=True):
     url: str
     token_file: str | None = None
 
-    def token(self) -> str | None:
-        """``COMFYVN_TOKEN``, else the remote's token file, else None."""
-        env = os.environ.get("COMFYVN_TOKEN")
-        if env:
-            return env.strip()
+    def token(self, settings: Settings) -> str | None:
+        """The settings' ``token`` (``COMFYVN_TOKEN``), else the remote's token file, else None."""
+        if settings.token:
+            return settings.token
         if self.token_file:
             try:
                 return Path(self.token_file).read_text().strip()
@@ -129,14 +129,14 @@ def remove_remote(meta: Path, name: str) -> None:
     save(meta, doc)
 
 
-def serve_tokens(meta: Path) -> tuple[str, str, bool]:
+def serve_tokens(meta: Path, settings: Settings) -> tuple[str, str, bool]:
     """(read-write token, read-only token, generated now?).
 
-    The environment wins; otherwise the tokens kept in the config, generated
-    once on first use.
+    The settings (``COMFYVN_SERVE_TOKEN``, ``COMFYVN_SERVE_READ_TOKEN``) win;
+    otherwise the tokens kept in the config, generated once on first use.
     """
-    env_rw = os.environ.get("COMFYVN_SERVE_TOKEN", "").strip()
-    env_ro = os.environ.get("COMFYVN_SERVE_READ_TOKEN", "").strip()
+    env_rw = settings.serve_token or ""
+    env_ro = settings.serve_read_token or ""
     doc = load(meta)
     table = doc.setdefault("serve", {})
     generated = False

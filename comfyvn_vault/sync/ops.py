@@ -10,7 +10,6 @@ the state tree and link their blobs, so the commit walk carries them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,7 @@ import msgspec
 
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.history.objects import View
+from comfyvn_vault.settings import Settings
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.sync import config, packstream
 from comfyvn_vault.sync.endpoint import index_new_commits
@@ -50,7 +50,7 @@ def meta(vault: Vault) -> Path:
 @contextmanager
 def connect(vault: Vault, name: str) -> Iterator[Remote]:
     rc = config.remote(meta(vault), name)
-    remote = open_remote(rc.url, rc.token(), base=vault.root)
+    remote = open_remote(rc.url, rc.token(vault.settings), base=vault.root)
     try:
         yield remote
     finally:
@@ -195,21 +195,29 @@ def pull(vault: Vault, name: str, branch: str | None = None, progress: ProgressF
     return result
 
 
-def clone(url: str, dest: Path, token: str | None = None, progress: ProgressFactory = _no_progress) -> SyncResult:
+def clone(
+    url: str,
+    dest: Path,
+    token: str | None = None,
+    progress: ProgressFactory = _no_progress,
+    settings: Settings | None = None,
+) -> SyncResult:
     """Make ``dest`` a copy of the vault at ``url``, with it as remote ``origin``.
 
-    Interrupted clones resume: running the same clone again reuses what arrived.
+    ``token`` defaults to the settings' (``COMFYVN_TOKEN``). Interrupted clones
+    resume: running the same clone again reuses what arrived.
     """
+    settings = Settings.from_env() if settings is None else settings
     dest = dest.resolve()
     mark = dest / STORE_DIR / CLONE_MARK
     resuming = mark.is_file() and mark.read_text() == url
     if not resuming and dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InputRejected(f"{dest}: exists and is not empty")
-    remote = open_remote(url, token or os.environ.get("COMFYVN_TOKEN"), base=Path.cwd())
+    remote = open_remote(url, token or settings.token, base=Path.cwd())
     try:
         info = _info(remote)  # a wrong url or token fails here, before anything is created
         created = not dest.exists()
-        vault, _ = Vault.init(dest)
+        vault, _ = Vault.init(dest, settings)
         try:
             if not resuming:
                 mark.write_text(url)

@@ -17,19 +17,16 @@ from __future__ import annotations
 
 import errno
 import hmac
-import os
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, Final
+from typing import Any
 
 from comfyvn_vault.errors import InputRejected, RemoteFailed, UsageError, VaultError
 from comfyvn_vault.sync import config, protocol
 from comfyvn_vault.sync.endpoint import Endpoint
 from comfyvn_vault.sync.protocol import MAX_BODY, split_ids
 from comfyvn_vault.vault import STORE_DIR, Vault
-
-MAX_PUSH: Final = int(os.environ.get("COMFYVN_SERVE_MAX_PUSH", str(64 << 30)))
 
 
 def log(message: str) -> None:
@@ -50,8 +47,10 @@ def _stopping(chunks: Iterator[bytes]) -> Iterator[bytes]:
         log(f"object stream stopped: {exc.message}")
 
 
-def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
-    """The ASGI app serving ``endpoint``."""
+def build_app(endpoint: Endpoint, rw_token: str, ro_token: str, max_push: int | None = None) -> Any:
+    """The ASGI app serving ``endpoint``; one push may send at most ``max_push`` bytes
+    (default: the vault's ``serve_max_push`` setting, ``COMFYVN_SERVE_MAX_PUSH``)."""
+    limit = endpoint.vault.settings.serve_max_push if max_push is None else max_push
     import anyio
     from starlette.applications import Starlette
     from starlette.requests import ClientDisconnect, Request
@@ -135,8 +134,8 @@ def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
 
     async def push(request: Request) -> Response:
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_PUSH:
-            raise InputRejected(f"push over {MAX_PUSH} bytes")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise InputRejected(f"push over {limit} bytes")
         agen = request.stream().__aiter__()
 
         async def next_part() -> bytes | None:
@@ -152,7 +151,7 @@ def build_app(endpoint: Endpoint, rw_token: str, ro_token: str) -> Any:
                 yield part
 
         try:
-            n = await anyio.to_thread.run_sync(lambda: endpoint.receive(parts(), max_bytes=MAX_PUSH))
+            n = await anyio.to_thread.run_sync(lambda: endpoint.receive(parts(), max_bytes=limit))
         except RemoteFailed as exc:
             log(f"push from {request.client.host if request.client else 'a client'}: {exc.message}")
             raise
@@ -203,8 +202,8 @@ def serve(vault: Vault, host: str = "127.0.0.1", port: int = 8765, access_log: b
 
     sock = listen(host, port)
     try:
-        rw, ro, generated = config.serve_tokens(vault.root / STORE_DIR)
-        source = "COMFYVN_SERVE_TOKEN" if os.environ.get("COMFYVN_SERVE_TOKEN") else "the vault config"
+        rw, ro, generated = config.serve_tokens(vault.root / STORE_DIR, vault.settings)
+        source = "COMFYVN_SERVE_TOKEN" if vault.settings.serve_token else "the vault config"
         if generated:
             where = config.path(vault.root / STORE_DIR)
             print(f"comfyvn: generated serve tokens, kept in {where} (serve.token, serve.read_token)", file=sys.stderr)

@@ -26,7 +26,7 @@ import struct
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import TYPE_OF, Entity
@@ -37,6 +37,9 @@ from comfyvn_vault.store.codec import encode
 from comfyvn_vault.store.fsutil import fsync_dir, os_error
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
 from comfyvn_vault.worktree.format import SUFFIX, MalformedFile, file_of, parse_marked, path_of_file, render
+
+if TYPE_CHECKING:
+    from comfyvn_vault.store.disk import DiskObjectStore
 
 DB_STAT: Final = b"wc.stat"
 #: File → (its stat when a commit recorded it, the document it is to hold; empty: deleted).
@@ -86,12 +89,13 @@ class Change:
 class WorkingCopy:
     """Reads and writes the entity files under a vault's folder."""
 
-    def __init__(self, root: Path, env: Any, history: History) -> None:
+    def __init__(self, root: Path, store: DiskObjectStore, history: History) -> None:
         self.root = root
-        self.env = env
+        self.store = store
+        self.env = store.env
         self.history = history
-        self.db = env.open_db(DB_STAT)
-        self.pending_db = env.open_db(DB_PENDING)
+        self.db = self.env.open_db(DB_STAT)
+        self.pending_db = self.env.open_db(DB_PENDING)
         self._marks: tuple[ObjectId | None, dict[str, list[Conflict]]] = (None, {})
 
     def marks(self, tree: ObjectId | None) -> dict[str, list[Conflict]]:
@@ -270,7 +274,7 @@ class WorkingCopy:
             target = bytes(doc_id) if entity is not None and doc_id is not None else b""
             txn.put(rel.encode(), self._seen(rel) + target, db=self.pending_db)
         marks = self.marks(tree)
-        self.history.store.after_commit(lambda: self._settle(docs, marks))
+        self.store.after_commit(lambda: self._settle(docs, marks))
 
     def _settle(self, docs: Mapping[str, tuple[Any, ObjectId | None]], marks: dict[str, list[Conflict]]) -> None:
         """Write the files of a commit that has committed, then drop them from the pending list."""
@@ -294,7 +298,7 @@ class WorkingCopy:
         with self.env.begin(db=self.pending_db) as txn:
             if txn.stat(self.pending_db)["entries"] == 0:
                 return False
-        store = self.history.store
+        store = self.store
         if store.in_transaction():
             return False  # our own transaction's files; this process recovered when it opened
         try:

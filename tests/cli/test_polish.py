@@ -19,7 +19,7 @@ from comfyvn_vault import __version__
 from comfyvn_vault.api import edit
 from comfyvn_vault.cli.output import plural, quote, short
 from comfyvn_vault.domain.suggest import close_matches, did_you_mean
-from comfyvn_vault.history.author import parse_gitconfig_user
+from comfyvn_vault.history.author_config import parse_gitconfig_user
 from comfyvn_vault.vault import Vault
 
 ESC = "\x1b["

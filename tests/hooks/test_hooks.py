@@ -83,7 +83,7 @@ def test_a_hanging_hook_is_killed_at_its_time_limit_with_everything_it_started(r
     install(root, "pre-commit", f"#!/bin/sh\nsleep 300 &\necho $! > {pidfile}\nsleep 300\n")
     before = head(root)
     start = time.monotonic()
-    r = run_cli("scene", "new", "Morning", "--id", "morning", cwd=root, env={hooks.ENV_TIMEOUT: "1"})
+    r = run_cli("scene", "new", "Morning", "--id", "morning", cwd=root, env={"COMFYVN_HOOK_TIMEOUT": "1"})
     took = time.monotonic() - start
     assert r.code == 3 and "pre-commit hook vetoed the commit: timed out after 1 s and was killed" in r.err
     assert took < 15
@@ -97,7 +97,7 @@ def test_a_hanging_hook_is_killed_at_its_time_limit_with_everything_it_started(r
 
 def test_a_hanging_post_commit_hook_does_not_undo_the_commit(root: Path) -> None:
     install(root, "post-commit", "#!/bin/sh\nsleep 300\n")
-    r = run_cli("scene", "new", "Morning", "--id", "morning", "--json", cwd=root, env={hooks.ENV_TIMEOUT: "0.5"})
+    r = run_cli("scene", "new", "Morning", "--id", "morning", "--json", cwd=root, env={"COMFYVN_HOOK_TIMEOUT": "0.5"})
     assert r.code == 0 and "post-commit hook failed: timed out" in r.err
     assert head(root) == r.json()["commit"]
 

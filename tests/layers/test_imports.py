@@ -10,7 +10,7 @@ layer                  may import from this project
 ``comfyvn_tui``        the API, the domain, the errors (and itself)
 ``comfyvn_vault.cli``  the API, the domain, the errors, the package root
 ``comfyvn_vault.domain``  itself, the errors, object ids and the codec; no IO
-``comfyvn_vault.store``   itself and the errors: nothing above it
+``comfyvn_vault.store``   itself, the errors and the settings: nothing above it
 ``comfyvn_vault``      never the TUI
 =====================  ==================================================
 """
@@ -103,7 +103,12 @@ RULES: dict[str, tuple[str, ...]] = {
         "comfyvn_vault.store.ids",
         "comfyvn_vault.store.codec",
     ),
-    "comfyvn_vault.store": ("comfyvn_vault.store", "comfyvn_vault.errors", "comfyvn_vault.lazy"),
+    "comfyvn_vault.store": (
+        "comfyvn_vault.store",
+        "comfyvn_vault.errors",
+        "comfyvn_vault.settings",
+        "comfyvn_vault.lazy",
+    ),
 }
 #: Modules every layer may name: the package roots (``__version__``, lazy re-exports).
 ROOTS = frozenset({"comfyvn_vault", "comfyvn_tui"})

@@ -151,13 +151,15 @@ def test_tokens(tmp_path: Path, serve: Callable[..., Server]) -> None:
 
 
 def test_generated_token_kept_in_config(tmp_path: Path) -> None:
+    from comfyvn_vault.settings import Settings
     from comfyvn_vault.sync import config
 
     origin = make_story(tmp_path / "origin")
     meta = origin / ".comfyvn"
-    rw, ro, generated = config.serve_tokens(meta)
+    rw, ro, generated = config.serve_tokens(meta, Settings())
     assert generated and rw != ro and len(rw) > 30
-    assert config.serve_tokens(meta) == (rw, ro, False)
+    assert config.serve_tokens(meta, Settings()) == (rw, ro, False)
+    assert config.serve_tokens(meta, Settings(serve_token="from-env"))[0] == "from-env"
     assert (meta / "config.toml").stat().st_mode & 0o077 == 0
 
 
