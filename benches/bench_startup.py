@@ -18,6 +18,8 @@ from benches.context import Context
 from benches.peers import comfyvn_bin, git_add_commit, git_init
 
 STARTUP_MAX_MS = 100.0
+#: ``comfyvn status`` may take at most this many times a bare ``python -c pass`` of the same venv.
+FLOOR_RATIO_MAX = 4.0
 WARMUP = 2
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
 
@@ -88,6 +90,22 @@ def run_startup(ctx: Context) -> BenchResult:
                 note=f"CPU {median_ms(_cpu(samples)):.0f} vs {median_ms(_cpu(git_s)):.0f} ms",
             )
         )
+    floor_ms = median_ms(_wall(floor_s))
+    status_ms = median_ms(_wall(status_s))
+    ratio = status_ms / floor_ms if floor_ms else None
+    result.rows.append(
+        Row(
+            f"start-up: comfyvn status against the bare interpreter (median of {runs})",
+            "ms",
+            status_ms,
+            "python -c pass",
+            floor_ms,
+            target=f"<= {FLOOR_RATIO_MAX:.0f}x python -c pass",
+            met=None if ratio is None else ratio <= FLOOR_RATIO_MAX,
+            higher_is_better=False,
+            note="" if ratio is None else f"{ratio:.1f}x",
+        )
+    )
     measured = {
         "comfyvn --help": help_s,
         "comfyvn status": status_s,

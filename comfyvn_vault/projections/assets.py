@@ -26,7 +26,7 @@ from typing import Final
 from comfyvn_vault.domain.assets import Asset
 from comfyvn_vault.domain.document import Document
 from comfyvn_vault.domain.entities import Character, Node
-from comfyvn_vault.projections.base import SEP, Databases, Delta, Key, Projection
+from comfyvn_vault.projections.base import SEP, Databases, Delta, Key, Projection, reading
 from comfyvn_vault.projections.entities import DB_ENTITY
 from comfyvn_vault.projections.keys import key_part, readable
 
@@ -111,12 +111,14 @@ class Assets(Projection):
 # -- reading
 
 
+@reading
 def assets_with(projections: Databases, facet: str, value: str) -> list[str]:
     """Asset ids with ``facet`` = ``value`` (kind image, tag hero, license cc-by-4.0, nsfw yes)."""
     prefix = _k(facet, value.lower()) + SEP
     return [k[len(prefix) :].decode() for k in projections.scan(DB_ASSET, prefix)]
 
 
+@reading
 def facet_values(projections: Databases, facet: str) -> dict[str, int]:
     """Each value of ``facet`` and how many assets have it."""
     prefix = facet.encode() + SEP
@@ -127,6 +129,7 @@ def facet_values(projections: Databases, facet: str) -> dict[str, int]:
     return out
 
 
+@reading
 def edges(projections: Databases, asset_id: str, direction: str) -> list[tuple[str, str]]:
     """``(other asset, relation)``: parents for ``up``, children for ``down``."""
     prefix = _k(direction, asset_id) + SEP
@@ -137,12 +140,14 @@ def edges(projections: Databases, asset_id: str, direction: str) -> list[tuple[s
     return out
 
 
+@reading
 def users(projections: Databases, asset_id: str) -> list[str]:
     """Entity paths (``scenes/s#n``, ``characters/c``) whose documents name the asset."""
     prefix = key_part(asset_id) + SEP
     return [k[len(prefix) :].decode() for k in projections.scan(DB_USES, prefix)]
 
 
+@reading
 def asset_ids_with_prefix(projections: Databases, prefix: str) -> list[str]:
     """Registered asset ids (in the checkout) starting with ``prefix``, from the entity index's keys."""
     start = len("assets/")
