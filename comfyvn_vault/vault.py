@@ -28,9 +28,9 @@ from comfyvn_vault.projections.maintain import attach, rebuild
 from comfyvn_vault.settings import Settings
 from comfyvn_vault.store.base import ObjectInfo
 from comfyvn_vault.store.disk import DiskObjectStore
-from comfyvn_vault.store.fsck_index import index_error
 from comfyvn_vault.store.fsutil import os_error, write_durably
 from comfyvn_vault.store.ids import ObjectId
+from comfyvn_vault.store.index_errors import index_error
 from comfyvn_vault.store.layout import FORMAT_VERSION, READABLE_FORMATS, Paths
 from comfyvn_vault.store.layout import STORE_DIR as STORE_DIR  # re-exported: where callers look for it
 from comfyvn_vault.worktree.checkout import Change, WorkingCopy

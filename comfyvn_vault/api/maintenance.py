@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 
 from comfyvn_vault.store.fsck import Problem
-from comfyvn_vault.store.fsck_index import index_error
+from comfyvn_vault.store.index_errors import index_error
 
 if TYPE_CHECKING:
     from comfyvn_vault.vault import Vault

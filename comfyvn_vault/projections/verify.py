@@ -23,8 +23,9 @@ from comfyvn_vault.projections.index import Projections
 from comfyvn_vault.projections.maintain import rebuild
 from comfyvn_vault.projections.registry import ALL_DBS
 from comfyvn_vault.store.fsck import FsckReport, Problem, fsck
-from comfyvn_vault.store.fsck_index import index_error, packs_note
+from comfyvn_vault.store.fsck_index import packs_note
 from comfyvn_vault.store.ids import new_hasher
+from comfyvn_vault.store.index_errors import index_error
 from comfyvn_vault.store.layout import Paths
 
 if TYPE_CHECKING:

@@ -28,9 +28,9 @@ from comfyvn_vault.errors import LockHeld
 from comfyvn_vault.settings import Settings
 from comfyvn_vault.store import journal
 from comfyvn_vault.store.base import IndexDb, IndexTxn, Kind, ObjectInfo
-from comfyvn_vault.store.fsck_index import damage_at, index_error
 from comfyvn_vault.store.fsutil import WriterLock, os_error
 from comfyvn_vault.store.ids import ObjectId
+from comfyvn_vault.store.index_errors import index_error
 from comfyvn_vault.store.layout import DB_OBJECTS, DB_PACKS, DB_REFS, FLAG_OBJECT, FLAG_ZSTD, LOC_PACK, Entry, Paths
 from comfyvn_vault.store.prefix import resolve_prefix
 
@@ -79,7 +79,7 @@ def rebuild_if_needed(paths: Paths, lock_timeout: float, journaled: bool, repair
             journal.index_untrusted(paths)
             or not paths.index.is_dir()
             or repair == "always"
-            or (repair and damage_at(paths, open_env, journaled))
+            or (repair and _damage_at(paths, journaled))
         ):
             journal.rebuild(paths, open_env, DB_NAMES)
             return True
@@ -211,3 +211,9 @@ class ObjectIndex:
 
     def close(self) -> None:
         self.env.close()
+
+
+def _damage_at(paths: Paths, journaled: bool) -> list[str]:
+    from comfyvn_vault.store.fsck_index import damage_at  # the checks load only when repairing
+
+    return damage_at(paths, open_env, journaled)

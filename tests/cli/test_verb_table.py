@@ -53,3 +53,22 @@ def test_status_imports_only_what_it_needs(tmp_path: Path) -> None:
         "shutil",
     }
     assert not unwanted & loaded, sorted(unwanted & loaded)
+
+
+def test_the_known_plugin_verbs_are_the_entry_points_the_project_declares() -> None:
+    import tomllib
+
+    from comfyvn_vault.cli import plugins
+
+    pyproject = tomllib.loads((Path(main.__file__).parents[2] / "pyproject.toml").read_text())
+    assert pyproject["project"]["entry-points"][plugins.GROUP] == plugins.KNOWN
+
+
+def test_help_and_the_tui_verb_do_not_scan_the_installed_packages() -> None:
+    probe = (
+        "import sys\nfrom comfyvn_vault.cli.main import build_parser\n"
+        "build_parser(None); build_parser('tui')\n"
+        "print('importlib.metadata' in sys.modules, 'textual' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == ["False", "False"]  # nor is the TUI itself imported to list its verb
