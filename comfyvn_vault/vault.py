@@ -23,8 +23,7 @@ from comfyvn_vault.errors import InputRejected, NotAVault
 from comfyvn_vault.history.author import Author
 from comfyvn_vault.history.objects import View
 from comfyvn_vault.history.repo import CommitRecord, History, check_branch_name
-from comfyvn_vault.projections.index import PROJECTIONS_VERSION, Projections
-from comfyvn_vault.projections.maintain import attach, rebuild
+from comfyvn_vault.projections.version import PROJECTIONS_VERSION, version_of
 from comfyvn_vault.settings import Settings
 from comfyvn_vault.store.base import ObjectInfo
 from comfyvn_vault.store.disk import DiskObjectStore
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     # Imported where used: ``comfyvn status`` should not load fsck, gc or the differ.
     from comfyvn_vault.domain.conflicts import Conflict
     from comfyvn_vault.domain.events import Cause, Event
+    from comfyvn_vault.projections.index import Projections
     from comfyvn_vault.store.fsck import FsckReport
     from comfyvn_vault.store.gc import GcReport
 
@@ -69,10 +69,24 @@ class Vault:
         self.rebuilt: dict[str, Any] | None = None
         self.history = History(store, self.settings)
         self.history.author = Author(root / STORE_DIR, fixed=self.settings.author)
-        self.projections = Projections(store.env)
+        self._projections: Projections | None = None
+        # Every write keeps the projections current: they are opened (and their commit
+        # hooks attached) before any write transaction starts, and by the first query.
+        store.before_write.append(lambda: self.projections)
         self.worktree = WorkingCopy(root, store, self.history)
-        attach(self.history, self.projections)
         self.history.view_hooks.append(self._write_checkout)
+
+    @property
+    def projections(self) -> Projections:
+        """The query indexes, opened on first use (a verb that queries none never imports them)."""
+        if self._projections is None:
+            from comfyvn_vault.projections.index import Projections
+            from comfyvn_vault.projections.maintain import attach
+
+            projections = Projections(self.store.env)
+            attach(self.history, projections)
+            self._projections = projections
+        return self._projections
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -136,7 +150,7 @@ class Vault:
                 # by ``reindex``): the projections come back from history (store/journal.py).
                 vault.rebuilt = vault.reindex()
                 store.projections_rebuilt()
-            elif vault.projections.version() != PROJECTIONS_VERSION:
+            elif version_of(store.env) != PROJECTIONS_VERSION:
                 # Built by a comfyvn with another projection layout: rebuilt from history, once.
                 vault.reindex(only_if_outdated=True)
             vault.worktree.recover()  # a process killed after a commit left its files unwritten
@@ -369,6 +383,8 @@ class Vault:
         def rebuild_in(txn: Any) -> None:
             if only_if_outdated and self.projections.version(txn) == PROJECTIONS_VERSION:
                 return  # another process upgraded them while we waited for the lock
+            from comfyvn_vault.projections.maintain import rebuild
+
             result["events"] = rebuild(txn, self.history, self.projections, progress)
 
         with self.store.transaction() as w:

@@ -30,7 +30,7 @@ and keeps lookups exact. ``p.meta`` records the layout version.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from comfyvn_vault.domain.document import Document
 from comfyvn_vault.domain.entities import Scene
@@ -41,17 +41,11 @@ from comfyvn_vault.projections.names import Names
 from comfyvn_vault.projections.registry import ALL_DBS, HISTORY, SIDE_DBS, STATE, STATE_DBS
 from comfyvn_vault.projections.search import WordIndex
 from comfyvn_vault.projections.speakers import Speakers
+from comfyvn_vault.projections.version import DB_META, PROJECTIONS_VERSION, record_version, stored_version
 from comfyvn_vault.store.ids import ObjectId
 
 if TYPE_CHECKING:
     import lmdb
-
-DB_META: Final = b"p.meta"
-#: The layout of the projections; a vault whose projections have another version rebuilds them on open.
-#: 2: ``p.events`` holds one key per (path, commit) instead of one per (path, event).
-#: 3: names, speakers, words and asset facets longer than a key allows (or holding ``\\0``) are
-#: hashed (:mod:`.keys`).
-PROJECTIONS_VERSION: Final = 3
 
 K = TypeVar("K", bound=Projection)
 
@@ -102,12 +96,11 @@ class Projections(Databases):
         if txn is None:
             with self.env.begin() as read:
                 return self.version(read)
-        raw = txn.get(b"version", db=self.dbs[DB_META])
-        return int(raw) if raw is not None else 1
+        return stored_version(txn, self.dbs[DB_META])
 
     def set_version(self, txn: Txn) -> None:
         """Record that the projections now have this code's layout (after a rebuild, or in a new vault)."""
-        txn.put(b"version", str(PROJECTIONS_VERSION).encode(), db=self.dbs[DB_META])
+        record_version(txn, self.dbs[DB_META])
 
     # -- writing (inside the caller's LMDB write transaction)
 

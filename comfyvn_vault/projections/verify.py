@@ -85,7 +85,9 @@ def rebuild_compared(vault: Vault, progress: Callable[[int], None] | None = None
         raise _RollBack
 
     # An LMDB write transaction, not the vault's writer lock: it is rolled back, so
-    # fsck never waits for a writer (LMDB serialises its commit with ours).
+    # fsck never waits for a writer (LMDB serialises its commit with ours). The
+    # projections are opened first: not inside that transaction.
+    vault.projections  # noqa: B018
     try:
         with vault.store.env.begin(write=True) as txn:
             rebuild_in(txn)

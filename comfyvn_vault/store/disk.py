@@ -89,6 +89,9 @@ class DiskObjectStore(ObjectStore):
         self.pack_files = PackFiles(self.paths)
         #: The writer lock's file stays open between transactions (flock is taken per transaction).
         self._lock = WriterLock(self.paths.lock, self.lock_timeout, keep_open=True)
+        #: Called before each write transaction starts (the vault opens its projections there:
+        #: an LMDB database cannot be opened inside another write transaction of the same thread).
+        self.before_write: list[Callable[[], object]] = []
         # The open transaction of this process, whose objects its own reads
         # (tree writers, commit hooks) must see before the index commits.
         self._pending: DiskWriter | None = None
@@ -256,6 +259,8 @@ class DiskObjectStore(ObjectStore):
     @contextmanager
     def transaction(self) -> Iterator[DiskWriter]:
         """One atomic, durable write: objects, refs and commit hooks land together or not at all."""
+        for prepare in self.before_write:
+            prepare()
         lock = self._lock
         lock.acquire()
         try:
