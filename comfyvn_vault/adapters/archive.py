@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import io
 import lzma
+import os
 import posixpath
 import stat
 import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 import msgspec
@@ -153,6 +155,55 @@ class SafeZip:
             raise InputRejected(f"{self.where}: member {name!r} does not inflate ({exc})") from None
 
 
+class FolderFiles:
+    """The regular files under a folder, read with the same confinement and caps as :class:`SafeZip`.
+
+    Symlinks are not followed (a link inside a game folder could name any file on
+    the machine); a file that changes type between listing and reading is refused.
+    """
+
+    def __init__(self, root: Path, where: str = "", *, max_member: int = MAX_MEMBER_BYTES) -> None:
+        self.root = root
+        self.where = where or str(root)
+        self.max_member = max_member
+        if not root.is_dir():
+            raise InputRejected(f"{self.where}: not a folder")
+        found: list[str] = []
+        for folder, dirs, files in os.walk(root, followlinks=False):
+            dirs.sort()
+            for name in sorted(files):
+                path = Path(folder, name)
+                if path.is_symlink() or not path.is_file():
+                    continue
+                found.append(member_name(path.relative_to(root).as_posix(), self.where))
+                if len(found) > MAX_MEMBERS:
+                    raise InputRejected(f"{self.where}: more than {MAX_MEMBERS} files")
+        self._names = sorted(found)
+        self._known = frozenset(found)
+
+    def names(self) -> list[str]:
+        return list(self._names)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._known
+
+    def read(self, name: str) -> bytes:
+        if name not in self._known:
+            raise InputRejected(f"{self.where}: no file {name!r}")
+        path = self.root / name
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError as exc:
+            raise InputRejected(f"{self.where}: cannot read {name!r} ({exc.strerror or exc})") from None
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise InputRejected(f"{self.where}: {name!r} is not a regular file")
+            data = f.read(self.max_member + 1)
+        if len(data) > self.max_member:
+            raise InputRejected(f"{self.where}: {name!r} is over {self.max_member} bytes")
+        return data
+
+
 def _strip(members: dict[str, zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
     names = list(members)
     if not names:
@@ -214,4 +265,4 @@ def decode_text(data: bytes, where: str, *, max_line: int = MAX_LINE_CHARS) -> s
         start = end + 1
 
 
-__all__ = ["SafeZip", "decode_text", "json_depth", "load_json", "member_name"]
+__all__ = ["FolderFiles", "SafeZip", "decode_text", "json_depth", "load_json", "member_name"]

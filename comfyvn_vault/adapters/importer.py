@@ -27,17 +27,35 @@ OptionsT = TypeVar("OptionsT", bound=msgspec.Struct)
 READ_CHUNK: Final = 1 << 20
 
 
+class SourceFiles(Protocol):
+    """The files of a source that is many files (a project folder, a zip pack), by safe relative name.
+
+    :class:`~comfyvn_vault.adapters.archive.SafeZip` and
+    :class:`~comfyvn_vault.adapters.archive.FolderFiles` are the two; both
+    confine every name and cap every read, so an importer needs no checks of its own.
+    """
+
+    def names(self) -> list[str]:
+        """Every regular file's name (``game/script.rpy``), sorted."""
+
+    def read(self, name: str) -> bytes:
+        """The bytes of ``name`` (exit 3 for a name that is not one of :meth:`names`)."""
+
+
 @dataclass(frozen=True)
 class Source:
     """What is imported: its bytes, or a binary stream to read them from, and a name for provenance.
 
     ``name`` is what a person would call the source (``chat.jsonl``); it becomes
     the note of the import's cause and the ``source`` of the assets it imports.
-    A stream is read only through :meth:`read` or :meth:`chunks`, once.
+    A stream is read only through :meth:`read` or :meth:`chunks`, once. A source
+    that is a folder (or that the command line opened as an archive) also has
+    ``files``; its ``content`` is then empty.
     """
 
     content: bytes | BinaryIO
     name: str = ""
+    files: SourceFiles | None = None
 
     def read(self, limit: int) -> bytes:
         """All of the source, refused (exit 3) when it has more than ``limit`` bytes."""

@@ -178,9 +178,7 @@ class TextImporter:
         title = options.title if options.title is not None else script.title or stem
         meta: dict[str, MetaValue] = {"source": source.name} if source.name else {}
         if options.keep_source:
-            name = source.name or None
-            asset = builder.add_asset(data, kind="text", mime="text/plain", name=source.name, source=name)
-            meta["source_asset"] = asset.id
+            meta["source_asset"] = builder.add_source(data, kind="text", mime="text/plain").id
         builder.save(Scene(id=self._scene_id(builder, options, title), title=title, nodes=nodes, meta=meta))
         return builder.build()
 

@@ -83,6 +83,8 @@ class Plan:
     """Bytes under their id; every one is the blob of an asset some event of the plan imports."""
     summary: ImportSummary
     source_name: str = ""
+    source_asset: str | None = None
+    """The asset holding the source itself (:meth:`PlanBuilder.add_source`), which lineage leads back to."""
 
     def message(self) -> str:
         """A commit message: ``Import chat.txt with text@1: 1 scene, 2 characters``."""
@@ -128,6 +130,7 @@ class PlanBuilder:
         self._events: list[Event] = []
         self._blobs: dict[ObjectId, bytes] = {}
         self._findings: list[SourceFinding] = []
+        self._source_asset: str | None = None
 
     def current(self, path: str) -> Document | None:
         """The document at ``path`` as the plan so far leaves it."""
@@ -166,6 +169,16 @@ class PlanBuilder:
         self._planned[path] = asset
         return asset
 
+    def add_source(self, data: bytes, *, kind: AssetKind = "other", mime: str = "application/octet-stream") -> Asset:
+        """Plan the source file itself as an asset: what the import's record and its scenes point back to.
+
+        Call it once, with the bytes of the source (for a folder, of the file
+        that stands for it); point scenes at it with ``meta["source_asset"]``.
+        """
+        asset = self.add_asset(data, kind=kind, mime=mime, name=self.source_name, source=self.source_name or None)
+        self._source_asset = asset.id
+        return asset
+
     def note(self, message: str, where: str = "") -> None:
         """Tell the person who runs the import something about the source."""
         self._findings.append(SourceFinding(message, where))
@@ -179,4 +192,5 @@ class PlanBuilder:
             blobs=MappingProxyType(dict(self._blobs)),
             summary=ImportSummary.of(events, self._findings),
             source_name=self.source_name,
+            source_asset=self._source_asset,
         )

@@ -14,6 +14,8 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
+import comfyvn_vault.exporters as exporters
+import comfyvn_vault.importers as importers
 from comfyvn_vault.adapters.base import check_kind_name
 from comfyvn_vault.domain.suggest import did_you_mean
 from comfyvn_vault.errors import InputRejected
@@ -87,12 +89,8 @@ class Registry(Generic[T]):
         return factory
 
 
-IMPORTERS: Final[Registry[Importer[Any]]] = Registry(
-    "importer", {"text": "comfyvn_vault.adapters.plaintext:TextImporter"}
-)
-EXPORTERS: Final[Registry[Exporter[Any]]] = Registry(
-    "exporter", {"text": "comfyvn_vault.adapters.plaintext:TextExporter"}
-)
+IMPORTERS: Final[Registry[Importer[Any]]] = Registry("importer", importers.BUILTIN)
+EXPORTERS: Final[Registry[Exporter[Any]]] = Registry("exporter", exporters.BUILTIN)
 GENERATORS: Final[Registry[Generator]] = Registry("generator")
 
 

@@ -1,7 +1,9 @@
 """Planning is pure: the adapter seams and the in-memory adapters import no IO library and no vault.
 
-Only ``apply`` (which records a plan in a vault) and ``output`` (which writes
-export files) may reach beyond; the registry imports adapter modules only when
+Only ``apply`` (which records a plan in a vault), ``output`` (which writes
+export files) and ``archive`` (which reads folders and archives for the
+command line, with every name confined) may reach beyond; the importers and
+exporters themselves are held to the same rule; the registry imports adapter modules only when
 a kind is first used (tested in ``test_registry``).
 """
 
@@ -13,11 +15,17 @@ from pathlib import Path
 import comfyvn_vault.adapters as adapters
 
 PACKAGE = Path(adapters.__file__).parent
-EFFECTFUL = {"apply.py", "output.py"}
+EFFECTFUL = {"apply.py", "output.py", "archive.py"}
+ADAPTER_PACKAGES = (PACKAGE, PACKAGE.parent / "importers", PACKAGE.parent / "exporters")
 IO_MODULES = {"os", "io", "pathlib", "shutil", "subprocess", "socket", "tempfile", "sqlite3", "asyncio"}
 FORBIDDEN = {"lmdb", "httpx", "textual", "zstandard", "watchfiles", "PIL"}
 #: What of the rest of the package planning may use: the domain, ids, errors and suggestions.
-ALLOWED_PREFIXES = ("comfyvn_vault.adapters", "comfyvn_vault.domain")
+ALLOWED_PREFIXES = (
+    "comfyvn_vault.adapters",
+    "comfyvn_vault.domain",
+    "comfyvn_vault.importers",
+    "comfyvn_vault.exporters",
+)
 ALLOWED = {"comfyvn_vault.errors", "comfyvn_vault.lazy", "comfyvn_vault.store.ids", "comfyvn_vault.domain.suggest"}
 
 
@@ -32,7 +40,12 @@ def _imports(source: Path) -> list[str]:
 
 
 def test_planning_modules_import_only_pure_modules() -> None:
-    sources = sorted(p for p in PACKAGE.glob("*.py") if p.name not in EFFECTFUL)
+    sources = sorted(
+        p
+        for package in ADAPTER_PACKAGES
+        for p in package.rglob("*.py")
+        if p.parent != PACKAGE or p.name not in EFFECTFUL
+    )
     assert {p.name for p in sources} >= {"plan.py", "importer.py", "exporter.py", "plaintext.py", "registry.py"}
     for source in sources:
         for name in _imports(source):

@@ -1,0 +1,13 @@
+"""The exporters ``comfyvn export KIND`` finds, each on the exporter seam (:mod:`comfyvn_vault.adapters`).
+
+Each is registered by ``"module:Class"`` and imported only when its kind is used.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: kind -> the exporter class, as ``"module:attr"``.
+BUILTIN: Final[dict[str, str]] = {
+    "text": "comfyvn_vault.adapters.plaintext:TextExporter",
+}
