@@ -7,6 +7,13 @@ the id the plan filed it under, then the events, checked against the state the
 change writes on and recorded as one commit whose cause names the importer and
 its version. A plan that does not apply changes nothing (exit 3).
 
+Given the id of the source's bytes, an import is also recorded: an
+:class:`~comfyvn_vault.domain.assets.ImportRecord` at ``imports/<key>``
+(``ImportRecorded``, in the same commit), whose key is the importer's name,
+its options and that id (:func:`import_key`). Importing the same source with
+the same options again finds the record in HEAD's tree and changes nothing;
+undoing the import removes the record with everything else it made.
+
 :func:`plan_import` is the first half alone, for a dry run.
 """
 
@@ -16,10 +23,15 @@ from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
+from comfyvn_vault.adapters.base import AdapterInfo
 from comfyvn_vault.adapters.exporter import StoryView
 from comfyvn_vault.adapters.importer import Importer, Source
 from comfyvn_vault.adapters.plan import ImportSummary, Plan, check_plan
+from comfyvn_vault.domain.asset_events import ImportRecorded
+from comfyvn_vault.domain.assets import ImportRecord, asset_path, import_path
+from comfyvn_vault.domain.paths import ASSETS, CHARACTERS, SCENES
 from comfyvn_vault.errors import InputRejected
+from comfyvn_vault.store.ids import hash_bytes
 
 if TYPE_CHECKING:
     from comfyvn_vault.history.repo import CommitRecord, History
@@ -29,13 +41,40 @@ OptionsT = TypeVar("OptionsT", bound=msgspec.Struct)
 
 
 class ImportResult(msgspec.Struct, frozen=True):
-    """What an import did: the commit (hex; None when there was nothing new), its size, its summary."""
+    """What an import did: the commit (hex; None when there was nothing new), its size, its summary.
+
+    ``job`` is the import's key (its record's id; None when no source id was given);
+    ``already`` is True when this source was already imported with these options.
+    """
 
     importer: str
     commit: str | None
     events: int
     blobs: int
     summary: ImportSummary
+    job: str | None = None
+    already: bool = False
+
+
+def option_texts(options: msgspec.Struct) -> dict[str, str]:
+    """Each option as JSON text, by name, sorted: how an :class:`ImportRecord` keeps them."""
+    values = msgspec.structs.asdict(options)
+    return {name: msgspec.json.encode(values[name]).decode() for name in sorted(values)}
+
+
+def import_key(info: AdapterInfo, options: msgspec.Struct, source_id: str) -> str:
+    """The id of importing the source whose bytes have id ``source_id`` with ``info``'s importer and ``options``.
+
+    The version is left out: a newer importer reading the same source the same way
+    is the same import.
+    """
+    return hash_bytes(msgspec.json.encode([info.name, option_texts(options), source_id])).hex()[:32]
+
+
+def recorded_import(vault: Vault, key: str) -> ImportRecord | None:
+    """The record of import ``key`` in HEAD's tree, if that import is there."""
+    found = story_view(vault.history).lookup(import_path(key))
+    return found if isinstance(found, ImportRecord) else None
 
 
 def story_view(history: History) -> StoryView:
@@ -59,26 +98,64 @@ def apply_import(
     options: OptionsT,
     *,
     message: str | None = None,
+    source_id: str | None = None,
 ) -> ImportResult:
-    """Import ``source`` as one commit on HEAD's branch (see the module docstring)."""
+    """Import ``source`` as one commit on HEAD's branch (see the module docstring).
+
+    ``source_id`` is the hex id of the source's bytes (for a folder, of its
+    manifest); with it the import is recorded and a repeat of it does nothing.
+    """
+    key = import_key(importer.info, options, source_id) if source_id is not None else None
+    if key is not None and (done := recorded_import(vault, key)) is not None:
+        return ImportResult(
+            importer=importer.info.ref, commit=None, events=0, blobs=0, summary=summary_of(done), job=key, already=True
+        )
     plan = plan_import(vault, importer, source, options)
+    events = list(plan.events)
+    if key is not None and source_id is not None:
+        created = [
+            *(f"{SCENES}/{s}" for s in plan.summary.scenes),
+            *(f"{CHARACTERS}/{c}" for c in plan.summary.characters),
+            *(asset_path(a) for a in plan.summary.assets),
+        ]
+        record = ImportRecord(
+            id=key,
+            importer=plan.info.name,
+            version=plan.info.version,
+            source=source_id,
+            source_name=plan.source_name,
+            source_asset=plan.source_asset,
+            options=option_texts(options),
+            created=created,
+        )
+        events.append(ImportRecorded(record=record, cause=plan.cause))
     with vault.change(message or plan.message(), kind="import", cause=plan.cause) as ch:
         for oid, data in plan.blobs.items():
             stored = ch.add_blob(data)
             if stored != oid:
                 raise InputRejected(f"{plan.info.ref}: blob {oid.short()} was stored as {stored.short()}")
-        if plan.events:
-            ch.check(plan.events)
-            ch.record(plan.events)
-        ch.report(lambda rec: msgspec.to_builtins(_result(plan, rec)))
-    return _result(plan, ch.commit)
+        if events:
+            ch.check(events)
+            ch.record(events)
+        ch.report(lambda rec: msgspec.to_builtins(_result(plan, rec, key, len(events))))
+    return _result(plan, ch.commit, key, len(events))
 
 
-def _result(plan: Plan, rec: CommitRecord | None) -> ImportResult:
+def summary_of(record: ImportRecord) -> ImportSummary:
+    """What an earlier import created, as its record lists it."""
+    return ImportSummary(
+        scenes=[p.split("/", 1)[1] for p in record.created if p.startswith(f"{SCENES}/")],
+        characters=[p.split("/", 1)[1] for p in record.created if p.startswith(f"{CHARACTERS}/")],
+        assets=[p.split("/", 1)[1] for p in record.created if p.startswith(f"{ASSETS}/")],
+    )
+
+
+def _result(plan: Plan, rec: CommitRecord | None, key: str | None, events: int) -> ImportResult:
     return ImportResult(
         importer=plan.info.ref,
         commit=rec.commit_id.hex() if rec is not None else None,
-        events=len(plan.events),
+        events=events,
         blobs=len(plan.blobs),
         summary=plan.summary,
+        job=key,
     )

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Final
 from comfyvn_vault.lazy import exports
 
 #: The verb-group modules, in the order the CLI lists its verbs.
-MODULES: Final = ("history", "edit", "merge", "assets", "advisory", "provenance", "sync", "maintenance")
+MODULES: Final = ("history", "edit", "merge", "assets", "advisory", "provenance", "sync", "maintenance", "imports")
 
 _EXPORTS = {
     "Vault": "comfyvn_vault.vault",

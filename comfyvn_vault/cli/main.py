@@ -31,6 +31,7 @@ VERBS: Final[dict[str, str]] = {
     **dict.fromkeys(("advisory", "policy"), "advisory_cmds"),
     **dict.fromkeys(("remote", "fetch", "pull", "push", "clone", "serve"), "sync_cmds"),
     "watch": "watch_cmds",
+    "import": "import_cmds",
 }
 #: Every verb module, in the order ``comfyvn --help`` lists their verbs.
 VERB_MODULES: Final = tuple(dict.fromkeys(VERBS.values()))

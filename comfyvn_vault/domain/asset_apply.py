@@ -22,6 +22,7 @@ from comfyvn_vault.domain.asset_events import (
     FindingRecorded,
     FindingResolved,
     GenerationRecorded,
+    ImportRecorded,
     PolicyAcknowledged,
     RecordMerged,
 )
@@ -34,6 +35,7 @@ from comfyvn_vault.domain.assets import (
     Policy,
     asset_path,
     finding_path,
+    import_path,
     same_record,
 )
 from comfyvn_vault.domain.errors import Rejected
@@ -164,6 +166,18 @@ def _exported(lookup: Lookup, event: ExportRecorded) -> Changes:
     for asset_id in event.asset_ids:
         need_asset(lookup, asset_id)
     return {}
+
+
+@_handles(ImportRecorded)
+def _import_recorded(lookup: Lookup, event: ImportRecorded) -> Changes:
+    record = event.record
+    check_id(record.id, "import id")
+    path = import_path(record.id)
+    if lookup(path) is not None:
+        raise Rejected(f"import {record.id!r} is already recorded: this source was imported with these options")
+    if record.source_asset is not None:
+        need_asset(lookup, record.source_asset)
+    return {path: record}
 
 
 @_handles(FindingRecorded)

@@ -16,9 +16,11 @@ from comfyvn_vault.domain.assets import (
     FilterMode,
     Finding,
     Fix,
+    ImportRecord,
     Record,
     asset_path,
     finding_path,
+    import_path,
 )
 from comfyvn_vault.domain.cause import Cause
 from comfyvn_vault.store.codec import StoredObject
@@ -101,6 +103,19 @@ class ExportRecorded(StoredObject, frozen=True, kw_only=True, tag="ExportRecorde
         return [asset_path(a) for a in self.asset_ids]
 
 
+class ImportRecorded(StoredObject, frozen=True, kw_only=True, tag="ImportRecorded"):
+    """A source was imported (see :class:`ImportRecord`); the events it produced are in the same commit."""
+
+    record: ImportRecord
+    cause: Cause
+
+    def touched(self) -> list[str]:
+        paths = [import_path(self.record.id)]
+        if self.record.source_asset is not None:
+            paths.append(asset_path(self.record.source_asset))
+        return paths
+
+
 class FindingRecorded(StoredObject, frozen=True, kw_only=True, tag="FindingRecorded"):
     """The advisory filed a finding about an asset."""
 
@@ -170,6 +185,7 @@ ASSET_EVENTS = (
     AssetDerived,
     GenerationRecorded,
     ExportRecorded,
+    ImportRecorded,
     FindingRecorded,
     FindingResolved,
     PolicyAcknowledged,

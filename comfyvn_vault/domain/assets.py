@@ -14,6 +14,10 @@ TOML file): they change only through events (``AssetImported``,
   decided, the decision.
 * The :class:`Policy` is the one settings record: the content-filter mode and
   the liability acknowledgement.
+* An :class:`ImportRecord` says that a source was imported: by which importer,
+  with which options, what it created. Its id is the import's key (importer,
+  options, the source's bytes), so importing the same source the same way again
+  finds it and creates nothing; undoing the import removes it with the rest.
 
 No floats: durations are integer milliseconds.
 """
@@ -24,7 +28,7 @@ from typing import Final, Literal, TypeAlias
 
 import msgspec
 
-from comfyvn_vault.domain.paths import ASSETS, FINDINGS, SETTINGS, entity_path
+from comfyvn_vault.domain.paths import ASSETS, FINDINGS, IMPORTS, SETTINGS, entity_path
 from comfyvn_vault.store.codec import StoredObject
 from comfyvn_vault.store.ids import ObjectId
 
@@ -93,9 +97,33 @@ class Policy(StoredObject, frozen=True, tag="Policy"):
     notice: str | None = None
 
 
-Record: TypeAlias = Asset | Finding | Policy
-RECORD_TYPES: Final[tuple[type[Record], ...]] = (Asset, Finding, Policy)
-RECORD_FOLDERS: Final[dict[str, type[Record]]] = {ASSETS: Asset, FINDINGS: Finding, SETTINGS: Policy}
+class ImportRecord(StoredObject, frozen=True, tag="ImportRecord"):
+    """One import: ``importer`` at ``version`` read ``source`` (the blob id of its bytes) with ``options``.
+
+    ``options`` holds each option as JSON text (``"120"``, ``"true"``, ``"\"auto\""``) so
+    the record has no floats and reads the same whatever the importer's types.
+    ``source_asset`` is the asset holding the source (None when the importer kept no
+    copy); ``created`` the entity paths the import made, in order.
+    """
+
+    id: str
+    importer: str
+    version: str
+    source: str
+    source_name: str = ""
+    source_asset: str | None = None
+    options: dict[str, str] = {}
+    created: list[str] = []
+
+
+Record: TypeAlias = Asset | Finding | Policy | ImportRecord
+RECORD_TYPES: Final[tuple[type[Record], ...]] = (Asset, Finding, Policy, ImportRecord)
+RECORD_FOLDERS: Final[dict[str, type[Record]]] = {
+    ASSETS: Asset,
+    FINDINGS: Finding,
+    SETTINGS: Policy,
+    IMPORTS: ImportRecord,
+}
 POLICY_PATH: Final = f"{SETTINGS}/{POLICY_ID}"
 
 
@@ -105,6 +133,10 @@ def asset_path(asset_id: str) -> str:
 
 def finding_path(finding_id: str) -> str:
     return entity_path(FINDINGS, finding_id)
+
+
+def import_path(import_id: str) -> str:
+    return entity_path(IMPORTS, import_id)
 
 
 def finding_id(kind: FindingKind, asset_id: str) -> str:

@@ -34,6 +34,7 @@ from comfyvn_vault.domain.asset_events import (
     FindingRecorded,
     FindingResolved,
     GenerationRecorded,
+    ImportRecorded,
     PolicyAcknowledged,
     RecordMerged,
 )
@@ -419,6 +420,7 @@ Event: TypeAlias = (
     | AssetDerived
     | GenerationRecorded
     | ExportRecorded
+    | ImportRecorded
     | FindingRecorded
     | FindingResolved
     | PolicyAcknowledged

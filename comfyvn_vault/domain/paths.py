@@ -34,7 +34,8 @@ ASSETS: Final = "assets"
 FINDINGS: Final = "findings"
 CONFLICTS: Final = "conflicts"
 SETTINGS: Final = "settings"
-FOLDERS: Final = (SCENES, CHARACTERS, TIMELINES, VARIABLES, ASSETS, FINDINGS, CONFLICTS, SETTINGS)
+IMPORTS: Final = "imports"
+FOLDERS: Final = (SCENES, CHARACTERS, TIMELINES, VARIABLES, ASSETS, FINDINGS, CONFLICTS, SETTINGS, IMPORTS)
 #: Names Windows reserves for devices, whatever the extension (``con.toml`` is the console there).
 RESERVED_NAMES: Final = frozenset(
     ["con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))]

@@ -30,6 +30,7 @@ _RELATION: Final[dict[str, str]] = {
     "AssetDerived": "derived",
     "GenerationRecorded": "generated",
     "ExportRecorded": "exported",
+    "ImportRecorded": "import source",
     "FindingRecorded": "finding",
     "FindingResolved": "decision",
     "RecordMerged": "merged",
