@@ -65,10 +65,10 @@ def fsck(start: Path, progress: ProgressFactory | None = None) -> Checked:
     """
     from comfyvn_vault.errors import IndexDamaged
     from comfyvn_vault.projections.verify import fsck_unopened
-    from comfyvn_vault.vault import STORE_DIR, Vault, find_vault
+    from comfyvn_vault.vault import STORE_DIR, find_vault
 
     try:
-        vault = Vault.open(start)
+        vault = _open_every_database(start)
     except IndexDamaged as exc:  # fsck still reports, and checks what a rebuild would use
         report = fsck_unopened(find_vault(start) / STORE_DIR, exc)
     else:
@@ -77,6 +77,23 @@ def fsck(start: Path, progress: ProgressFactory | None = None) -> Checked:
     return Checked(
         objects=report.objects, bytes=report.bytes, clean=report.clean, problems=report.problems, notes=report.notes
     )
+
+
+def _open_every_database(start: Path) -> Vault:
+    """The vault with its projections opened too, as the first write opens them: damage met there is the index's."""
+    import lmdb
+
+    from comfyvn_vault.vault import Vault
+
+    vault = Vault.open(start)
+    try:
+        vault.projections  # noqa: B018
+    except BaseException as exc:
+        vault.close()
+        if isinstance(exc, lmdb.Error):
+            raise index_error(exc) from None
+        raise
+    return vault
 
 
 def total_bytes(vault: Vault) -> int:

@@ -80,7 +80,7 @@ def test_flipped_bytes_in_index_pages_are_found_and_repaired(built: tuple[Path, 
     baseline = observe(work, asset)
     data = data_file(original).read_bytes()
     rng = random.Random(8)
-    offsets = sorted(rng.sample(index_damage.live_offsets(data), 22))
+    offsets = sorted(rng.sample(index_damage.live_offsets(data), 60))
     # Meta pages: magic, the two databases' roots and entry counts, the last page and transaction id.
     offsets += [page * 4096 + at for page in (0, 1) for at in (16, 72, 80, 120, 128, 136, 144)[page::2]]
     child = subprocess.run(
@@ -112,8 +112,10 @@ def test_flipped_bytes_in_index_pages_are_found_and_repaired(built: tuple[Path, 
         assert r["reindex"][0] == 0, (where, r["reindex"])
         assert r["repaired"] == {k: list(v) for k, v in baseline.items()}, where
         assert r["fsck_after"][0] == 0, (where, r["fsck_after"])
-    # The check has teeth: much of this damage is found, and some of it changed what verbs said.
-    assert found >= len(offsets) // 4 and harmful >= 2, (found, harmful)
+    # The check has teeth: much of this damage is found, and some of it changed what verbs said. About a
+    # fifth of random live bytes matter; the rest are bytes no read depends on, and the loop above proved
+    # that flipping those changed nothing any verb says. Which fifth depends on the page layout.
+    assert found >= len(offsets) // 6 and harmful >= 2, (found, harmful)
 
 
 # ------------------------------------------------------------------ damage LMDB cannot see
