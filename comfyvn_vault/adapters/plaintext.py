@@ -143,17 +143,6 @@ def parse(text: str, *, strict: bool = False) -> Script:
     return Script(title or "", lines, notes)
 
 
-class _Taken:
-    """Ids in use in a folder: planned ones, and those the story already has."""
-
-    def __init__(self, builder: PlanBuilder, folder: str) -> None:
-        self.builder, self.folder = builder, folder
-
-    def __contains__(self, entity_id: object) -> bool:
-        assert isinstance(entity_id, str)
-        return self.builder.current(entity_path(self.folder, entity_id)) is not None
-
-
 class TextImporter:
     """Imports a plain-text script as one scene and its speakers (see the module docstring)."""
 
@@ -185,7 +174,7 @@ class TextImporter:
     def _cast(self, builder: PlanBuilder, script: Script) -> dict[str, str]:
         """Each speaker (by casefolded name) → the name their lines are spoken under; new characters saved."""
         out: dict[str, str] = {}
-        taken = _Taken(builder, CHARACTERS)
+        taken = builder.taken(CHARACTERS)
         for line in script.lines:
             if line.speaker is None or line.speaker.casefold() in out:
                 continue
@@ -204,7 +193,7 @@ class TextImporter:
 
     def _scene_id(self, builder: PlanBuilder, options: TextOptions, title: str) -> str:
         if options.scene_id is None:
-            return fresh_id(_Taken(builder, SCENES), slug(title, "scene"))
+            return fresh_id(builder.taken(SCENES), slug(title, "scene"))
         sid = check_id(options.scene_id, "scene id")
         if builder.current(entity_path(SCENES, sid)) is not None:
             raise InputRejected(f"scene {sid!r} already exists")

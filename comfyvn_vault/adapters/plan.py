@@ -16,7 +16,7 @@ field like any other edit. :func:`check_plan` proves a plan applies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -31,6 +31,7 @@ from comfyvn_vault.domain.diffing import diff_entities
 from comfyvn_vault.domain.document import Document
 from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity, path_of
 from comfyvn_vault.domain.events import CharacterCreated, Event, SceneCreated
+from comfyvn_vault.domain.paths import entity_path
 from comfyvn_vault.domain.validate import Listing, Lookup
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
@@ -136,6 +137,10 @@ class PlanBuilder:
         """The document at ``path`` as the plan so far leaves it."""
         return self._planned[path] if path in self._planned else self._lookup(path)
 
+    def taken(self, folder: str) -> Container[str]:
+        """The ids in use in ``folder`` (planned, or in the story), to pick a fresh one with ``fresh_id``."""
+        return _Taken(self, folder)
+
     def save(self, entity: Entity) -> None:
         """Plan ``entity`` as the new version of what is stored at its path (created if absent)."""
         path = path_of(entity)
@@ -194,3 +199,13 @@ class PlanBuilder:
             source_name=self.source_name,
             source_asset=self._source_asset,
         )
+
+
+class _Taken:
+    """Ids in use in a folder: planned ones, and those the story already has."""
+
+    def __init__(self, builder: PlanBuilder, folder: str) -> None:
+        self.builder, self.folder = builder, folder
+
+    def __contains__(self, entity_id: object) -> bool:
+        return isinstance(entity_id, str) and self.builder.current(entity_path(self.folder, entity_id)) is not None
