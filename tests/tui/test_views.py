@@ -93,7 +93,7 @@ async def test_time_travel_browses_the_story_at_any_commit(vault_path: Path) -> 
         view = app.main.current_view
         assert isinstance(view, HistoryView) and view.rows is not None
         target = next(i for i, r in enumerate(view.rows.rows) if r.message == "New scene: The Stairs")
-        view.commits.cursor = target
+        view.row_list.cursor = target
         await pilot.press("t")
         await settle(pilot)
         screen = app.screen
@@ -253,7 +253,7 @@ async def test_merge_from_the_palette_never_proposes_an_already_merged_branch(va
         await settle(pilot)
         view = app.main.current_view
         assert isinstance(view, BranchesView)
-        view.branch_list.cursor = view.branch_list.index_of("darker") or 0
+        view.row_list.cursor = view.row_list.index_of("darker") or 0
         await settle(pilot)
         assert "already merged into main" in screen_text(app)
         await pilot.press("7", "ctrl+p", *"merge into current")
@@ -271,10 +271,10 @@ async def test_merge_from_the_palette_never_proposes_an_already_merged_branch(va
         head = app.vault.history.head()
         await pilot.press("ctrl+r")
         await settle(pilot)
-        view.branch_list.cursor = view.branch_list.index_of("darker") or 0
+        view.row_list.cursor = view.row_list.index_of("darker") or 0
         await pilot.press("m")
         await settle(pilot)
-        assert not isinstance(app.screen, ConfirmScreen) and view.branch_list.current_key == "side"
+        assert not isinstance(app.screen, ConfirmScreen) and view.row_list.current_key == "side"
         await pilot.press("m")
         assert isinstance(app.screen, ConfirmScreen)  # side has a commit main lacks: proposed
         await pilot.press("n")
