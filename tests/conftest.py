@@ -1,4 +1,4 @@
-"""Shared fixtures: real LMDB vaults in temp dirs and a runner for the real CLI."""
+"""Shared fixtures and helpers: real LMDB vaults in temp dirs, a runner for the real CLI, a forked story."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from comfyvn_vault.api import edit
 from comfyvn_vault.store.disk import DiskObjectStore
 from comfyvn_vault.store.memory import MemoryObjectStore
 from comfyvn_vault.vault import Vault
@@ -53,6 +54,36 @@ def run_cli(
     )
 
 
+def cli_ok(root: Path, *args: str | os.PathLike[str]) -> Result:
+    """``comfyvn -C ROOT ARGS…``, which must succeed: a step on the way to what a test checks."""
+    r = run_cli("-C", root, *args)
+    assert r.code == 0, (args, r.err)
+    return r
+
+
+def assert_refused(r: Result, code: int, *words: str) -> None:
+    """Exit ``code``, exactly one ``comfyvn: …`` line on stderr, nothing on stdout."""
+    assert r.code == code, (r.code, r.err)
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1, r.err
+    assert lines[0].startswith("comfyvn: "), r.err
+    assert "Traceback" not in r.err and "internal error" not in r.err, r.err
+    assert r.out == "", r.out
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+def modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running ``code``."""
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    return set(out.stdout.split())
+
+
 @pytest.fixture
 def cli() -> Any:
     return run_cli
@@ -72,6 +103,15 @@ def vault(vault_dir: Path) -> Iterator[Vault]:
     v = Vault.open(vault_dir)
     yield v
     v.close()
+
+
+def fork_story(vault: Vault) -> Vault:
+    """main and alt, forked after a two-line scene (the merge tests' starting point)."""
+    edit.scene_new(vault, "Intro", "intro")
+    edit.node_add(vault, "intro", speaker="Alice", content="The lamp is dark tonight")
+    edit.node_add(vault, "intro", speaker="Bob", content="Who lit it?")
+    vault.branch_create("alt")
+    return vault
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import comfyvn_vault
+from tests.conftest import modules_after
 
 
 def test_all_names_exist() -> None:
@@ -14,24 +12,14 @@ def test_all_names_exist() -> None:
     assert sorted(comfyvn_vault.__all__) == comfyvn_vault.__all__
 
 
-def _modules_after(code: str) -> set[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", code + "; import sys; print('\\n'.join(sys.modules))"],
-        capture_output=True,
-        check=True,
-        text=True,
-    )
-    return set(out.stdout.split())
-
-
 def test_core_does_not_import_the_tui() -> None:
-    mods = _modules_after("import comfyvn_vault, comfyvn_vault.vault")
+    mods = modules_after("import comfyvn_vault, comfyvn_vault.vault")
     assert not any(m == "textual" or m.startswith("textual.") for m in mods)
     assert "tui" not in mods
 
 
 def test_cli_start_imports_nothing_heavy() -> None:
-    mods = _modules_after("import comfyvn_vault.cli.main")
+    mods = modules_after("import comfyvn_vault.cli.main")
     heavy = {"textual", "rich", "cv2", "fitz", "c2pa", "httpx", "watchfiles", "PIL", "psutil"}
     assert not heavy & {m.split(".")[0] for m in mods}
 

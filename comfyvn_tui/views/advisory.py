@@ -7,19 +7,19 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import Static
 
 from comfyvn_tui.screens.form import FormScreen, field
-from comfyvn_tui.views.base import View
-from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
+from comfyvn_tui.views.list_detail import ListDetailView
+from comfyvn_tui.widgets.virtual_list import StaticSource
 from comfyvn_vault.api import advisory
 
 if TYPE_CHECKING:
     from comfyvn_vault.api.advisory import FindingRow
 
 
-class AdvisoryView(View):
+class AdvisoryView(ListDetailView):
     """Decide findings: ``w`` waives, ``x`` removes the asset, ``p`` replaces it by another asset."""
 
     view_key = "advisory"
@@ -30,28 +30,19 @@ class AdvisoryView(View):
         Binding("p", "replace", "Replace", id="advisory.replace"),
     ]
 
-    DEFAULT_CSS = """
-    AdvisoryView #finding-list { width: 1fr; border: round $panel-lighten-2; }
-    AdvisoryView #finding-detail { width: 1fr; border: round $panel-lighten-2; }
-    AdvisoryView #finding-list:focus { border: round $primary; }
-    """
+    list_id = "finding-list"
+    empty_text = "(no findings)"
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.found: list[FindingRow] = []
 
-    def compose(self) -> ComposeResult:
-        with Horizontal():
-            yield VirtualList(empty_text="(no findings)", id="finding-list")
-            with Vertical(id="finding-detail"):
-                yield Static(id="policy")
-                yield Static(id="finding")
+    def compose_detail(self) -> ComposeResult:
+        with Vertical(id="finding-detail"):
+            yield Static(id="policy")
+            yield Static(id="finding")
 
-    @property
-    def finding_list(self) -> VirtualList:
-        return self.query_one("#finding-list", VirtualList)
-
-    def reload(self) -> None:
+    def load_rows(self) -> StaticSource:
         listed = advisory.list_findings(self.vault, decided=True).findings
         self.found = sorted(listed, key=lambda f: (f.status != "open", f.id))
         rows = []
@@ -61,9 +52,15 @@ class AdvisoryView(View):
             label.append(f"{f.kind} ", style="cyan")
             label.append(f"{f.asset_id[:10]} {f.message}")
             rows.append((f.id, label))
-        self.finding_list.set_source(StaticSource(rows), keep_key=self.finding_list.current_key)
         open_count = sum(f.status == "open" for f in self.found)
-        self.finding_list.border_title = f"Findings ({open_count} open of {len(self.found)})"
+        self.row_list.border_title = f"Findings ({open_count} open of {len(self.found)})"
+        return StaticSource(rows)
+
+    def reload(self) -> None:
+        super().reload()
+        self._show_policy()
+
+    def _show_policy(self) -> None:
         pol = advisory.status(self.vault)
         text = Text()
         text.append(f"content filter: {pol.filter}\n", style="bold")
@@ -73,13 +70,12 @@ class AdvisoryView(View):
             style="green" if who else "yellow",
         )
         self.query_one("#policy", Static).update(text)
-        self._show()
 
     def current(self) -> FindingRow | None:
-        key = self.finding_list.current_key
+        key = self.row_list.current_key
         return next((f for f in self.found if f.id == key), None)
 
-    def _show(self) -> None:
+    def show_detail(self) -> None:
         f = self.current()
         out = self.query_one("#finding", Static)
         if f is None:
@@ -95,12 +91,6 @@ class AdvisoryView(View):
         if f.status == "open":
             text.append("\nw waives · x removes the asset · p replaces it", style="dim")
         out.update(text)
-
-    def on_virtual_list_highlighted(self, event: VirtualList.Highlighted) -> None:
-        self._show()
-
-    def focus_default(self) -> None:
-        self.screen.set_focus(self.finding_list)
 
     def action_fix(self, fix: str) -> None:
         f = self.current()

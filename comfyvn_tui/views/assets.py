@@ -16,10 +16,10 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from comfyvn_tui.views.base import View
+from comfyvn_tui.views.list_detail import ListDetailView
 from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
 from comfyvn_vault.api import assets
 from comfyvn_vault.errors import VaultError
@@ -70,7 +70,7 @@ def describe(asset: AssetRow) -> Text:
     return text
 
 
-class AssetsView(View):
+class AssetsView(ListDetailView):
     """Browse the asset registry; enter or ``l`` shows the lineage of the highlighted asset."""
 
     view_key = "assets"
@@ -80,29 +80,20 @@ class AssetsView(View):
         Binding("l", "lineage", "Lineage", id="assets.lineage"),
     ]
 
-    DEFAULT_CSS = """
-    AssetsView #asset-list { width: 1fr; border: round $panel-lighten-2; }
-    AssetsView #asset-detail { width: 1fr; border: round $panel-lighten-2; }
-    AssetsView #asset-list:focus { border: round $primary; }
-    """
+    list_id = "asset-list"
+    empty_text = "(no assets: comfyvn asset add FILE…)"
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.kind: str | None = None
         self.assets: dict[str, AssetRow] = {}
 
-    def compose(self) -> ComposeResult:
-        with Horizontal():
-            yield VirtualList(empty_text="(no assets: comfyvn asset add FILE…)", on_select=self._open, id="asset-list")
-            with VerticalScroll(id="asset-detail"):
-                yield Static(id="asset-preview")
-                yield Static(id="asset-meta")
+    def compose_detail(self) -> ComposeResult:
+        with VerticalScroll(id="asset-detail"):
+            yield Static(id="asset-preview")
+            yield Static(id="asset-meta")
 
-    @property
-    def asset_list(self) -> VirtualList:
-        return self.query_one("#asset-list", VirtualList)
-
-    def reload(self) -> None:
+    def load_rows(self) -> StaticSource:
         listing = assets.list_assets(self.vault, kind=self.kind)
         rows: list[tuple[str, Text]] = []
         self.assets = {}
@@ -115,16 +106,15 @@ class AssetsView(View):
             if asset.flagged:
                 label.append(" NSFW", style="bold red")
             rows.append((asset.id, label))
-        self.asset_list.set_source(StaticSource(rows), keep_key=self.asset_list.current_key)
         title = f"Assets ({len(rows)})" + (f" · {self.kind}" if self.kind else "") + f" · filter {listing.filter}"
-        self.asset_list.border_title = title + (f" · {listing.hidden} hidden" if listing.hidden else "")
-        self._show()
+        self.row_list.border_title = title + (f" · {listing.hidden} hidden" if listing.hidden else "")
+        return StaticSource(rows)
 
     def current(self) -> AssetRow | None:
-        key = self.asset_list.current_key
+        key = self.row_list.current_key
         return self.assets.get(key) if key else None
 
-    def _show(self) -> None:
+    def show_detail(self) -> None:
         asset = self.current()
         preview = self.query_one("#asset-preview", Static)
         meta = self.query_one("#asset-meta", Static)
@@ -139,14 +129,8 @@ class AssetsView(View):
         preview.update(halfblocks(path) if path is not None else Text(f"({asset.kind})", style="dim"))
         meta.update(describe(asset))
 
-    def on_virtual_list_highlighted(self, event: VirtualList.Highlighted) -> None:
-        self._show()
-
-    def _open(self, event: VirtualList.Selected) -> None:
+    def open_row(self, event: VirtualList.Selected) -> None:
         self.action_lineage()
-
-    def focus_default(self) -> None:
-        self.screen.set_focus(self.asset_list)
 
     def action_cycle_kind(self) -> None:
         self.kind = KINDS[(KINDS.index(self.kind) + 1) % len(KINDS)]

@@ -10,21 +10,19 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
 from textual.widgets import Static
 
 from comfyvn_tui.rows import one_line, when
 from comfyvn_tui.screens.form import FormScreen, field
-from comfyvn_tui.views.base import View
+from comfyvn_tui.views.list_detail import ListDetailView
 from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
 from comfyvn_vault.api import history
 from comfyvn_vault.api import merge as variants
 
 
-class BranchesView(View):
+class BranchesView(ListDetailView):
     """The branch list (``*`` marks HEAD's branch) and the highlighted branch's tip."""
 
     view_key = "branches"
@@ -37,30 +35,24 @@ class BranchesView(View):
     ]
 
     DEFAULT_CSS = """
-    BranchesView #branch-list { width: 1fr; border: round $panel-lighten-2; }
-    BranchesView #branch-list:focus { border: round $primary; }
-    BranchesView #branch-detail { width: 1fr; border: round $panel-lighten-2; padding: 0 1; }
+    BranchesView #branch-detail { padding: 0 1; }
     """
+
+    list_id = "branch-list"
+    list_title = "Branches (enter switches)"
+    empty_text = "(no branches)"
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.head = ""
         self.tips: dict[str, history.CommitRow] = {}
 
-    def compose(self) -> ComposeResult:
-        with Horizontal():
-            branches = VirtualList(empty_text="(no branches)", on_select=self._selected, id="branch-list")
-            branches.border_title = "Branches (enter switches)"
-            yield branches
-            detail = Static(id="branch-detail")
-            detail.border_title = "Tip"
-            yield detail
+    def compose_detail(self) -> ComposeResult:
+        detail = Static(id="branch-detail")
+        detail.border_title = "Tip"
+        yield detail
 
-    @property
-    def branch_list(self) -> VirtualList:
-        return self.query_one("#branch-list", VirtualList)
-
-    def reload(self) -> None:
+    def load_rows(self) -> StaticSource:
         listed = history.branches(self.vault)
         self.head = listed.current
         self.tips = {b.name: history.commit_of(self.vault, b.head) for b in listed.branches}
@@ -73,11 +65,13 @@ class BranchesView(View):
             label.append(f" {tip.id[:8]} ", style="yellow")
             label.append(one_line(tip.message, 50))
             rows.append((name, label))
-        self.branch_list.set_source(StaticSource(rows), keep_key=self.branch_list.current_key or self.head)
-        self._show_tip()
+        return StaticSource(rows)
 
-    def _show_tip(self) -> None:
-        name = self.branch_list.current_key
+    def start_key(self) -> str | None:
+        return self.head
+
+    def show_detail(self) -> None:
+        name = self.row_list.current_key
         detail = self.query_one("#branch-detail", Static)
         if name is None or name not in self.tips:
             detail.update("")
@@ -102,15 +96,8 @@ class BranchesView(View):
         """Whether HEAD already contains every commit of branch ``name`` (merging it would change nothing)."""
         return history.is_merged(self.vault, name, self.head)
 
-    @on(VirtualList.Highlighted, "#branch-list")
-    def _highlighted(self) -> None:
-        self._show_tip()
-
-    def _selected(self, event: VirtualList.Selected) -> None:
+    def open_row(self, event: VirtualList.Selected) -> None:
         self.switch(event.key)
-
-    def focus_default(self) -> None:
-        self.screen.set_focus(self.branch_list)
 
     # ----------------------------------------------------------------- actions
 
@@ -141,9 +128,7 @@ class BranchesView(View):
             if ok and created is not None:
                 self.notify(f"created branch {name} at {created.head[:12]} (enter switches to it)")
                 self.vapp.vault_changed()
-                index = self.branch_list.index_of(name)
-                if index is not None:
-                    self.branch_list.cursor = index
+                self.move_to(name)
 
         self._ask_name(f"New branch at {self.head}'s tip", create)
 
@@ -151,7 +136,7 @@ class BranchesView(View):
         self._ask_name(f"New branch from {self.head}, then switch to it", lambda name: self.switch(name, create=True))
 
     def action_delete_branch(self) -> None:
-        name = self.branch_list.current_key
+        name = self.row_list.current_key
         if name is None:
             return
         if name == self.head:
@@ -167,7 +152,7 @@ class BranchesView(View):
         self.vapp.confirm(f"Delete branch {name}? (its commits stay in the operation log; z undoes)", delete, "delete")
 
     def action_merge(self) -> None:
-        name = self.branch_list.current_key
+        name = self.row_list.current_key
         if name is None:
             return
         if name == self.head or self.merged(name):
@@ -177,7 +162,7 @@ class BranchesView(View):
             hint = f"branches to merge: {', '.join(others)}" if others else f"every branch is merged into {self.head}"
             self.notify(f"{name} {why}; {hint}", severity="warning")
             if others:
-                self.branch_list.cursor = self.branch_list.index_of(others[0]) or 0
+                self.row_list.cursor = self.row_list.index_of(others[0]) or 0
             return
 
         def merged(result: Any) -> None:

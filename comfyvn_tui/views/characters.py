@@ -9,16 +9,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import Label
 
 from comfyvn_tui.rows import EntityRows
 from comfyvn_tui.screens.form import FormScreen, field
 from comfyvn_tui.targets import Target
-from comfyvn_tui.views.base import View
+from comfyvn_tui.views.list_detail import ListDetailView
 from comfyvn_tui.widgets.character_card import CharacterCard
 from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
 from comfyvn_vault.api import edit
@@ -26,7 +25,7 @@ from comfyvn_vault.domain.entities import Character
 from comfyvn_vault.domain.paths import CHARACTERS, SCENES
 
 
-class CharactersView(View):
+class CharactersView(ListDetailView):
     """Browse the cast; enter on a scene in "appears in" opens it."""
 
     view_key = "characters"
@@ -40,46 +39,39 @@ class CharactersView(View):
     ]
 
     DEFAULT_CSS = """
-    CharactersView #character-list { width: 1fr; border: round $panel-lighten-2; }
-    CharactersView #character-detail { width: 2fr; border: round $panel-lighten-2; }
+    CharactersView #character-detail { width: 2fr; }
     CharactersView #appears { height: 1fr; }
-    CharactersView #character-list:focus, CharactersView #character-detail:focus-within { border: round $primary; }
+    CharactersView #character-detail:focus-within { border: round $primary; }
     """
+
+    list_id = "character-list"
+    list_title = "Characters"
+    empty_text = "(no characters: A creates one)"
+    back_from = "appears"
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.character: Character | None = None
 
-    def compose(self) -> ComposeResult:
-        with Horizontal():
-            cast_list = VirtualList(
-                empty_text="(no characters: A creates one)", on_select=self._selected, id="character-list"
-            )
-            cast_list.border_title = "Characters"
-            yield cast_list
-            with Vertical(id="character-detail"):
-                yield CharacterCard(id="card")
-                yield Label("Appears in", classes="pane-title")
-                yield VirtualList(empty_text="(speaks in no scene)", on_select=self._open_scene, id="appears")
-
-    @property
-    def cast_list(self) -> VirtualList:
-        return self.query_one("#character-list", VirtualList)
+    def compose_detail(self) -> ComposeResult:
+        with Vertical(id="character-detail"):
+            yield CharacterCard(id="card")
+            yield Label("Appears in", classes="pane-title")
+            yield VirtualList(empty_text="(speaks in no scene)", on_select=self._open_scene, id="appears")
 
     @property
     def appears(self) -> VirtualList:
         return self.query_one("#appears", VirtualList)
 
-    def reload(self) -> None:
+    def load_rows(self) -> EntityRows:
         entries = edit.entries(self.vault, CHARACTERS)
         rows = EntityRows(self.vault, entries, names=lambda: edit.names(self.vault, CHARACTERS))
-        self.cast_list.set_source(rows, keep_key=self.cast_list.current_key)
-        self.cast_list.border_title = f"Characters ({len(rows)})"
-        self._show_character()
+        self.row_list.border_title = f"Characters ({len(rows)})"
+        return rows
 
-    def _show_character(self) -> None:
-        rows = self.cast_list.source
-        doc = rows.entity(self.cast_list.cursor) if isinstance(rows, EntityRows) and len(rows) else None
+    def show_detail(self) -> None:
+        rows = self.row_list.source
+        doc = rows.entity(self.row_list.cursor) if isinstance(rows, EntityRows) and len(rows) else None
         self.character = doc if isinstance(doc, Character) else None
         self.query_one("#card", CharacterCard).show(self.character)
         appearances: list[tuple[str, Text]] = []
@@ -92,31 +84,16 @@ class CharactersView(View):
                 appearances.append((seen.scene, label))
         self.appears.set_source(StaticSource(appearances), keep_key=self.appears.current_key)
 
-    @on(VirtualList.Highlighted, "#character-list")
-    def _highlighted(self) -> None:
-        self._show_character()
-
-    def _selected(self, event: VirtualList.Selected) -> None:
+    def open_row(self, event: VirtualList.Selected) -> None:
         self.screen.set_focus(self.appears)
 
     def _open_scene(self, event: VirtualList.Selected) -> None:
         self.vapp.go_to(Target(SCENES, event.key))
 
-    def focus_default(self) -> None:
-        self.screen.set_focus(self.cast_list)
-
-    def back(self) -> bool:
-        if self.screen.focused is self.appears:
-            self.screen.set_focus(self.cast_list)
-            return True
-        return False
-
     def go_to(self, target: Target) -> None:
-        index = self.cast_list.index_of(target.id)
-        if index is not None:
-            self.cast_list.cursor = index
-            self._show_character()
-        self.screen.set_focus(self.cast_list)
+        if self.move_to(target.id):
+            self.show_detail()
+        self.screen.set_focus(self.row_list)
 
     # ----------------------------------------------------------------- actions
 

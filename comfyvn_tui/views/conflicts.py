@@ -15,12 +15,12 @@ from typing import Any, ClassVar, Final, Literal, TypeAlias, cast
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from comfyvn_tui.screens.form import FormScreen, field
 from comfyvn_tui.targets import Target
-from comfyvn_tui.views.base import View
+from comfyvn_tui.views.list_detail import ListDetailView
 from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
 from comfyvn_vault.api import merge
 from comfyvn_vault.api.merge import ConflictEntry
@@ -31,7 +31,7 @@ How: TypeAlias = Literal["ours", "theirs", "both"]
 HOWS: Final = ("ours", "theirs", "both")
 
 
-class ConflictsView(View):
+class ConflictsView(ListDetailView):
     """Each unresolved conflict (``id  entity  place``), its three sides, and the ways to settle it."""
 
     view_key = "conflicts"
@@ -45,26 +45,21 @@ class ConflictsView(View):
     ]
 
     DEFAULT_CSS = """
-    ConflictsView #conflict-list { width: 1fr; border: round $panel-lighten-2; }
-    ConflictsView #conflict-list:focus { border: round $primary; }
-    ConflictsView #conflict-detail { width: 1fr; border: round $panel-lighten-2; padding: 0 1; }
+    ConflictsView #conflict-detail { padding: 0 1; }
     """
+
+    list_id = "conflict-list"
+    empty_text = "(no unresolved conflicts)"
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.conflicts: list[ConflictEntry] = []
 
-    def compose(self) -> ComposeResult:
-        with Horizontal():
-            yield VirtualList(empty_text="(no unresolved conflicts)", on_select=self._open, id="conflict-list")
-            with VerticalScroll(id="conflict-detail"):
-                yield Static(id="conflict-sides")
+    def compose_detail(self) -> ComposeResult:
+        with VerticalScroll(id="conflict-detail"):
+            yield Static(id="conflict-sides")
 
-    @property
-    def conflict_list(self) -> VirtualList:
-        return self.query_one("#conflict-list", VirtualList)
-
-    def reload(self) -> None:
+    def load_rows(self) -> StaticSource:
         self.conflicts = merge.conflicts(self.vault)
         rows: list[tuple[str, Text]] = []
         for c in self.conflicts:
@@ -73,19 +68,18 @@ class ConflictsView(View):
             label.append(c.path)
             label.append(f"  {c.locator or '(whole entity)'}", style="dim")
             rows.append((c.id, label))
-        self.conflict_list.set_source(StaticSource(rows), keep_key=self.conflict_list.current_key)
-        self.conflict_list.border_title = f"Unresolved conflicts ({len(rows)})"
-        self._show_sides()
+        self.row_list.border_title = f"Unresolved conflicts ({len(rows)})"
+        return StaticSource(rows)
 
     def status_changed(self, status: dict[str, Any] | None) -> None:
         if status is not None and len(status.get("conflicts", [])) != len(self.conflicts):
             self.reload()
 
     def current(self) -> ConflictEntry | None:
-        key = self.conflict_list.current_key
+        key = self.row_list.current_key
         return next((c for c in self.conflicts if c.id == key), None)
 
-    def _show_sides(self) -> None:
+    def show_detail(self) -> None:
         conflict = self.current()
         sides = self.query_one("#conflict-sides", Static)
         if conflict is None:
@@ -102,10 +96,7 @@ class ConflictsView(View):
         text.append("o keeps ours · t takes theirs · b keeps both · v sets a value", style="dim")
         sides.update(text)
 
-    def on_virtual_list_highlighted(self, event: VirtualList.Highlighted) -> None:
-        self._show_sides()
-
-    def _open(self, event: VirtualList.Selected) -> None:
+    def open_row(self, event: VirtualList.Selected) -> None:
         """enter: show the conflicted entity (a scene opens at the node the conflict is in)."""
         conflict = self.current()
         if conflict is None:
@@ -114,9 +105,6 @@ class ConflictsView(View):
         parts = conflict.locator.split("/")
         node = parts[1] if folder == SCENES and len(parts) > 1 and parts[0] == "nodes" else None
         self.vapp.go_to(Target(folder, entity_id, node))
-
-    def focus_default(self) -> None:
-        self.screen.set_focus(self.conflict_list)
 
     # ----------------------------------------------------------------- actions
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
 from textual.worker import get_current_worker
 
 from comfyvn_tui.rows import CommitRows
 from comfyvn_tui.screens.form import FormScreen, field
-from comfyvn_tui.views.base import View
+from comfyvn_tui.views.list_detail import ListDetailView
 from comfyvn_tui.widgets.commit_details import CommitDetails
 from comfyvn_tui.widgets.virtual_list import VirtualList
 from comfyvn_vault.api import history
@@ -27,7 +26,7 @@ from comfyvn_vault.api import merge as variants
 from comfyvn_vault.errors import VaultError
 
 
-class HistoryView(View):
+class HistoryView(ListDetailView):
     """The log on the left, the highlighted commit's details on the right."""
 
     view_key = "history"
@@ -40,48 +39,44 @@ class HistoryView(View):
     ]
 
     DEFAULT_CSS = """
-    HistoryView #commits { width: 1fr; border: round $panel-lighten-2; }
-    HistoryView #details { width: 1fr; border: round $panel-lighten-2; }
-    HistoryView #commits:focus, HistoryView #details:focus { border: round $primary; }
+    HistoryView #details:focus { border: round $primary; }
     """
+
+    list_id = "commits"
+    list_title = "Log (all branches)"
+    empty_text = "(no commits)"
+    back_from = "details"
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: CommitRows | None = None
         self.shown: str | None = None
 
-    def compose(self) -> ComposeResult:
-        with Horizontal():
-            commits = VirtualList(empty_text="(no commits)", on_select=self._selected, id="commits")
-            commits.border_title = "Log (all branches)"
-            yield commits
-            details = CommitDetails(id="details")
-            details.border_title = "Commit"
-            yield details
-
-    @property
-    def commits(self) -> VirtualList:
-        return self.query_one("#commits", VirtualList)
+    def compose_detail(self) -> ComposeResult:
+        details = CommitDetails(id="details")
+        details.border_title = "Commit"
+        yield details
 
     @property
     def details(self) -> CommitDetails:
         return self.query_one("#details", CommitDetails)
 
-    def reload(self) -> None:
+    def load_rows(self) -> CommitRows:
         self.rows = CommitRows(self.vault)
-        self.commits.set_source(self.rows, keep_key=self.commits.current_key)
-        self.shown = None
+        return self.rows
+
+    def show_detail(self) -> None:
+        self.shown = None  # reloaded: read the commit again
         self._load_details()
 
-    @on(VirtualList.Highlighted, "#commits")
-    def _highlighted(self) -> None:
+    def highlighted(self) -> None:
         self._load_details()
 
-    def _selected(self, event: VirtualList.Selected) -> None:
+    def open_row(self, event: VirtualList.Selected) -> None:
         self.screen.set_focus(self.details)
 
     def _load_details(self) -> None:
-        key = self.commits.current_key
+        key = self.row_list.current_key
         if key is None or key == self.shown:
             return
         self.shown = key
@@ -105,15 +100,6 @@ class HistoryView(View):
         if commit_id == self.shown:
             self.details.show(commit, diff)
 
-    def focus_default(self) -> None:
-        self.screen.set_focus(self.commits)
-
-    def back(self) -> bool:
-        if self.screen.focused is self.details:
-            self.screen.set_focus(self.commits)
-            return True
-        return False
-
     def action_toggle_diff(self) -> None:
         diff = self.details.diff_view
         diff.set_mode(not diff.side_by_side)
@@ -123,14 +109,14 @@ class HistoryView(View):
 
         if self.rows is None or not len(self.rows):
             return
-        self.app.push_screen(TimeTravelScreen(self.rows, self.commits.cursor))
+        self.app.push_screen(TimeTravelScreen(self.rows, self.row_list.cursor))
 
     def action_pick(self) -> None:
         """``comfyvn pick``: apply this commit's change on top of HEAD (conflicts go to the conflicts view)."""
-        commit_id = self.commits.current_key
+        commit_id = self.row_list.current_key
         if commit_id is None:
             return
-        message = self.rows.rows[self.commits.cursor].message if self.rows is not None else ""
+        message = self.rows.rows[self.row_list.cursor].message if self.rows is not None else ""
 
         def picked(result: Any) -> None:
             if getattr(result, "conflicts", None):
@@ -151,7 +137,7 @@ class HistoryView(View):
         )
 
     def action_branch_here(self) -> None:
-        commit_id = self.commits.current_key
+        commit_id = self.row_list.current_key
         if commit_id is None:
             return
 

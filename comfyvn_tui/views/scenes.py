@@ -13,13 +13,12 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
 from textual.widget import Widget
 
 from comfyvn_tui.rows import EntityRows, NodeRows
 from comfyvn_tui.screens.form import FormScreen, field
 from comfyvn_tui.targets import Target
-from comfyvn_tui.views.base import View
+from comfyvn_tui.views.list_detail import ListDetailView
 from comfyvn_tui.widgets.node_editor import NodeEditor
 from comfyvn_tui.widgets.virtual_list import EmptySource, VirtualList
 from comfyvn_vault.api import edit
@@ -27,7 +26,7 @@ from comfyvn_vault.domain.entities import Node, Scene
 from comfyvn_vault.domain.paths import SCENES
 
 
-class ScenesView(View):
+class ScenesView(ListDetailView):
     """Browse and edit scenes, nodes and choices."""
 
     view_key = "scenes"
@@ -44,34 +43,31 @@ class ScenesView(View):
     ]
 
     DEFAULT_CSS = """
-    ScenesView > Horizontal > * { border: round $panel-lighten-2; }
     ScenesView > Horizontal > *:focus-within { border: round $primary; }
     ScenesView #scene-list { width: 27%; min-width: 20; max-width: 34; }
     ScenesView #outline { width: 5fr; }
     ScenesView #editor { width: 4fr; }
     """
 
+    list_id = "scene-list"
+    list_title = "Scenes"
+    empty_text = "(no scenes: A creates one)"
+
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.scene: Scene | None = None
 
-    def compose(self) -> ComposeResult:
-        with Horizontal():
-            scenes = VirtualList(
-                empty_text="(no scenes: A creates one)", on_select=self._scene_selected, id="scene-list"
-            )
-            scenes.border_title = "Scenes"
-            yield scenes
-            outline = VirtualList(empty_text="(no nodes: a adds one)", on_select=self._node_selected, id="outline")
-            outline.border_title = "Nodes"
-            yield outline
-            editor = NodeEditor(on_choice_select=self._choice_selected, id="editor")
-            editor.border_title = "Node"
-            yield editor
+    def compose_detail(self) -> ComposeResult:
+        outline = VirtualList(empty_text="(no nodes: a adds one)", on_select=self._node_selected, id="outline")
+        outline.border_title = "Nodes"
+        yield outline
+        editor = NodeEditor(on_choice_select=self._choice_selected, id="editor")
+        editor.border_title = "Node"
+        yield editor
 
     @property
     def scene_list(self) -> VirtualList:
-        return self.query_one("#scene-list", VirtualList)
+        return self.row_list
 
     @property
     def outline(self) -> VirtualList:
@@ -83,12 +79,17 @@ class ScenesView(View):
 
     # ----------------------------------------------------------------- loading
 
-    def reload(self) -> None:
+    def load_rows(self) -> EntityRows:
         entries = edit.entries(self.vault, SCENES)
         rows = EntityRows(self.vault, entries, names=lambda: edit.names(self.vault, SCENES))
-        self.scene_list.set_source(rows, keep_key=self.scene_list.current_key)
         self.scene_list.border_title = f"Scenes ({len(rows)})"
+        return rows
+
+    def show_detail(self) -> None:
         self._show_scene(force=True)
+
+    def highlighted(self) -> None:
+        self._show_scene()
 
     def _show_scene(self, force: bool = False) -> None:
         rows = self.scene_list.source
@@ -126,11 +127,7 @@ class ScenesView(View):
             return
         editor.load(scene.id if scene else None, self.current_node())
 
-    @on(VirtualList.Highlighted, "#scene-list")
-    def _scene_highlighted(self) -> None:
-        self._show_scene()
-
-    def _scene_selected(self, event: VirtualList.Selected) -> None:
+    def open_row(self, event: VirtualList.Selected) -> None:
         self._show_scene()
         self.screen.set_focus(self.outline)
 
@@ -160,9 +157,6 @@ class ScenesView(View):
 
     # ----------------------------------------------------------------- view protocol
 
-    def focus_default(self) -> None:
-        self.screen.set_focus(self.scene_list)
-
     def back(self) -> bool:
         focused = self.screen.focused
         if focused is None:
@@ -186,11 +180,9 @@ class ScenesView(View):
     def go_to(self, target: Target) -> None:
         if target.folder != SCENES:
             return
-        index = self.scene_list.index_of(target.id)
-        if index is None:
+        if not self.move_to(target.id):
             self.notify(f"no scene {target.id}", severity="warning")
             return
-        self.scene_list.cursor = index
         self._show_scene()
         if target.node is not None:
             at = self.outline.index_of(target.node)

@@ -19,13 +19,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
-from comfyvn_tui.views.base import View
-from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
+from comfyvn_tui.views.list_detail import ListDetailView
+from comfyvn_tui.widgets.virtual_list import StaticSource
 from comfyvn_vault.api import history, sync
 from comfyvn_vault.errors import VaultError
 
 
-class SyncView(View):
+class SyncView(ListDetailView):
     """One row per remote-tracking branch (or per remote not fetched yet)."""
 
     view_key = "sync"
@@ -37,30 +37,25 @@ class SyncView(View):
     ]
 
     DEFAULT_CSS = """
-    SyncView #remote-list { height: 1fr; border: round $panel-lighten-2; }
-    SyncView #remote-list:focus { border: round $primary; }
     SyncView #sync-progress { height: 1; margin: 0 1; }
     SyncView #sync-state { height: 2; padding: 0 1; }
     """
+
+    list_id = "remote-list"
+    list_title = "Remotes (f fetch, u pull, p push)"
+    empty_text = "(no remotes: comfyvn remote add NAME URL)"
+    split = Vertical  # the transfer's progress and outcome below the list
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: dict[str, tuple[str, str | None]] = {}  # row key -> (remote, branch)
         self.busy = False
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            remotes = VirtualList(empty_text="(no remotes: comfyvn remote add NAME URL)", id="remote-list")
-            remotes.border_title = "Remotes (f fetch, u pull, p push)"
-            yield remotes
-            yield ProgressBar(id="sync-progress", show_eta=False)
-            yield Static(id="sync-state")
+    def compose_detail(self) -> ComposeResult:
+        yield ProgressBar(id="sync-progress", show_eta=False)
+        yield Static(id="sync-state")
 
-    @property
-    def remote_list(self) -> VirtualList:
-        return self.query_one("#remote-list", VirtualList)
-
-    def reload(self) -> None:
+    def load_rows(self) -> StaticSource:
         doc = sync.remote_list(self.vault)
         head = history.head_branch(self.vault)
         rows: list[tuple[str, Text]] = []
@@ -82,13 +77,10 @@ class SyncView(View):
                 label.append(f"   {r.url}", style="dim")
                 rows.append((b.ref, label))
                 self.rows[b.ref] = (r.name, b.branch)
-        self.remote_list.set_source(StaticSource(rows), keep_key=self.remote_list.current_key)
-
-    def focus_default(self) -> None:
-        self.screen.set_focus(self.remote_list)
+        return StaticSource(rows)
 
     def _target(self) -> tuple[str, str | None] | None:
-        key = self.remote_list.current_key
+        key = self.row_list.current_key
         if key is None or key not in self.rows:
             self.notify("no remote here: add one with `comfyvn remote add NAME URL`", severity="warning")
             return None

@@ -10,23 +10,21 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
 from textual.markup import escape
 
 from comfyvn_tui.rows import EntityRows
 from comfyvn_tui.screens.form import FormScreen, field
 from comfyvn_tui.targets import Target
-from comfyvn_tui.views.base import View
+from comfyvn_tui.views.list_detail import ListDetailView
 from comfyvn_tui.widgets.virtual_list import StaticSource, VirtualList
 from comfyvn_vault.api import edit
 from comfyvn_vault.domain.entities import Timeline
 from comfyvn_vault.domain.paths import SCENES, TIMELINES
 
 
-class TimelineView(View):
+class TimelineView(ListDetailView):
     """Pick a timeline on the left; its scenes, in order, on the right."""
 
     view_key = "timeline"
@@ -41,45 +39,42 @@ class TimelineView(View):
         Binding("u", "revert", "Revert moves", show=False, id="timeline.revert"),
     ]
 
+    # Neither list lights up when focused: the rule that meant to (``VirtualList:focus``) always lost
+    # to the lists' own id rules, and the look is kept as it was.
     DEFAULT_CSS = """
-    TimelineView #timeline-list { width: 1fr; border: round $panel-lighten-2; }
-    TimelineView #order { width: 2fr; border: round $panel-lighten-2; }
-    TimelineView VirtualList:focus { border: round $primary; }
+    TimelineView #order { width: 2fr; }
+    TimelineView #timeline-list:focus, TimelineView #order:focus { border: round $panel-lighten-2; }
     """
+
+    list_id = "timeline-list"
+    list_title = "Timelines"
+    empty_text = "(no timelines: A creates one)"
+    back_from = "order"
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.timeline: Timeline | None = None
         self.order: list[str] = []
 
-    def compose(self) -> ComposeResult:
-        with Horizontal():
-            timelines = VirtualList(
-                empty_text="(no timelines: A creates one)", on_select=self._selected, id="timeline-list"
-            )
-            timelines.border_title = "Timelines"
-            yield timelines
-            order = VirtualList(empty_text="(no scenes: a adds one)", on_select=self._open_scene, id="order")
-            order.border_title = "Scenes in order"
-            yield order
-
-    @property
-    def timeline_list(self) -> VirtualList:
-        return self.query_one("#timeline-list", VirtualList)
+    def compose_detail(self) -> ComposeResult:
+        order = VirtualList(empty_text="(no scenes: a adds one)", on_select=self._open_scene, id="order")
+        order.border_title = "Scenes in order"
+        yield order
 
     @property
     def order_list(self) -> VirtualList:
         return self.query_one("#order", VirtualList)
 
-    def reload(self) -> None:
+    def load_rows(self) -> EntityRows:
         entries = edit.entries(self.vault, TIMELINES)
-        rows = EntityRows(self.vault, entries, names=lambda: edit.names(self.vault, TIMELINES))
-        self.timeline_list.set_source(rows, keep_key=self.timeline_list.current_key)
+        return EntityRows(self.vault, entries, names=lambda: edit.names(self.vault, TIMELINES))
+
+    def show_detail(self) -> None:
         self._show_timeline(force=True)
 
     def _show_timeline(self, force: bool = False) -> None:
-        rows = self.timeline_list.source
-        doc = rows.entity(self.timeline_list.cursor) if isinstance(rows, EntityRows) and len(rows) else None
+        rows = self.row_list.source
+        doc = rows.entity(self.row_list.cursor) if isinstance(rows, EntityRows) and len(rows) else None
         timeline = doc if isinstance(doc, Timeline) else None
         if not force and timeline == self.timeline:
             return
@@ -105,13 +100,12 @@ class TimelineView(View):
         mark = "  ● unsaved (ctrl+s saves)" if self.unsaved() else ""
         self.order_list.border_title = f"Scenes of {escape(name)}{mark}" if self.timeline else "Scenes in order"
 
-    @on(VirtualList.Highlighted, "#timeline-list")
-    def _highlighted(self) -> None:
+    def highlighted(self) -> None:
         if self.unsaved():
             return  # keep the moves until they are saved or reverted
         self._show_timeline()
 
-    def _selected(self, event: VirtualList.Selected) -> None:
+    def open_row(self, event: VirtualList.Selected) -> None:
         if not self.unsaved():
             self._show_timeline()
         self.screen.set_focus(self.order_list)
@@ -119,15 +113,6 @@ class TimelineView(View):
     def _open_scene(self, event: VirtualList.Selected) -> None:
         if self.order:
             self.vapp.go_to(Target(SCENES, self.order[self.order_list.cursor]))
-
-    def focus_default(self) -> None:
-        self.screen.set_focus(self.timeline_list)
-
-    def back(self) -> bool:
-        if self.screen.focused is self.order_list:
-            self.screen.set_focus(self.timeline_list)
-            return True
-        return False
 
     def unsaved(self) -> str | None:
         if self.timeline is not None and self.order != list(self.timeline.scene_order):
@@ -138,9 +123,7 @@ class TimelineView(View):
         self.action_revert()
 
     def go_to(self, target: Target) -> None:
-        index = self.timeline_list.index_of(target.id)
-        if index is not None:
-            self.timeline_list.cursor = index
+        if self.move_to(target.id):
             self._show_timeline()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

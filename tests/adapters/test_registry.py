@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -14,20 +12,11 @@ from comfyvn_vault.adapters.plaintext import TextExporter, TextImporter
 from comfyvn_vault.adapters.registry import GENERATORS, Registry
 from comfyvn_vault.adapters.seeded import SeededGenerator
 from comfyvn_vault.errors import InputRejected
-
-
-def _modules_after(code: str) -> set[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
-        capture_output=True,
-        check=True,
-        text=True,
-    )
-    return set(out.stdout.split())
+from tests.conftest import modules_after
 
 
 def test_registering_imports_no_adapter_module() -> None:
-    mods = _modules_after(
+    mods = modules_after(
         "from comfyvn_vault.adapters import register_importer\n"
         "register_importer('far', 'tests.adapters.far_adapter:make')"
     )
@@ -37,7 +26,7 @@ def test_registering_imports_no_adapter_module() -> None:
 
 
 def test_a_kind_is_imported_when_first_used() -> None:
-    mods = _modules_after(
+    mods = modules_after(
         "from comfyvn_vault.adapters import register_generator, get_generator\n"
         "register_generator('far', 'tests.adapters.far_adapter:make')\n"
         "assert get_generator('far').info.name == 'seeded'"

@@ -9,20 +9,11 @@ import msgspec
 import pytest
 
 from comfyvn_vault.api import ObjectId, Vault, history
-from comfyvn_vault.api.documents import encode_json, entity_file_text
+from comfyvn_vault.api.documents import encode_json
 from comfyvn_vault.domain.entities import Character, Node, Scene
 from comfyvn_vault.errors import InputRejected, ObjectNotFound, UsageError
 from comfyvn_vault.schema_gen import result_types
-
-
-def write(vault: Vault, *docs: Scene | Character) -> None:
-    """Put entities in the working copy as their files (as a writer with an editor would)."""
-    for doc in docs:
-        folder = "scenes" if isinstance(doc, Scene) else "characters"
-        path = vault.root / folder / f"{doc.id}.toml"
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(entity_file_text(doc))
-
+from tests.api.conftest import write
 
 INTRO = Scene(
     id="intro",
@@ -181,7 +172,7 @@ def test_restore_throws_edits_away_and_refuses_other_files(told: Vault) -> None:
     before = path.read_text()
     path.write_text(before.replace("Wind howls.", "Calm."))
     assert history.restore(told).restored == ["scenes/intro"]
-    assert path.read_text() == before
+    assert path.read_text() == before and history.status(told).changes == []
     assert history.restore(told, ["./scenes/intro.toml"]).restored == []
     with pytest.raises(UsageError, match="not an entity file"):
         history.restore(told, ["notes.txt"])

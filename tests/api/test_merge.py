@@ -10,16 +10,13 @@ from comfyvn_vault.domain.conflicts import conflict_json, describe
 from comfyvn_vault.domain.entities import Scene
 from comfyvn_vault.errors import InputRejected, ObjectNotFound
 from comfyvn_vault.vault import Vault
+from tests.conftest import fork_story
 
 
 @pytest.fixture
 def forked(vault: Vault) -> Vault:
     """main and alt, forked after a two-line scene."""
-    edit.scene_new(vault, "Intro", "intro")
-    edit.node_add(vault, "intro", speaker="Alice", content="The lamp is dark tonight")
-    edit.node_add(vault, "intro", speaker="Bob", content="Who lit it?")
-    vault.branch_create("alt")
-    return vault
+    return fork_story(vault)
 
 
 def _on_both_sides(v: Vault, ours: dict[str, str], theirs: dict[str, str], node: str = "n2") -> None:
@@ -40,6 +37,8 @@ def test_fast_forward_and_up_to_date(forked: Vault) -> None:
     forked.switch("main")
     result = merge.merge(forked, "alt")
     assert (result.schema, result.kind, result.commit) == ("comfyvn.merge/1", "fast-forward", tip.hex())  # type: ignore[union-attr]
+    assert edit.need(forked, "scenes", "intro", Scene).nodes[1].content == "Who lit it, Bob?"
+    assert "Who lit it, Bob?" in (forked.root / "scenes" / "intro.toml").read_text()  # the working copy moved too
     assert msgspec.to_builtins(merge.merge(forked, "alt")) == {
         "schema": "comfyvn.merge/1",
         "kind": "up-to-date",
@@ -92,6 +91,22 @@ def test_a_deleted_side_is_absent_not_null(forked: Vault) -> None:
     assert (conflict.kind, conflict.locator, conflict.absent) == ("delete-edit", "nodes/n2", ["ours"])
     assert conflict.ours is msgspec.UNSET and "ours" not in msgspec.to_builtins(conflict)
     assert conflict.theirs["content"] == "Who lit it? Tell me."
+
+
+@pytest.mark.parametrize(("how", "expected"), [("ours", "Carol"), ("theirs", "Dave"), ("both", "Carol\nDave")])
+def test_resolve_each_way(forked: Vault, how: merge.Resolution, expected: str) -> None:
+    _on_both_sides(forked, {"speaker": "Carol"}, {"speaker": "Dave"})
+    conflict = merge.merge(forked, "alt").conflicts[0]
+    merge.resolve(forked, conflict.id, how)
+    assert _speakers(forked) == ["Alice", expected]
+
+
+@pytest.mark.parametrize("typed", ["Dave and Carol", "42", "null", '"Dave and Carol"'])
+def test_a_value_for_a_text_field_needs_no_json(forked: Vault, typed: str) -> None:
+    _on_both_sides(forked, {"content": "The lamp is out"}, {"content": "The lamp is lit"}, node="n1")
+    conflict = merge.merge(forked, "alt").conflicts[0]
+    merge.resolve(forked, conflict.id, None, text=typed)  # what `comfyvn resolve ID --value TYPED` calls
+    assert edit.need(forked, "scenes", "intro", Scene).nodes[0].content == typed.strip('"')
 
 
 def test_bad_resolutions_are_rejected(forked: Vault) -> None:

@@ -8,17 +8,15 @@ import msgspec
 import pytest
 
 from comfyvn_vault.api import Vault, history, sync
-from comfyvn_vault.api.documents import entity_file_text
 from comfyvn_vault.domain.entities import Node, Scene
 from comfyvn_vault.errors import InputRejected, ObjectNotFound, UsageError
+from tests.api.conftest import write
 
 
 def say(root: Path, line: str) -> str:
     """Commit a scene holding ``line`` in the vault at ``root``; the new head."""
     with Vault.open(root) as vault:
-        (root / "scenes").mkdir(exist_ok=True)
-        scene = Scene(id="intro", title="Intro", nodes=[Node(id="n1", content=line)])
-        (root / "scenes" / "intro.toml").write_text(entity_file_text(scene))
+        write(vault, Scene(id="intro", title="Intro", nodes=[Node(id="n1", content=line)]))
         done = history.commit(vault, line)
         assert done.commit is not None
         return done.commit

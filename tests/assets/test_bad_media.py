@@ -14,26 +14,8 @@ from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.vault import Vault
 from tests.assets import media
-
-
-def state(root: Path) -> dict[str, Any]:
-    """Everything an add could change: objects, refs, packs, object files, thumbnails."""
-    with Vault.open(root) as v:
-        ids = sorted(i.hex() for i in v.store.ids())
-        refs = {k: o.hex() for k, o in v.store.refs().items()}
-        packs = v.store.packs()
-    meta = root / ".comfyvn"
-    files = sorted(str(p.relative_to(meta)) for p in meta.rglob("*") if p.is_file() and "index" not in p.parts)
-    return {"ids": ids, "refs": refs, "packs": packs, "files": files}
-
-
-def assert_refused(r: Any, *words: str) -> None:
-    assert r.code == 3, (r.code, r.err)
-    lines = r.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("comfyvn: "), r.err
-    assert "Traceback" not in r.err and r.out == ""
-    for w in words:
-        assert w in lines[0], (w, lines[0])
+from tests.assets.conftest import state
+from tests.conftest import assert_refused
 
 
 @pytest.fixture
@@ -71,7 +53,7 @@ def test_cli_refusals_exit_3_and_change_nothing(seeded: Path, tmp_path: Path, cl
     files = _bad_files(tmp_path)
     before = state(seeded)
     for bad, word in files.values():
-        assert_refused(cli("-C", seeded, "asset", "add", bad), word)
+        assert_refused(cli("-C", seeded, "asset", "add", bad), 3, word)
     for args in (
         ["asset", "show", "deadbeef"],
         ["asset", "show", "zz"],
@@ -80,5 +62,5 @@ def test_cli_refusals_exit_3_and_change_nothing(seeded: Path, tmp_path: Path, cl
         ["lineage", "deadbeef", "--used-by"],
         ["advisory", "resolve", "nope", "--waive"],
     ):
-        assert_refused(cli("-C", seeded, *args))
+        assert_refused(cli("-C", seeded, *args), 3)
     assert state(seeded) == before

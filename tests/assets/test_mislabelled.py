@@ -20,7 +20,8 @@ from comfyvn_vault.assets.probe import probe_file
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.vault import Vault
 from tests.assets import media
-from tests.assets.test_bad_media import assert_refused, state
+from tests.assets.conftest import state
+from tests.conftest import assert_refused
 
 #: Each recognised kind this machine can make: its MIME type, an extension, and a maker.
 MAKERS: dict[str, tuple[str, str, Callable[[Path], Path]]] = {
@@ -68,7 +69,7 @@ def test_a_correctly_named_file_gives_no_warning(tmp_path: Path, kind: str) -> N
 def test_add_records_the_real_type_and_warns_once(vault_dir: Path, tmp_path: Path, cli: Any) -> None:
     card = _mislabelled(tmp_path, "png", "jpeg")
     before = state(vault_dir)
-    assert_refused(cli("asset", "add", card, "--strict", cwd=vault_dir), "wrong extension")
+    assert_refused(cli("asset", "add", card, "--strict", cwd=vault_dir), 3, "wrong extension")
     assert state(vault_dir) == before
     result = cli("asset", "add", card, "--license", "MIT", "--json", cwd=vault_dir)
     assert result.code == 0, result.err

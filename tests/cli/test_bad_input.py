@@ -23,7 +23,7 @@ from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.assets.records import assets_at
 from comfyvn_vault.store.ids import hash_bytes
 from comfyvn_vault.vault import Vault
-from tests.conftest import Result, run_cli
+from tests.conftest import Result, assert_refused, run_cli
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -31,18 +31,6 @@ MiB = 1 << 20
 
 
 # ----------------------------------------------------------------- helpers
-
-
-def assert_refused(r: Result, code: int, *words: str) -> None:
-    """Exit ``code``, exactly one ``comfyvn: …`` line on stderr, nothing on stdout."""
-    assert r.code == code, (r.code, r.err)
-    lines = r.err.strip().splitlines()
-    assert len(lines) == 1, r.err
-    assert lines[0].startswith("comfyvn: "), r.err
-    assert "Traceback" not in r.err and "internal error" not in r.err, r.err
-    assert r.out == "", r.out
-    for word in words:
-        assert word in lines[0], (word, lines[0])
 
 
 def snapshot(root: Path) -> dict[str, Any]:

@@ -21,15 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from comfyvn_vault.cli.main import main
-from tests.conftest import Result, run_cli
+from tests.conftest import cli_ok, run_cli
 
 TITLE = "The Lighthouse"
-
-
-def _ok(root: Path, *args: str) -> Result:
-    r = run_cli("-C", root, *args)
-    assert r.code == 0, (args, r.err)
-    return r
 
 
 @pytest.fixture(scope="module")
@@ -40,28 +34,28 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("mixed")
     root = base / "v"
     assert run_cli("init", root).code == 0
-    _ok(root, "scene", "new", TITLE, "--id", "intro")
-    _ok(root, "scene", "node", "add", "intro", "--speaker", "Alice", "--content", "The lamp turned tonight.")
-    _ok(root, "scene", "node", "add", "intro", "--speaker", "Bob", "--content", "Who lit it?")
-    _ok(root, "scene", "new", "Two Words", "--id", "second")
-    _ok(root, "character", "new", "Alice Smith")
-    _ok(root, "timeline", "new", "Main Line", "intro")
-    _ok(root, "var", "set", "courage", "0")
+    cli_ok(root, "scene", "new", TITLE, "--id", "intro")
+    cli_ok(root, "scene", "node", "add", "intro", "--speaker", "Alice", "--content", "The lamp turned tonight.")
+    cli_ok(root, "scene", "node", "add", "intro", "--speaker", "Bob", "--content", "Who lit it?")
+    cli_ok(root, "scene", "new", "Two Words", "--id", "second")
+    cli_ok(root, "character", "new", "Alice Smith")
+    cli_ok(root, "timeline", "new", "Main Line", "intro")
+    cli_ok(root, "var", "set", "courage", "0")
     png = base / "red.png"
     Image.new("RGB", (4, 4), (255, 0, 0)).save(png)
-    _ok(root, "asset", "add", str(png), "--tag", "hero")
-    _ok(root, "branch", "alt")
-    _ok(root, "scene", "node", "edit", "intro", "n2", "--speaker", "Carol")
-    _ok(root, "switch", "alt")
-    _ok(root, "scene", "node", "edit", "intro", "n2", "--speaker", "Dave")
-    _ok(root, "switch", "main")
+    cli_ok(root, "asset", "add", str(png), "--tag", "hero")
+    cli_ok(root, "branch", "alt")
+    cli_ok(root, "scene", "node", "edit", "intro", "n2", "--speaker", "Carol")
+    cli_ok(root, "switch", "alt")
+    cli_ok(root, "scene", "node", "edit", "intro", "n2", "--speaker", "Dave")
+    cli_ok(root, "switch", "main")
     merged = run_cli("-C", root, "merge", "alt")
     assert merged.code == 1, merged.err  # recorded with a conflict
     return root
 
 
 def _tree(root: Path, rev: str = "HEAD") -> list[str]:
-    return [e["path"] for e in _ok(root, "show", f"{rev}:", "--json").json()["entries"]]
+    return [e["path"] for e in cli_ok(root, "show", f"{rev}:", "--json").json()["entries"]]
 
 
 def _read_verbs(root: Path) -> list[tuple[str, ...]]:
@@ -112,7 +106,7 @@ def _read_verbs(root: Path) -> list[tuple[str, ...]]:
     for path in paths:
         verbs += [("show", path), ("show", f"HEAD:{path}"), ("log", "--entity", path)]
     # every commit against its first parent, as the TUI's history view asks
-    commits = _ok(root, "log", "--all", "--json").json()["commits"]
+    commits = cli_ok(root, "log", "--all", "--json").json()["commits"]
     verbs += [("diff", c["parents"][0], c["id"]) for c in commits if c["parents"]]
     verbs += [("show", c["id"][:10]) for c in commits]
     return verbs
@@ -135,7 +129,7 @@ def test_every_read_verb_reads_every_record_kind(mixed: Path) -> None:
 
 
 def test_diff_and_show_present_records_field_by_field(mixed: Path) -> None:
-    doc = _ok(mixed, "diff", "main~9", "main", "--json").json()
+    doc = cli_ok(mixed, "diff", "main~9", "main", "--json").json()
     by_path = {e["path"]: e for e in doc["entities"]}
     asset = next(e for p, e in by_path.items() if p.startswith("assets/"))
     assert asset["kind"] == "added" and asset["type"] == "Asset"
@@ -145,40 +139,40 @@ def test_diff_and_show_present_records_field_by_field(mixed: Path) -> None:
     assert by_path["scenes/intro"]["type"] == "Scene"  # entities keep their fine-grained events
     assert {c["event"] for c in by_path["scenes/intro"]["changes"]} >= {"NodeAdded"}
     cid = conflict["path"].split("/", 1)[1]
-    shown = _ok(mixed, "show", f"HEAD:conflicts/{cid}", "--json").json()
+    shown = cli_ok(mixed, "show", f"HEAD:conflicts/{cid}", "--json").json()
     assert shown["type"] == "Conflict"
     assert (shown["document"]["ours"], shown["document"]["theirs"], shown["document"]["base"]) == (
         "Carol",
         "Dave",
         "Bob",
     )
-    asset_doc = _ok(mixed, "show", asset["path"], "--json").json()["document"]
+    asset_doc = cli_ok(mixed, "show", asset["path"], "--json").json()["document"]
     assert asset_doc["kind"] == "image" and len(asset_doc["blob"]) == 64  # the link as hex
     # diff the other way round: the records are deleted
-    back = {e["path"]: e for e in _ok(mixed, "diff", "main", "main~9", "--json").json()["entities"]}
+    back = {e["path"]: e for e in cli_ok(mixed, "diff", "main", "main~9", "--json").json()["entities"]}
     assert back[asset["path"]]["kind"] == "deleted"
     assert back[asset["path"]]["changes"][0]["event"] == "AssetRemoved"
 
 
 def test_names_with_spaces_resolve_and_ambiguity_lists_candidates(mixed: Path, tmp_path: Path) -> None:
-    assert _ok(mixed, "scene", "show", "the LIGHTHOUSE", "--json").json()["id"] == "intro"
-    assert _ok(mixed, "show", "Two Words", "--json").json()["path"] == "scenes/second"
-    assert _ok(mixed, "blame", "Two Words", "--json").json()["scene"] == "second"
-    assert _ok(mixed, "log", "--entity", "Alice Smith", "--json").json()["entity"] == "characters/alice-smith"
+    assert cli_ok(mixed, "scene", "show", "the LIGHTHOUSE", "--json").json()["id"] == "intro"
+    assert cli_ok(mixed, "show", "Two Words", "--json").json()["path"] == "scenes/second"
+    assert cli_ok(mixed, "blame", "Two Words", "--json").json()["scene"] == "second"
+    assert cli_ok(mixed, "log", "--entity", "Alice Smith", "--json").json()["entity"] == "characters/alice-smith"
     r = run_cli("-C", mixed, "scene", "node", "add", "Two Words", "--content", "hi", "--no-commit")
     assert r.code == 0, r.err
-    assert _ok(mixed, "restore").code == 0
+    assert cli_ok(mixed, "restore").code == 0
     # two scenes with one title: exit 3 naming both
     root = tmp_path / "twins"
     assert run_cli("init", root).code == 0
-    _ok(root, "scene", "new", "Twin", "--id", "a")
-    _ok(root, "scene", "new", "twin", "--id", "b")
+    cli_ok(root, "scene", "new", "Twin", "--id", "a")
+    cli_ok(root, "scene", "new", "twin", "--id", "b")
     for args in (("scene", "show", "TWIN"), ("show", "Twin"), ("blame", "twin")):
         r = run_cli("-C", root, *args)
         assert r.code == 3 and "a" in r.err and "b" in r.err and "internal" not in r.err, (args, r.err)
     # an id wins over a name
-    _ok(root, "scene", "new", "b", "--id", "c")
-    assert _ok(root, "scene", "show", "b", "--json").json()["id"] == "b"
+    cli_ok(root, "scene", "new", "b", "--id", "c")
+    assert cli_ok(root, "scene", "show", "b", "--json").json()["id"] == "b"
 
 
 @pytest.mark.parametrize(
@@ -317,27 +311,27 @@ def test_long_titles_speakers_tags_and_words_are_stored_and_found(tmp_path: Path
     assert run_cli("init", root).code == 0
     title = "A title " + "ü" * 2000  # 4,000+ bytes: far over LMDB's 511-byte keys
     word = "w" * 3000
-    _ok(root, "scene", "new", title, "--id", "long")
-    _ok(root, "scene", "node", "add", "long", "--speaker", title, "--content", f"one {word} two")
+    cli_ok(root, "scene", "new", title, "--id", "long")
+    cli_ok(root, "scene", "node", "add", "long", "--speaker", title, "--content", f"one {word} two")
     name = "C " + "ö" * 2000
-    _ok(root, "character", "new", name, "--id", "longname")
+    cli_ok(root, "character", "new", name, "--id", "longname")
     png = tmp_path / "p.png"
     Image.new("RGB", (2, 2)).save(png)
     tag, lic = "t" * 1000, "L" * 900
-    _ok(root, "asset", "add", str(png), "--tag", tag, "--license", lic)
-    assert _ok(root, "scene", "show", title, "--json").json()["title"] == title
-    assert _ok(root, "scene", "show", title.upper(), "--json").json()["id"] == "long"  # case-insensitive
+    cli_ok(root, "asset", "add", str(png), "--tag", tag, "--license", lic)
+    assert cli_ok(root, "scene", "show", title, "--json").json()["title"] == title
+    assert cli_ok(root, "scene", "show", title.upper(), "--json").json()["id"] == "long"  # case-insensitive
     assert run_cli("-C", root, "scene", "show", title[:-1]).code == 3  # exact, not a prefix of the head
-    assert _ok(root, "character", "show", name, "--json").json()["id"] == "longname"
-    assert _ok(root, "show", title[:-1] + "Ü", "--json").json()["path"] == "scenes/long"
-    assert _ok(root, "show", name, "--json").json()["path"] == "characters/longname"
+    assert cli_ok(root, "character", "show", name, "--json").json()["id"] == "longname"
+    assert cli_ok(root, "show", title[:-1] + "Ü", "--json").json()["path"] == "scenes/long"
+    assert cli_ok(root, "show", name, "--json").json()["path"] == "characters/longname"
     for query in (word, f"one {word}", word[:100], word[:200], word[:2999], "two"):
-        hits = _ok(root, "search", query, "--json").json()["hits"]
+        hits = cli_ok(root, "search", query, "--json").json()["hits"]
         assert [(h["scene"], h["node"]) for h in hits] == [("long", "n1")], query[:20]
-    assert _ok(root, "search", word + "x", "--json").json()["hits"] == []
-    assert _ok(root, "search", word[:200] + "x", "--json").json()["hits"] == []
-    assert len(_ok(root, "asset", "list", "--tag", tag, "--json").json()["assets"]) == 1
-    assert len(_ok(root, "asset", "list", "--license", lic, "--json").json()["assets"]) == 1
-    assert _ok(root, "asset", "list", "--tag", tag[:-1], "--json").json()["assets"] == []
-    assert _ok(root, "log", "--entity", title, "--json").json()["entity"] == "scenes/long"
-    assert "projections match history" in _ok(root, "reindex", "--verify").err
+    assert cli_ok(root, "search", word + "x", "--json").json()["hits"] == []
+    assert cli_ok(root, "search", word[:200] + "x", "--json").json()["hits"] == []
+    assert len(cli_ok(root, "asset", "list", "--tag", tag, "--json").json()["assets"]) == 1
+    assert len(cli_ok(root, "asset", "list", "--license", lic, "--json").json()["assets"]) == 1
+    assert cli_ok(root, "asset", "list", "--tag", tag[:-1], "--json").json()["assets"] == []
+    assert cli_ok(root, "log", "--entity", title, "--json").json()["entity"] == "scenes/long"
+    assert "projections match history" in cli_ok(root, "reindex", "--verify").err

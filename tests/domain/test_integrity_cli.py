@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import cli_ok
+
 
 @pytest.fixture
 def story(tmp_path: Path, cli: Any) -> Path:
@@ -23,8 +25,7 @@ def story(tmp_path: Path, cli: Any) -> Path:
         ("character", "new", "Alice", "--id", "alice"),
         ("character", "new", "Bob", "--id", "bob"),
     ):
-        result = cli("-C", root, *args)
-        assert result.code == 0, (args, result.err)
+        cli_ok(root, *args)
     return root
 
 

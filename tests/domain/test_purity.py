@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import comfyvn_vault.domain as domain
+from tests.conftest import modules_after
 
 DOMAIN = Path(domain.__file__).parent
 FORBIDDEN = {"lmdb", "textual", "httpx", "watchfiles"}
@@ -21,13 +20,8 @@ ALLOWED_INTERNAL = {
 }
 
 
-def _modules_after(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, text=True)
-    return {name.split(".")[0] for name in out.stdout.split()}
-
-
 def test_importing_comfyvn_vault_domain_imports_no_io_library() -> None:
-    mods = _modules_after("import comfyvn_vault.domain, sys; print('\\n'.join(sorted(sys.modules)))")
+    mods = {name.split(".")[0] for name in modules_after("import comfyvn_vault.domain")}
     assert "comfyvn_vault" in mods
     assert not FORBIDDEN & mods, f"importing comfyvn_vault.domain imports {sorted(FORBIDDEN & mods)}"
 

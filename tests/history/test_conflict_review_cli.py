@@ -8,21 +8,20 @@ from typing import Any
 
 import pytest
 
-from tests.history.test_variants_cli import forked, ok, scene
-
-__all__ = ["forked"]
+from tests.conftest import cli_ok
+from tests.history.conftest import scene
 
 
 def _merge_conflicted(cli: Any, root: Path, content: bool = True) -> dict[str, Any]:
     """main sets n2's speaker to Carol and (optionally) n1's line; alt to Dave and another line."""
-    ok(cli, root, "scene", "node", "edit", "intro", "n2", "--speaker", "Carol")
+    cli_ok(root, "scene", "node", "edit", "intro", "n2", "--speaker", "Carol")
     if content:
-        ok(cli, root, "scene", "node", "edit", "intro", "n1", "--content", "The lamp is out")
-    ok(cli, root, "switch", "alt")
-    ok(cli, root, "scene", "node", "edit", "intro", "n2", "--speaker", "Dave")
+        cli_ok(root, "scene", "node", "edit", "intro", "n1", "--content", "The lamp is out")
+    cli_ok(root, "switch", "alt")
+    cli_ok(root, "scene", "node", "edit", "intro", "n2", "--speaker", "Dave")
     if content:
-        ok(cli, root, "scene", "node", "edit", "intro", "n1", "--content", "The lamp is lit")
-    ok(cli, root, "switch", "main")
+        cli_ok(root, "scene", "node", "edit", "intro", "n1", "--content", "The lamp is lit")
+    cli_ok(root, "switch", "main")
     r = cli("-C", root, "merge", "alt", "--json")
     assert r.code == 1, r.err
     doc: dict[str, Any] = r.json()
@@ -40,21 +39,21 @@ def test_conflicts_are_marked_in_the_file_and_listed_with_their_sides(forked: Pa
     speaker = data["nodes"][1]["speaker"]
     assert speaker == {"conflict": _id(doc, "nodes/n2/speaker"), "ours": "Carol", "theirs": "Dave", "base": "Bob"}
     assert data["nodes"][0]["content"]["theirs"] == "The lamp is lit"
-    status = ok(cli, forked, "status", "--json").json()
+    status = cli_ok(forked, "status", "--json").json()
     assert status["changes"] == []  # markers left as written are not edits
     assert {(c["field"], c["ours"], c["theirs"]) for c in status["conflicts"]} == {
         ("nodes/n2/speaker", "Carol", "Dave"),
         ("nodes/n1/content", "The lamp is out", "The lamp is lit"),
     }
-    text = ok(cli, forked, "status").out
+    text = cli_ok(forked, "status").out
     assert "ours:" in text and '"Dave"' in text and '"Bob"' in text
     merged_text = cli("-C", forked, "merge", "alt").out  # up to date now; the conflicts stay listed in status
     assert "Traceback" not in merged_text
     # another edit in the same file, markers kept, commits and keeps the conflicts open
     f.write_text(f.read_text().replace('title = "Intro"', 'title = "The Intro"'))
-    ok(cli, forked, "commit", "-m", "retitle")
-    assert len(ok(cli, forked, "status", "--json").json()["conflicts"]) == 2
-    assert scene(cli, forked)["title"] == "The Intro"
+    cli_ok(forked, "commit", "-m", "retitle")
+    assert len(cli_ok(forked, "status", "--json").json()["conflicts"]) == 2
+    assert scene(forked)["title"] == "The Intro"
 
 
 def _drop_marker(text: str, header: str, key: str, value: str) -> str:
@@ -71,14 +70,14 @@ def test_a_hand_fix_committed_resolves_and_resolve_cannot_overwrite_it(forked: P
     doc = _merge_conflicted(cli, forked)
     f = forked / "scenes" / "intro.toml"
     f.write_text(_drop_marker(f.read_text(), "[nodes.content]", "content", '"The lamp flickers"'))
-    ok(cli, forked, "commit", "-m", "fix the line by hand")
+    cli_ok(forked, "commit", "-m", "fix the line by hand")
     cid = _id(doc, "nodes/n1/content")
-    assert [c["id"] for c in ok(cli, forked, "status", "--json").json()["conflicts"]] == [_id(doc, "nodes/n2/speaker")]
-    before = ok(cli, forked, "log", "--json").json()
+    assert [c["id"] for c in cli_ok(forked, "status", "--json").json()["conflicts"]] == [_id(doc, "nodes/n2/speaker")]
+    before = cli_ok(forked, "log", "--json").json()
     r = cli("-C", forked, "resolve", cid, "--both")
     assert r.code == 3 and "Traceback" not in r.err
-    assert scene(cli, forked)["nodes"][0]["content"] == "The lamp flickers"
-    assert ok(cli, forked, "log", "--json").json() == before
+    assert scene(forked)["nodes"][0]["content"] == "The lamp flickers"
+    assert cli_ok(forked, "log", "--json").json() == before
     assert "The lamp flickers" in f.read_text()
 
 
@@ -86,11 +85,11 @@ def test_writing_ours_over_the_marker_resolves_it_too(forked: Path, cli: Any) ->
     doc = _merge_conflicted(cli, forked, content=False)
     f = forked / "scenes" / "intro.toml"
     f.write_text(_drop_marker(f.read_text(), "[nodes.speaker]", "speaker", '"Carol"'))
-    status = ok(cli, forked, "status", "--json").json()
+    status = cli_ok(forked, "status", "--json").json()
     assert [c["kind"] for c in status["changes"]] == ["modified"]  # the marker is gone: a change
-    ok(cli, forked, "commit", "-m", "keep Carol")
-    assert ok(cli, forked, "status", "--json").json()["conflicts"] == []
-    assert scene(cli, forked)["nodes"][1]["speaker"] == "Carol"
+    cli_ok(forked, "commit", "-m", "keep Carol")
+    assert cli_ok(forked, "status", "--json").json()["conflicts"] == []
+    assert scene(forked)["nodes"][1]["speaker"] == "Carol"
     assert tomllib.loads(f.read_text())["nodes"][1]["speaker"] == "Carol"
     assert cli("-C", forked, "resolve", doc["conflicts"][0]["id"], "--theirs").code == 3
 
@@ -99,10 +98,10 @@ def test_an_edited_marker_is_refused_clearly(forked: Path, cli: Any) -> None:
     _merge_conflicted(cli, forked, content=False)
     f = forked / "scenes" / "intro.toml"
     f.write_text(f.read_text().replace('ours = "Carol"', 'ours = "Caroline"'))
-    before = ok(cli, forked, "log", "--json").json()
+    before = cli_ok(forked, "log", "--json").json()
     r = cli("-C", forked, "commit", "-m", "x")
     assert r.code == 3 and "conflict marker" in r.err and "restore" in r.err and "Traceback" not in r.err
-    assert ok(cli, forked, "log", "--json").json() == before
+    assert cli_ok(forked, "log", "--json").json() == before
 
 
 def test_resolve_refuses_a_value_changed_since_the_merge(forked: Path, cli: Any) -> None:
@@ -122,38 +121,38 @@ def test_resolve_refuses_a_value_changed_since_the_merge(forked: Path, cli: Any)
         edit = diff_entities("scenes/intro", old, replace(old, nodes=nodes), cause=Cause(kind="user"))
         with vault.change("older edit") as ch:
             ch.record(edit)  # not settle=True, which an edit verb asks for
-    before = ok(cli, forked, "log", "--json").json()
+    before = cli_ok(forked, "log", "--json").json()
     for how in ("--ours", "--theirs", "--both"):
         r = cli("-C", forked, "resolve", cid, how)
         assert r.code == 3 and "changed since the merge" in r.err and "Zed" in r.err, r.err
     r = cli("-C", forked, "resolve", cid, "--value", "Someone")
     assert r.code == 3 and "--accept" in r.err
-    assert ok(cli, forked, "log", "--json").json() == before
-    assert scene(cli, forked)["nodes"][1]["speaker"] == "Zed"
-    ok(cli, forked, "resolve", cid, "--accept")
-    assert scene(cli, forked)["nodes"][1]["speaker"] == "Zed"
-    assert ok(cli, forked, "status", "--json").json()["conflicts"] == []
+    assert cli_ok(forked, "log", "--json").json() == before
+    assert scene(forked)["nodes"][1]["speaker"] == "Zed"
+    cli_ok(forked, "resolve", cid, "--accept")
+    assert scene(forked)["nodes"][1]["speaker"] == "Zed"
+    assert cli_ok(forked, "status", "--json").json()["conflicts"] == []
 
 
 def test_undo_of_a_resolution_brings_the_marker_back(forked: Path, cli: Any) -> None:
     doc = _merge_conflicted(cli, forked, content=False)
     f = forked / "scenes" / "intro.toml"
     cid = doc["conflicts"][0]["id"]
-    ok(cli, forked, "resolve", cid, "--ours")  # the value does not change; the marker must go
+    cli_ok(forked, "resolve", cid, "--ours")  # the value does not change; the marker must go
     assert cid not in f.read_text()
-    assert ok(cli, forked, "status", "--json").json()["changes"] == []
-    ok(cli, forked, "undo")
+    assert cli_ok(forked, "status", "--json").json()["changes"] == []
+    cli_ok(forked, "undo")
     assert cid in f.read_text()
-    assert ok(cli, forked, "status", "--json").json()["changes"] == []
-    ok(cli, forked, "undo")  # the merge itself
+    assert cli_ok(forked, "status", "--json").json()["changes"] == []
+    cli_ok(forked, "undo")  # the merge itself
     assert "conflict" not in f.read_text().lower()
 
 
 def _word_merge(cli: Any, root: Path) -> Any:
-    ok(cli, root, "scene", "node", "edit", "intro", "n1", "--content", "The old lamp is dark tonight")
-    ok(cli, root, "switch", "alt")
-    ok(cli, root, "scene", "node", "edit", "intro", "n1", "--content", "The lamp is dark this night")
-    ok(cli, root, "switch", "main")
+    cli_ok(root, "scene", "node", "edit", "intro", "n1", "--content", "The old lamp is dark tonight")
+    cli_ok(root, "switch", "alt")
+    cli_ok(root, "scene", "node", "edit", "intro", "n1", "--content", "The lamp is dark this night")
+    cli_ok(root, "switch", "main")
     return cli("-C", root, "merge", "alt")
 
 
@@ -161,21 +160,21 @@ def test_word_merges_are_listed_for_review_until_accepted(forked: Path, cli: Any
     r = _word_merge(cli, forked)
     assert r.code == 0, r.err
     assert "WORD-MERGED" in r.out and "The old lamp is dark this night" in r.out and "--accept" in r.err
-    status = ok(cli, forked, "status", "--json").json()
+    status = cli_ok(forked, "status", "--json").json()
     (review,) = status["word_merges"]
     assert status["conflicts"] == [] and review["merged"] == "The old lamp is dark this night"
     assert review["ours"] == "The old lamp is dark tonight" and review["theirs"] == "The lamp is dark this night"
-    assert "word-merged" in ok(cli, forked, "status").out
-    ok(cli, forked, "resolve", review["id"][:8], "--accept")
-    assert ok(cli, forked, "status", "--json").json()["word_merges"] == []
-    assert scene(cli, forked)["nodes"][0]["content"] == "The old lamp is dark this night"
-    assert ok(cli, forked, "log", "-n", "1", "--json").json()["commits"][0]["message"].startswith("Resolve")
+    assert "word-merged" in cli_ok(forked, "status").out
+    cli_ok(forked, "resolve", review["id"][:8], "--accept")
+    assert cli_ok(forked, "status", "--json").json()["word_merges"] == []
+    assert scene(forked)["nodes"][0]["content"] == "The old lamp is dark this night"
+    assert cli_ok(forked, "log", "-n", "1", "--json").json()["commits"][0]["message"].startswith("Resolve")
 
 
 def test_an_edit_of_a_word_merged_line_settles_its_review(forked: Path, cli: Any) -> None:
     _word_merge(cli, forked)
-    ok(cli, forked, "scene", "node", "edit", "intro", "n1", "--content", "The lamp is dark")
-    assert ok(cli, forked, "status", "--json").json()["word_merges"] == []
+    cli_ok(forked, "scene", "node", "edit", "intro", "n1", "--content", "The lamp is dark")
+    assert cli_ok(forked, "status", "--json").json()["word_merges"] == []
 
 
 @pytest.mark.parametrize(("setting", "code"), [("false", 1), ("true", 0), ('"no"', 3)])
@@ -186,5 +185,5 @@ def test_the_vault_setting_turns_word_merging_off(forked: Path, cli: Any, settin
     if code == 3:
         assert "word_level" in r.err and "true or false" in r.err
     elif code == 1:
-        status = ok(cli, forked, "status", "--json").json()
+        status = cli_ok(forked, "status", "--json").json()
         assert [c["field"] for c in status["conflicts"]] == ["nodes/n1/content"] and status["word_merges"] == []

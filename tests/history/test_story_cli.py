@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import cli_ok
 
 
 @pytest.fixture
 def story(tmp_path: Path, cli: Any) -> Path:
     root = tmp_path / "story"
     assert cli("init", root).code == 0
-
-    def ok(*args: str) -> Any:
-        r = cli("-C", root, *args)
-        assert r.code == 0, (args, r.err)
-        return r
-
+    ok = partial(cli_ok, root)
     ok("scene", "new", "The Lighthouse", "--id", "intro")
     ok("scene", "node", "add", "intro", "--speaker", "Alice", "--content", "The lamp hasn't turned in forty years.")
     ok("scene", "node", "add", "intro", "--type", "choice", "--content", "What now?")
@@ -178,14 +176,3 @@ def test_no_commit_leaves_a_pending_change(story: Path, cli: Any) -> None:
     assert changes[0]["events"] == ["NodeAdded scenes/intro#n4"]
     assert cli("-C", story, "commit", "-m", "later").code == 0
     assert cli("-C", story, "scene", "show", "intro", "--json").json()["nodes"][-1]["content"] == "Later."
-
-
-def test_restore_discards_hand_edits(story: Path, cli: Any) -> None:
-    f = story / "scenes" / "intro.toml"
-    original = f.read_text()
-    f.write_text(original.replace("Stay close.", "Run!"))
-    (story / "scenes" / "intro.toml").read_text()
-    r = cli("-C", story, "restore", "scenes/intro.toml", "--json")
-    assert r.code == 0 and r.json()["restored"] == ["scenes/intro"]
-    assert f.read_text() == original
-    assert cli("-C", story, "status", "--json").json()["changes"] == []

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,23 +10,14 @@ from comfyvn_vault.errors import InputRejected, RefMoved, RemoteFailed, VaultErr
 from comfyvn_vault.store.ids import ObjectId
 from comfyvn_vault.sync import protocol
 from comfyvn_vault.sync.protocol import NonFastForward, RefUpdate, RemoteInfo
+from tests.conftest import modules_after
 
 ids = st.binary(min_size=32, max_size=32).map(ObjectId)
 
 
-def _modules_after(code: str) -> set[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
-        capture_output=True,
-        check=True,
-        text=True,
-    )
-    return set(out.stdout.split())
-
-
 def test_neither_the_protocol_nor_the_client_needs_a_vault_or_the_server() -> None:
     for module in ("comfyvn_vault.sync.protocol", "comfyvn_vault.sync.http_client"):
-        mods = _modules_after(f"import {module}")
+        mods = modules_after(f"import {module}")
         assert "comfyvn_vault.vault" not in mods, module
         assert "comfyvn_vault.sync.server" not in mods, module
         assert not any(m == "starlette" or m.startswith("starlette.") for m in mods), module

@@ -111,6 +111,14 @@ def vault_path(story_template: Path, tmp_path: Path) -> Path:
     return root
 
 
+def conflicting_variant(vault_path: Path) -> None:
+    """On darker, change the same word of intro#n1 that main changed: a merge conflict."""
+    with Vault.open(vault_path) as vault:
+        vault.switch("darker")
+        edit.node_edit(vault, "intro", "n1", content="The lamp hasn't turned in sixty years. Tonight it did.")
+        vault.switch("main")
+
+
 def assets_and_a_conflict(root: Path, tmp_path: Path) -> None:
     """Every commit after the first holds assets; the merge commit also holds a conflict record."""
     with Vault.open(root) as vault:

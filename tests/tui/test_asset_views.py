@@ -46,7 +46,7 @@ async def test_assets_view_lists_filters_and_opens_lineage(vault_path: Path, tmp
         assert set(view.assets) == {base, crop}  # sfw by default: the NSFW asset is hidden
         text = screen_text(app)
         assert "1 hidden" in text and "filter sfw" in text and "license MIT" in text and "▀" in text
-        view.asset_list.cursor = view.asset_list.index_of(crop) or 0
+        view.row_list.cursor = view.row_list.index_of(crop) or 0
         await pilot.press("l")
         await settle(pilot)
         lineage = app.main.current_view

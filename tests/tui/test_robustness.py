@@ -73,7 +73,7 @@ async def test_a_handler_that_raises_leaves_its_view_working(vault_path: Path, m
         app.caught_errors.clear()
         await pilot.press("j")  # the view's message loop still runs: the next highlight loads its details
         await settle(pilot)
-        assert view.rows is not None and view.commits.cursor == 2
+        assert view.rows is not None and view.row_list.cursor == 2
         assert view.shown == view.rows.key(2) and view.rows.key(2)[:12] in screen_text(app)
 
 

@@ -15,7 +15,7 @@ import pytest
 from textual.pilot import Pilot
 
 from comfyvn_tui.app import VaultApp
-from tests.tui.conftest import SIZE, assets_and_a_conflict, screen_text, settle
+from tests.tui.conftest import SIZE, assets_and_a_conflict, conflicting_variant, screen_text, settle
 
 Compare = Callable[..., bool]
 
@@ -158,9 +158,8 @@ def test_commit_message_prompt(snap_compare: Compare, vault_path: Path) -> None:
 def test_conflicts_after_a_merge(snap_compare: Compare, vault_path: Path) -> None:
     from comfyvn_vault.api import merge
     from comfyvn_vault.vault import Vault
-    from tests.tui.test_views import _conflicting_variant
 
-    _conflicting_variant(vault_path)
+    conflicting_variant(vault_path)
     with Vault.open(vault_path) as vault:
         assert merge.merge(vault, "darker").conflicts
     app = VaultApp(vault_path, start_view="conflicts")

@@ -19,7 +19,7 @@ from comfyvn_tui.views.timeline import TimelineView
 from comfyvn_vault.api import edit, history, merge
 from comfyvn_vault.domain.entities import Character, Scene, Timeline
 from comfyvn_vault.vault import Vault
-from tests.tui.conftest import SIZE, fill_form, screen_text, settle
+from tests.tui.conftest import SIZE, conflicting_variant, fill_form, screen_text, settle
 
 
 async def test_characters_show_traits_and_the_scenes_they_speak_in(vault_path: Path) -> None:
@@ -93,7 +93,7 @@ async def test_time_travel_browses_the_story_at_any_commit(vault_path: Path) -> 
         view = app.main.current_view
         assert isinstance(view, HistoryView) and view.rows is not None
         target = next(i for i, r in enumerate(view.rows.rows) if r.message == "New scene: The Stairs")
-        view.commits.cursor = target
+        view.row_list.cursor = target
         await pilot.press("t")
         await settle(pilot)
         screen = app.screen
@@ -162,16 +162,8 @@ async def test_search_finds_dialogue_and_opens_the_node(vault_path: Path) -> Non
         assert app.focused is view.query_input
 
 
-def _conflicting_variant(vault_path: Path) -> None:
-    """On darker, change the same word of intro#n1 that main changed: a merge conflict."""
-    with Vault.open(vault_path) as vault:
-        vault.switch("darker")
-        edit.node_edit(vault, "intro", "n1", content="The lamp hasn't turned in sixty years. Tonight it did.")
-        vault.switch("main")
-
-
 async def test_merge_with_a_conflict_then_resolve_it(vault_path: Path) -> None:
-    _conflicting_variant(vault_path)
+    conflicting_variant(vault_path)
     app = VaultApp(vault_path, start_view="branches")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -202,7 +194,7 @@ async def test_merge_with_a_conflict_then_resolve_it(vault_path: Path) -> None:
 
 
 async def test_merge_abort_undoes_the_merge(vault_path: Path) -> None:
-    _conflicting_variant(vault_path)
+    conflicting_variant(vault_path)
     app = VaultApp(vault_path, start_view="branches")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -219,7 +211,7 @@ async def test_a_status_arriving_while_a_view_mounts_waits_for_its_widgets(vault
     # The status worker can finish after a view joined the DOM but before its compose
     # ran (starting the app on the conflicts view hit this under load): the view must
     # not be told yet, and gets the status once its mount completes.
-    _conflicting_variant(vault_path)
+    conflicting_variant(vault_path)
     with Vault.open(vault_path) as vault:
         assert merge.merge(vault, "darker").conflicts
     app = VaultApp(vault_path, start_view="scenes")
@@ -244,7 +236,7 @@ async def test_a_status_arriving_while_a_view_mounts_waits_for_its_widgets(vault
 
 
 async def test_merge_from_the_palette_never_proposes_an_already_merged_branch(vault_path: Path) -> None:
-    _conflicting_variant(vault_path)
+    conflicting_variant(vault_path)
     with Vault.open(vault_path) as vault:
         vault.branch_create("side")  # at main's tip: merged from the start
         assert merge.merge(vault, "darker", "Merge darker").conflicts
@@ -253,7 +245,7 @@ async def test_merge_from_the_palette_never_proposes_an_already_merged_branch(va
         await settle(pilot)
         view = app.main.current_view
         assert isinstance(view, BranchesView)
-        view.branch_list.cursor = view.branch_list.index_of("darker") or 0
+        view.row_list.cursor = view.row_list.index_of("darker") or 0
         await settle(pilot)
         assert "already merged into main" in screen_text(app)
         await pilot.press("7", "ctrl+p", *"merge into current")
@@ -271,10 +263,10 @@ async def test_merge_from_the_palette_never_proposes_an_already_merged_branch(va
         head = app.vault.history.head()
         await pilot.press("ctrl+r")
         await settle(pilot)
-        view.branch_list.cursor = view.branch_list.index_of("darker") or 0
+        view.row_list.cursor = view.row_list.index_of("darker") or 0
         await pilot.press("m")
         await settle(pilot)
-        assert not isinstance(app.screen, ConfirmScreen) and view.branch_list.current_key == "side"
+        assert not isinstance(app.screen, ConfirmScreen) and view.row_list.current_key == "side"
         await pilot.press("m")
         assert isinstance(app.screen, ConfirmScreen)  # side has a commit main lacks: proposed
         await pilot.press("n")

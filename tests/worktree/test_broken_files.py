@@ -21,6 +21,7 @@ from comfyvn_vault.cli.main import main
 from comfyvn_vault.domain.entities import Choice, Node, Scene
 from comfyvn_vault.vault import Vault
 from comfyvn_vault.worktree.format import parse, render
+from tests.worktree.conftest import two_scenes
 
 DEEP = 5_000
 
@@ -55,12 +56,7 @@ BROKEN: dict[str, tuple[str, bytes, str]] = {
 @pytest.fixture
 def story_dir(tmp_path: Path) -> Path:
     root = tmp_path / "v"
-    v, _ = Vault.init(root)
-    with v:
-        edit.scene_new(v, "Intro", scene_id="intro")
-        edit.node_add(v, "intro", content="First line.", node_id="n1")
-        edit.scene_new(v, "Other", scene_id="other")
-        edit.node_add(v, "other", content="Elsewhere.", node_id="o1")
+    with two_scenes(root) as v:
         edit.var_set(v, "gold", "3")
     return root
 

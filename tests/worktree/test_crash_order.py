@@ -24,6 +24,7 @@ import pytest
 
 from comfyvn_vault.api import edit
 from comfyvn_vault.vault import Vault
+from tests.worktree.conftest import two_scenes
 
 # Runs the real CLI with one kill point armed (argv: point, then the verb's arguments).
 KILLER = r"""
@@ -68,12 +69,7 @@ VERBS: dict[str, tuple[tuple[str, ...], int]] = {
 
 
 def _story(root: Path) -> None:
-    v, _ = Vault.init(root)
-    with v:
-        edit.scene_new(v, "Intro", scene_id="intro")
-        edit.node_add(v, "intro", content="First line.", node_id="n1")
-        edit.scene_new(v, "Other", scene_id="other")
-        edit.node_add(v, "other", content="Elsewhere.", node_id="o1")
+    with two_scenes(root) as v:
         v.switch("alt", create=True)
         edit.node_edit(v, "intro", "n1", content="Alt intro.")
         edit.node_edit(v, "other", "o1", content="Alt other.")
