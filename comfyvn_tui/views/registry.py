@@ -75,6 +75,7 @@ BUILTIN: tuple[ViewSpec, ...] = (
         "license findings, policy, quick fixes",
         "Advice",
     ),
+    ViewSpec("imports", "Imports", "comfyvn_tui.views.imports:ImportsView", "import chats, cards, games, packs"),
 )
 
 _views: list[ViewSpec] = list(BUILTIN)

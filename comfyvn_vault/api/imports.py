@@ -51,7 +51,54 @@ class Imported(msgspec.Struct, frozen=True, kw_only=True):
     dry_run: bool = False
 
 
-RESULTS: Final[tuple[type[Any], ...]] = (Imported,)
+class ImportRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One import the current branch holds: who read which source, and what it made."""
+
+    id: str
+    importer: str
+    version: str
+    source: str
+    scenes: list[str]
+    characters: list[str]
+    assets: list[str]
+    options: dict[str, str]
+
+
+class ImportList(msgspec.Struct, frozen=True, kw_only=True):
+    """The imports of HEAD's story, by source name."""
+
+    schema: str = "comfyvn.import-list/1"
+    imports: list[ImportRow]
+
+
+RESULTS: Final[tuple[type[Any], ...]] = (Imported, ImportList)
+
+
+def list_imports(vault: Vault) -> ImportList:
+    """Every import recorded in HEAD's story (an undone import is not there)."""
+    from comfyvn_vault.adapters.apply import story_view, summary_of
+    from comfyvn_vault.domain.assets import ImportRecord
+    from comfyvn_vault.domain.paths import IMPORTS
+
+    story = story_view(vault.history)
+    rows = []
+    for path in story.listing(IMPORTS):
+        record = story.lookup(path)
+        if isinstance(record, ImportRecord):
+            made = summary_of(record)
+            rows.append(
+                ImportRow(
+                    id=record.id,
+                    importer=record.importer,
+                    version=record.version,
+                    source=record.source_name,
+                    scenes=made.scenes,
+                    characters=made.characters,
+                    assets=made.assets,
+                    options=record.options,
+                )
+            )
+    return ImportList(imports=sorted(rows, key=lambda r: (r.source.casefold(), r.id)))
 
 
 def importer_kinds() -> list[str]:

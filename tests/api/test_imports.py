@@ -104,3 +104,12 @@ def test_options_are_key_value_pairs() -> None:
     with pytest.raises(InputRejected, match="KEY=VALUE"):
         imports.parse_settings(["oops"])
     assert "text" in imports.importer_kinds()
+
+
+def test_the_imports_of_the_branch_are_listed(vault: Vault, script: Path) -> None:
+    assert imports.list_imports(vault).imports == []
+    done = imports.import_source(vault, "text", script)
+    (row,) = imports.list_imports(vault).imports
+    assert (row.id, row.importer, row.source, row.scenes) == (done.job, "text", "lighthouse.txt", ["the-lighthouse"])
+    vault.undo()
+    assert imports.list_imports(vault).imports == []
