@@ -78,7 +78,9 @@ def charx(members: Mapping[str, bytes], *, compression: int = zipfile.ZIP_DEFLAT
     return buf.getvalue()
 
 
-def plan(data: bytes, name: str = "card.png", docs: Mapping[str, Document | None] | None = None, **options: Any) -> Plan:
+def plan(
+    data: bytes, name: str = "card.png", docs: Mapping[str, Document | None] | None = None, **options: Any
+) -> Plan:
     return CardImporter().plan(Source(data, name), CardOptions(**options), story(docs).lookup)
 
 
