@@ -169,10 +169,10 @@ def load_card(source: Source, name: str) -> Loaded:
     mime = sniff(data)
     if mime.startswith(("image/", "audio/", "video/")):
         if b"PK\x05\x06" in data[-(1 << 16) - 22 :] and b"card.json" in data:
-            notes = [("", f"a {_shown(mime)} with a CHARX archive appended: the archive is read")]
+            notes = [("", f"{_shown(mime)} with a CHARX archive appended: the archive is read")]
             return _from_zip(data, name, notes)
         raise InputRejected(
-            f"{name}: a {_shown(mime)} file has no character card (cards are PNG files with a 'chara' or"
+            f"{name}: {_shown(mime)} has no character card (cards are PNG files with a 'chara' or"
             " 'ccv3' chunk, JSON files or CHARX archives)"
         )
     body = data.lstrip(b" \t\r\n")
@@ -184,7 +184,9 @@ def load_card(source: Source, name: str) -> Loaded:
 
 
 def _shown(mime: str) -> str:
-    return {"image/jpeg": "JPEG image", "image/webp": "WebP image", "image/gif": "GIF image"}.get(mime, mime)
+    """``a JPEG image``, ``an audio/mpeg file``."""
+    named = {"image/jpeg": "a JPEG image", "image/webp": "a WebP image", "image/gif": "a GIF image"}
+    return named.get(mime) or f"{'an' if mime[0] in 'aeiou' else 'a'} {mime} file"
 
 
 def _from_png(data: bytes, name: str) -> Loaded:

@@ -354,11 +354,13 @@ def test_a_jpeg_named_png_is_refused_in_one_line() -> None:
     with pytest.raises(InputRejected) as exc:
         plan(image(fmt="JPEG"), "card.png")
     assert str(exc.value) == (
-        "card.png: a JPEG image file has no character card (cards are PNG files with a 'chara' or 'ccv3' chunk,"
+        "card.png: a JPEG image has no character card (cards are PNG files with a 'chara' or 'ccv3' chunk,"
         " JSON files or CHARX archives)"
     )
-    with pytest.raises(InputRejected, match="WebP image file has no character card"):
+    with pytest.raises(InputRejected, match="a WebP image has no character card"):
         plan(image(fmt="WEBP"), "card.webp")
+    with pytest.raises(InputRejected, match="an audio/ogg file has no character card"):
+        plan(b"OggS" + bytes(40), "card.png")
 
 
 def test_a_png_without_a_card_is_refused() -> None:
