@@ -167,11 +167,11 @@ class CardImporter:
             builder.note(f"the lorebook has {entries}: kept as a JSON asset", "character_book")
         if extras:
             meta["card_assets"] = extras
+        scene = None
         if options.greetings:
             scene = self._opening(builder, card, cid, character_name, meta.get("source_asset"), source.name)
             if scene is not None:
                 meta["opening_scene"] = scene.id
-                builder.save(scene)
             else:
                 builder.note("the card has no greeting: no opening scene", FIRST_MES)
         builder.save(
@@ -184,6 +184,8 @@ class CardImporter:
                 meta=meta,
             )
         )
+        if scene is not None:
+            builder.save(scene)
         return builder.build()
 
     def _source(self, builder: PlanBuilder, source: Source, loaded: Loaded) -> str:
