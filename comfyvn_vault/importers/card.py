@@ -93,17 +93,6 @@ class CardOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Register the card file itself as an asset the character and the scene point at."""
 
 
-class _Taken:
-    """Ids in use in a folder: planned ones, and those the story already has."""
-
-    def __init__(self, builder: PlanBuilder, folder: str) -> None:
-        self.builder, self.folder = builder, folder
-
-    def __contains__(self, entity_id: object) -> bool:
-        assert isinstance(entity_id, str)
-        return self.builder.current(entity_path(self.folder, entity_id)) is not None
-
-
 def preview(text: str) -> str:
     """A greeting's first words, for the choice that leads to it."""
     words = " ".join(text.split())
@@ -202,7 +191,7 @@ class CardImporter:
                 raise InputRejected(f"character {cid!r} already exists")
             return cid
         base = slug(name, "character")
-        cid = fresh_id(_Taken(builder, CHARACTERS), base)
+        cid = fresh_id(builder.taken(CHARACTERS), base)
         if cid != base:
             builder.note(f"character {base!r} already exists: the card is imported as {cid!r}")
         return cid
@@ -325,7 +314,7 @@ class CardImporter:
             meta["source"] = source_name
         if source_asset is not None:
             meta["source_asset"] = source_asset
-        sid = fresh_id(_Taken(builder, SCENES), slug(f"{cid}-opening", "opening"))
+        sid = fresh_id(builder.taken(SCENES), slug(f"{cid}-opening", "opening"))
         start = Node(id=START, type="choice", choices=choices)
         return Scene(id=sid, title=f"{speaker}: opening", nodes=[start, *nodes], meta=meta)
 
