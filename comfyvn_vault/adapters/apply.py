@@ -78,9 +78,9 @@ def recorded_import(vault: Vault, key: str) -> ImportRecord | None:
 
 
 def story_view(history: History) -> StoryView:
-    """The story at HEAD, read-only, as exporters and importers read it."""
+    """The story at HEAD, read-only, as exporters and importers read it (asset bytes from the store)."""
     tree = history.tree_of(history.head())
-    return StoryView(history.lookup_in(tree), history.listing_in(tree))
+    return StoryView(history.lookup_in(tree), history.listing_in(tree), history.store.get)
 
 
 def plan_import(vault: Vault, importer: Importer[OptionsT], source: Source, options: OptionsT) -> Plan:

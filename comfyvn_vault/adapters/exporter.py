@@ -26,6 +26,7 @@ from comfyvn_vault.domain.entities import Character, Entity, Scene, Timeline
 from comfyvn_vault.domain.paths import CHARACTERS, SCENES, TIMELINES, is_reserved_name
 from comfyvn_vault.domain.validate import Listing, Lookup
 from comfyvn_vault.errors import InputRejected
+from comfyvn_vault.store.ids import ObjectId
 
 OptionsT = TypeVar("OptionsT", bound=msgspec.Struct)
 D = TypeVar("D", bound=Entity)
@@ -117,10 +118,16 @@ class ExportPlan:
 
 @dataclass(frozen=True)
 class StoryView:
-    """The story as one state tree holds it, read-only: documents by path and the paths of a folder."""
+    """The story as one state tree holds it, read-only: documents by path and the paths of a folder.
+
+    ``blob`` reads an asset's bytes by its blob id, for exporters that write
+    media (a character card carries its portrait); a view without it has
+    documents only.
+    """
 
     lookup: Lookup
     listing: Listing
+    blob: Callable[[ObjectId], bytes] | None = None
 
     def documents(self, folder: str, kind: type[D]) -> Iterator[D]:
         """Every document of ``kind`` in ``folder``, in path order."""

@@ -9,5 +9,6 @@ from typing import Final
 
 #: kind -> the exporter class, as ``"module:attr"``.
 BUILTIN: Final[dict[str, str]] = {
+    "card": "comfyvn_vault.exporters.card:CardExporter",
     "text": "comfyvn_vault.adapters.plaintext:TextExporter",
 }

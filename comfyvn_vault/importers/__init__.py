@@ -9,6 +9,7 @@ from typing import Final
 
 #: kind -> the importer class, as ``"module:attr"``.
 BUILTIN: Final[dict[str, str]] = {
+    "card": "comfyvn_vault.importers.card:CardImporter",
     "text": "comfyvn_vault.adapters.plaintext:TextImporter",
     "bundle": "comfyvn_vault.importers.bundle:BundleImporter",
 }
