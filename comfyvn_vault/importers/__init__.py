@@ -9,5 +9,6 @@ from typing import Final
 
 #: kind -> the importer class, as ``"module:attr"``.
 BUILTIN: Final[dict[str, str]] = {
+    "roleplay": "comfyvn_vault.importers.roleplay:RoleplayImporter",
     "text": "comfyvn_vault.adapters.plaintext:TextImporter",
 }
