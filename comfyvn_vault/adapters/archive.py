@@ -225,7 +225,8 @@ def load_json(data: bytes, where: str, *, max_bytes: int = MAX_JSON_BYTES, max_d
         raise InputRejected(f"{where}: not valid JSON ({exc})") from None
     except RecursionError:
         raise InputRejected(f"{where}: JSON nested deeper than {max_depth} levels") from None
-    if json_depth(value) > max_depth:
+    # Nesting needs an opening bracket per level: a value with few brackets is not walked (JSONL lines).
+    if data.count(b"[") + data.count(b"{") > max_depth and json_depth(value) > max_depth:
         raise InputRejected(f"{where}: JSON nested deeper than {max_depth} levels")
     return value
 

@@ -10,6 +10,7 @@ from typing import Final
 #: kind -> the importer class, as ``"module:attr"``.
 BUILTIN: Final[dict[str, str]] = {
     "card": "comfyvn_vault.importers.card:CardImporter",
+    "roleplay": "comfyvn_vault.importers.roleplay:RoleplayImporter",
     "text": "comfyvn_vault.adapters.plaintext:TextImporter",
     "bundle": "comfyvn_vault.importers.bundle:BundleImporter",
 }
