@@ -51,7 +51,9 @@ async def test_the_tab_bar_labels_every_view_with_its_key(vault_path: Path, widt
         for i, spec in enumerate(views()):
             key = format_key(number_key(i) or "")
             # 120 columns fit every short title; 80 fit every key and the current view's title
-            label = f"{key}{spec.short_title}" if width >= 120 else f"{key} Log" if spec.key == "history" else f" {key} "
+            label = (
+                f"{key}{spec.short_title}" if width >= 120 else f"{key} Log" if spec.key == "history" else f" {key} "
+            )
             assert label in bar, (spec.key, bar)
         assert "…" not in bar
         await pilot.press("minus")  # the eleventh view has a key too
