@@ -29,10 +29,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from comfyvn_vault.lazy import exports
+from comfyvn_vault.lazy import exports as _lazy
 
 #: The verb-group modules, in the order the CLI lists its verbs.
-MODULES: Final = ("history", "edit", "merge", "assets", "advisory", "provenance", "sync", "maintenance", "imports")
+MODULES: Final = (
+    "history",
+    "edit",
+    "merge",
+    "assets",
+    "advisory",
+    "provenance",
+    "sync",
+    "maintenance",
+    "imports",
+    "exports",
+)
 
 _EXPORTS = {
     "Vault": "comfyvn_vault.vault",
@@ -46,4 +57,4 @@ if TYPE_CHECKING:
     from comfyvn_vault.store.ids import ObjectId
     from comfyvn_vault.vault import Vault, find_vault
 
-__getattr__ = exports(__name__, _EXPORTS)
+__getattr__ = _lazy(__name__, _EXPORTS)

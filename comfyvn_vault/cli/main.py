@@ -32,6 +32,7 @@ VERBS: Final[dict[str, str]] = {
     **dict.fromkeys(("remote", "fetch", "pull", "push", "clone", "serve"), "sync_cmds"),
     "watch": "watch_cmds",
     "import": "import_cmds",
+    "export": "export_cmds",
 }
 #: Every verb module, in the order ``comfyvn --help`` lists their verbs.
 VERB_MODULES: Final = tuple(dict.fromkeys(VERBS.values()))
