@@ -24,6 +24,7 @@ log in one snapshot, so results are always current; :meth:`WordIndex.dump`
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import threading
@@ -35,6 +36,9 @@ import msgspec
 from comfyvn_vault.domain.entities import Node
 from comfyvn_vault.projections.base import SEP, Databases, Delta, Key, Projection, Txn, reading
 from comfyvn_vault.projections.keys import key_part, prefix_parts
+
+#: Words repeat across lines (a story's vocabulary is small): their key parts are made once.
+word_part: Final = functools.lru_cache(maxsize=1 << 16)(key_part)
 
 DB_WORD: Final = b"p.word"
 DB_WORDLOG: Final = b"p.wordlog"
@@ -95,7 +99,7 @@ class WordIndex(Projection):
     @staticmethod
     def node_keys(scene_id: str, node: Node) -> Iterable[Key]:
         tail = SEP + scene_id.encode() + SEP + node.id.encode()
-        return [(DB_WORD, key_part(word) + tail) for word in node_words(node)]
+        return [(DB_WORD, word_part(word) + tail) for word in node_words(node)]
 
     @classmethod
     def node_delta(cls, scene_id: str, node_id: str, old: Node | None, new: Node | None, delta: Delta) -> None:
@@ -105,8 +109,8 @@ class WordIndex(Projection):
         tail = SEP + scene_id.encode() + SEP + node_id.encode()
         was = node_words(old) if old is not None else set()
         now = node_words(new) if new is not None else set()
-        delta.gone[DB_WORD] += [key_part(w) + tail for w in was - now]
-        delta.added[DB_WORD] += [key_part(w) + tail for w in now - was]
+        delta.gone[DB_WORD] += [word_part(w) + tail for w in was - now]
+        delta.added[DB_WORD] += [word_part(w) + tail for w in now - was]
 
     # -- writing (inside the caller's LMDB write transaction)
 

@@ -261,7 +261,7 @@ def _table(dumps: Any, name: str, data: dict[str, Any]) -> Iterator[str]:
     """
     literals = {k: v for k, v in data.items() if not isinstance(v, dict) and not _is_tables(v)}
     if literals:
-        yield dumps(literals, multiline_strings=True)
+        yield literal_lines(dumps, literals)
     for key, value in data.items():
         if key in literals:
             continue
@@ -269,6 +269,29 @@ def _table(dumps: Any, name: str, data: dict[str, Any]) -> Iterator[str]:
         for item in value if isinstance(value, list) else [value]:
             yield f"\n[[{full}]]\n" if isinstance(value, list) else f"\n[{full}]\n"
             yield from _table(dumps, full, item)
+
+
+#: A string tomli_w writes as it is between quotes: no quote, backslash or control character (a tab is fine).
+_PLAIN: Final = re.compile(r'[^"\\\x00-\x08\x0a-\x1f\x7f]*')
+_BARE: Final = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def literal_lines(dumps: Any, literals: dict[str, Any]) -> str:
+    """``dumps(literals, multiline_strings=True)``, written directly when every value is a plain string, an int
+    or a bool under a bare key (most lines of a story): the same text, without tomli_w's per-character loop."""
+    out = []
+    for key, value in literals.items():
+        if not _BARE.fullmatch(key):
+            return str(dumps(literals, multiline_strings=True))
+        if isinstance(value, bool):
+            out.append(f"{key} = {'true' if value else 'false'}\n")
+        elif isinstance(value, int):
+            out.append(f"{key} = {value}\n")
+        elif isinstance(value, str) and _PLAIN.fullmatch(value):
+            out.append(f'{key} = "{value}"\n')
+        else:
+            return str(dumps(literals, multiline_strings=True))
+    return "".join(out)
 
 
 def _is_tables(value: Any) -> bool:
