@@ -44,8 +44,8 @@ def attach(history: History, projections: Projections) -> None:
     def on_view(txn: Txn, old: View, new: View) -> None:
         move_state(txn, history, projections, history.tree_of(old.checkout), history.tree_of(new.checkout))
 
-    history.hooks.append(on_commit)
-    history.view_hooks.append(on_view)
+    history.hooks.insert(0, on_commit)  # first: later hooks (the checkout) read the projections
+    history.view_hooks.insert(0, on_view)
 
 
 def move_state(txn: Txn, history: History, projections: Projections, a: ObjectId | None, b: ObjectId | None) -> None:
