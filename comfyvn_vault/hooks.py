@@ -342,6 +342,13 @@ def has_verb(*words: str) -> bool:
     return comfyvn(*words, "--help").returncode == 0
 
 
+def has_exporter(kind: str) -> bool:
+    """Inside a hook: whether this comfyvn's ``export`` knows ``kind`` (``renpy``, ``bundle``…)."""
+    from comfyvn_vault.adapters.registry import EXPORTERS
+
+    return kind in EXPORTERS.kinds()
+
+
 def scenes_touched(doc: dict[str, Any]) -> list[str]:
     """Inside a hook: the scene ids a commit payload's events touched, in order."""
     seen: dict[str, None] = {}
