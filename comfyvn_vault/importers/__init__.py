@@ -10,4 +10,5 @@ from typing import Final
 #: kind -> the importer class, as ``"module:attr"``.
 BUILTIN: Final[dict[str, str]] = {
     "text": "comfyvn_vault.adapters.plaintext:TextImporter",
+    "renpy": "comfyvn_vault.importers.renpy:RenpyImporter",
 }
