@@ -131,6 +131,12 @@ def logical_lines(text: str) -> list[tuple[int, int, str]]:
             plain = _PLAIN.match(text, pos)
             if plain is not None:
                 pos = plain.end()
+            if pos >= size:  # the text ended inside brackets, or after a backslash ending its last line
+                if brackets:
+                    raise ScriptError(brackets[-1][1], f"{brackets[-1][0]!r} was never closed")
+                parts.append(text[start:pos])
+                out.append((first, number - 1, "".join(parts).rstrip()))
+                break
             c = text[pos]
             if c == "\n":
                 if brackets:
@@ -172,8 +178,6 @@ def logical_lines(text: str) -> list[tuple[int, int, str]]:
                 continue
             what = "a tab character" if c == "\t" else f"control character {c!r}"
             raise ScriptError(number, f"{what} outside a string (Ren'Py refuses it)")
-        if brackets:  # pragma: no cover - a bracket open at a newline continues the line
-            raise ScriptError(brackets[-1][1], f"{brackets[-1][0]!r} was never closed")
 
 
 def group(lines: list[tuple[int, int, str]]) -> list[Line]:
