@@ -439,6 +439,51 @@ def test_speakers_no_script_defines_are_characters_by_that_name(tmp_path: Path) 
     assert "game/script.rpy, line 4: character 'y' has a computed name: its lines are spoken by 'y'" in found
 
 
+def test_plain_defines_and_defaults_of_ints_text_and_bools_are_variables(tmp_path: Path) -> None:
+    script = (
+        "define max_points = 10\n"
+        'define title = "The Mini"\n'
+        "define config.name = 'kept'\n"
+        "define pair = (1, 2)\n"
+        "default persistent.seen = False\n"
+        "default -1 flag = True\n"
+        "label a:\n"
+        "    return\n"
+    )
+    plan = plan_folder(_game(tmp_path, {"script.rpy": script}), "x")
+    variables = [v for v in applied(plan).values() if isinstance(v, Variable)]
+    assert [(v.id, v.name, v.value, v.meta["renpy"]) for v in variables] == [
+        ("max_points", "max_points", 10, "define"),
+        ("title", "title", "The Mini", "define"),
+        ("flag", "flag", True, "default"),
+    ]
+    nodes = scenes_of(plan)["file-script.rpy"].nodes
+    assert [n.directives.get("variable") for n in nodes[:6]] == ["max_points", "title", None, None, None, "flag"]
+    assert nodes[5].directives["priority"] == "-1"
+    assert _findings(plan) == []
+
+
+def test_speakers_of_one_name_are_one_character(tmp_path: Path) -> None:
+    script = (
+        'define e = Character("Eileen")\n'
+        'define e_shout = Character("Eileen", what_bold=True)\n'
+        "label a:\n"
+        '    e "Hi."\n'
+        '    e_shout "HI."\n'
+        '    "eileen" "hi."\n'
+    )
+    plan = plan_folder(_game(tmp_path, {"script.rpy": script}), "x")
+    cast = [c for c in applied(plan).values() if isinstance(c, Character)]
+    assert [(c.id, c.name, c.meta["renpy_var"], c.meta["renpy_also"]) for c in cast] == [
+        ("eileen", "Eileen", "e", ["e_shout"])
+    ]
+    assert [(n.speaker, n.meta["who"]) for n in scenes_of(plan)["a"].nodes] == [
+        ("Eileen", "e"),
+        ("Eileen", "e_shout"),
+        ("eileen", '"eileen"'),
+    ]
+
+
 def test_many_findings_are_counted_past_the_first_ones(tmp_path: Path) -> None:
     script = "label a:\n" + "".join(f"    jump nowhere{i}\n" for i in range(80))
     found = _findings(plan_folder(_game(tmp_path, {"script.rpy": script}), "x"))

@@ -56,8 +56,10 @@ object (:mod:`.rpa`), and plans (:mod:`.planner`):
   smile`` for Sylvie) are its ``expressions``. A speaker that is not defined
   (``"Eileen" "Hi"``, or a name defined some other way) becomes a character
   of that name, noted.
-* **variables**: ``default x = <int, text or bool>`` is a variable (any other
-  value stays a statement, noted).
+* **variables**: ``default x = <int, text or bool>`` is a variable, and so is
+  ``define x = <int, text or bool>`` (a constant; ``meta.renpy`` says which).
+  Other values, and dotted names (``config.name``, ``persistent.seen``),
+  stay statements; a ``default`` of another value is noted.
 * **assets**: images, audio and video of the game, from the folder and its
   archives (``source`` names the folder or the archive), the translation
   scripts ``game/tl/LANG/*.rpy`` and, by default, each script, as text

@@ -61,6 +61,8 @@ class Media:
 
 @dataclass
 class _Speaker:
+    """A speaker as the scripts write it (``e``) and who speaks: the name, and the character's id."""
+
     var: str
     name: str | None
     """The display name; ``None`` for a narrator-like character (its lines are narration)."""
@@ -260,6 +262,8 @@ class Planner:
         self.label_scene: dict[str, str] = {}
         self.scene_taken = _Taken(builder, SCENES)
         self.char_taken = _Taken(builder, CHARACTERS)
+        self.by_name: dict[str, str] = {}
+        """Casefolded display name → the character's id: one character per name."""
         self.last_speaker: str | None = None
         self._unknown_speakers: set[str] = set()
         self.variable_ids: dict[str, str] = {}
@@ -299,7 +303,7 @@ class Planner:
                 elif isinstance(stmt, p.Python):
                     first = stmt.line + 1 if stmt.block else stmt.line
                     found.extend((n, c, f.name, line) for n, c, line in p.character_assignments(stmt.code, first))
-        taken = self.char_taken
+        groups: dict[str, list[tuple[str, str, str, int, str | None]]] = {}
         for var, call, file, line in found:
             if var in self.speakers:
                 continue
@@ -307,23 +311,42 @@ class Planner:
             if not known:
                 self.note(f"character {var!r} has a computed name: its lines are spoken by {var!r}", file, line)
                 name = var
-            speaker = _Speaker(var, name)
-            self.speakers[var] = speaker
-            if name is None:
-                continue
-            speaker.cid = self._character(taken, name, var, call, file, line, tag)
+            self.speakers[var] = _Speaker(var, name)
+            if name is not None:
+                groups.setdefault(name.casefold(), []).append((var, call, file, line, tag))
+        for defs in groups.values():
+            # Ren'Py characters of one name (``e``, ``e_shout``) are one person in several styles: one character.
+            var, call, file, line, tag = defs[0]
+            name = self.speakers[var].name
+            assert name is not None
+            meta: dict[str, MetaValue] = {
+                "renpy_var": var,
+                "renpy_define": call,
+                "source_file": file,
+                "source_line": line,
+            }
+            if len(defs) > 1:
+                meta["renpy_also"] = [d[0] for d in defs[1:]]
+            tags = [d[4] for d in defs if d[4]]
+            cid = self._character(name, meta, tags[0] if tags else var)
+            for d in defs:
+                self.speakers[d[0]].cid = cid
 
-    def _character(self, taken: _Taken, name: str, var: str, call: str, file: str, line: int, tag: str | None) -> str:
+    def _character(self, name: str, meta: dict[str, MetaValue], tag: str) -> str:
+        """The id of the character ``name``: the story's own when it has one of that name and id, else a new one."""
+        planned = self.by_name.get(name.casefold())
+        if planned is not None:
+            return planned
+        taken = self.char_taken
         base = slug(name, "character")
         known = self.builder.current(entity_path(CHARACTERS, base))
         if isinstance(known, Character) and known.name.casefold() == name.casefold() and base not in taken.planned:
             taken.planned.add(base)
+            self.by_name[name.casefold()] = base
             return base
         cid = taken.take(base)
-        meta: dict[str, MetaValue] = {"renpy_var": var, "source_file": file, "source_line": line}
-        if call:
-            meta["renpy_define"] = call
-        image, expressions = self._expressions(tag or var, name)
+        self.by_name[name.casefold()] = cid
+        image, expressions = self._expressions(tag, name)
         if image is not None:
             meta["renpy_image"] = image
         self.builder.save(Character(id=cid, name=name, expressions=expressions, meta=meta))
@@ -343,25 +366,28 @@ class Planner:
         return None, {}
 
     def _variables(self) -> None:
+        """``default x = ...`` (a story variable) and ``define x = ...`` (a constant) with a plain name and an
+        int, text or bool value; a ``default`` of another value is noted, a ``define`` of one is Ren'Py's own."""
         taken = _Taken(self.builder, VARIABLES)
         seen: set[str] = set()
         for f in self.files:
             for stmt in walk(f.script.statements):
-                if not isinstance(stmt, p.Define) or not stmt.default or stmt.name in seen:
+                if not isinstance(stmt, p.Define) or stmt.operator != "=" or stmt.index is not None:
                     continue
-                seen.add(stmt.name)
-                if "." in stmt.name:
+                if stmt.name in seen or "." in stmt.name or stmt.name in self.speakers:
                     continue
                 value = _literal(stmt.value)
-                if not isinstance(value, bool | int | str):
+                if isinstance(value, bool | int | str):
+                    seen.add(stmt.name)
+                    self._variable(taken, stmt, value, f.name)
+                elif stmt.default:
+                    seen.add(stmt.name)
                     shown = stmt.value.split("\n", 1)[0][:60]
                     self.note(
                         f"default {stmt.name} = {shown} is not a story variable (int, text or bool): kept as written",
                         f.name,
                         stmt.line,
                     )
-                    continue
-                self._variable(taken, stmt, value, f.name)
 
     def _variable(self, taken: _Taken, stmt: p.Define, value: VariableValue, file: str) -> None:
         base = slug(stmt.name, "variable")
@@ -374,7 +400,11 @@ class Planner:
             return
         vid = taken.take(base)
         self.variable_ids[stmt.name] = vid
-        meta: dict[str, MetaValue] = {"renpy": "default", "source_file": file, "source_line": stmt.line}
+        meta: dict[str, MetaValue] = {
+            "renpy": "default" if stmt.default else "define",
+            "source_file": file,
+            "source_line": stmt.line,
+        }
         self.builder.save(Variable(id=vid, name=stmt.name, value=value, meta=meta))
 
     def _label_ids(self) -> None:
@@ -405,6 +435,13 @@ class Planner:
         scene = _SceneDraft(self.scene_taken.take(slug(f"file-{stem}", "file")), f.name, f.name, meta)
         self.scenes.append(scene)
         laid = layout(f.script.statements)
+        following: list[_Ref] = []  # following[i]: where the flow goes after top-level statement i's label
+        ahead = _Ref(END)
+        for stmt, _ in reversed(laid):
+            following.append(ahead)
+            if isinstance(stmt, p.Label):
+                ahead = self._label_start(stmt)
+        following.reverse()
         outside = 0
         for i, (stmt, tail) in enumerate(laid):
             node = self._top(f, stmt)
@@ -415,9 +452,7 @@ class Planner:
             node.meta = {"source_line": stmt.line, "source_file": f.name, **node.meta}
             scene.add(node)
             if isinstance(stmt, p.Label):
-                later = [s for s, _ in laid[i + 1 :] if isinstance(s, p.Label)]
-                cont = self._label_start(later[0]) if later else _Ref(END)
-                self._label_scene(f, stmt, tail, cont)
+                self._label_scene(f, stmt, tail, following[i])
         if outside:
             self.note(f"{outside} statement(s) before the file's first label: kept as written", f.name)
 
@@ -472,8 +507,9 @@ class Planner:
         speaker = self.speakers.get(stmt.name)
         if not stmt.default and speaker is not None and speaker.cid is not None and "." not in stmt.name:
             d["character"] = speaker.cid
-        if stmt.default and stmt.name in self.variable_ids:
-            d["variable"] = self.variable_ids[stmt.name]
+        vid = self.variable_ids.get(stmt.name)
+        if vid is not None and "." not in stmt.name and d.get("character") is None:
+            d["variable"] = vid
         node.directives = d
         return node
 
@@ -668,7 +704,7 @@ class Planner:
             self.note(
                 f"speaker {who!r} is not a Character the scripts define: its lines are spoken by {who!r}", f.name, line
             )
-        cid = self._character(self.char_taken, name, who, "", f.name, line, None)
+        cid = self._character(name, {"renpy_who": who, "source_file": f.name, "source_line": line}, name)
         self.speakers[who] = _Speaker(who, name, cid)
         self.last_speaker = name
         return name, who
