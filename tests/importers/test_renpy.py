@@ -11,6 +11,7 @@ from comfyvn_vault.adapters import Source, apply_import, check_plan, story_view
 from comfyvn_vault.adapters.archive import FolderFiles
 from comfyvn_vault.domain.asset_events import AssetImported
 from comfyvn_vault.domain.assets import Asset
+from comfyvn_vault.domain.document import Document
 from comfyvn_vault.domain.entities import Character, Node, Scene, Variable
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.importers import BUILTIN
@@ -345,7 +346,7 @@ def test_an_existing_story_keeps_its_scenes_and_cast(tmp_path: Path) -> None:
     start = Scene(id="start", title="Someone else's", nodes=[Node(id="n1", content="Theirs.")])
     eileen = Character(id="eileen", name="Eileen")
     ryan = Character(id="ryan", name="Ryan the other")
-    docs = {"scenes/start": start, "characters/eileen": eileen, "characters/ryan": ryan}
+    docs: dict[str, Document | None] = {"scenes/start": start, "characters/eileen": eileen, "characters/ryan": ryan}
     source = Source(b"", name="mini", files=FolderFiles(MINI))
     plan = RenpyImporter().plan(source, RenpyOptions(), story(docs).lookup)
     view = story(docs)
@@ -386,10 +387,12 @@ def test_a_script_that_is_not_utf8_or_does_not_lex_is_noted_and_kept_as_text(tmp
     )
     plan = plan_folder(root, "odd")
     assert plan.summary.scenes == ["file-script.rpy", "start"]
-    found = _findings(plan)
-    assert "game/latin1.rpy: not read (game/latin1.rpy: not UTF-8 text (byte 17)): kept only as a text asset" in found
-    assert any(f.startswith("game/tabs.rpy: not read") and "tab character" in f for f in found)
-    assert any(f.startswith("game/long.rpy: not read") and "longer than" in f for f in found)
+    kept = "the script is not read, only kept as a text asset"
+    assert _findings(plan) == [
+        f"game/latin1.rpy: not UTF-8 text (byte 17): {kept}",
+        f"game/long.rpy: line 2 is longer than {1 << 20} characters: {kept}",
+        f"game/tabs.rpy, line 2: a tab character outside a string (Ren'Py refuses it): {kept}",
+    ]
     names = {e.asset.name for e in plan.events if isinstance(e, AssetImported)}
     assert {"game/latin1.rpy", "game/tabs.rpy", "game/long.rpy"} <= names
     with pytest.raises(InputRejected, match=r"latin1\.rpy: not UTF-8"):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import pickle
 import zlib
+from collections.abc import Callable
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -119,7 +121,7 @@ def scripts(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
     return "\n".join(lines) + "\n", said
 
 
-def _mutate(draw: st.DrawFn, data: bytes, extra: list[bytes]) -> bytes:
+def _mutate(draw: Callable[[st.SearchStrategy[Any]], Any], data: bytes, extra: list[bytes]) -> bytes:
     out = bytearray(data)
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, len(out)))

@@ -17,6 +17,7 @@ import pytest
 
 from comfyvn_vault.adapters import Source, apply_import, story_view
 from comfyvn_vault.adapters.archive import FolderFiles
+from comfyvn_vault.domain.asset_events import AssetImported
 from comfyvn_vault.domain.assets import Asset
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.importers.renpy import RenpyImporter, RenpyOptions
@@ -88,9 +89,18 @@ def test_an_archive_in_a_project_folder_adds_to_its_files_and_a_loose_file_wins(
     game.mkdir()
     (game / "script.rpy").write_bytes(b'label start:\n    "The loose script."\n')
     (game / "archive.rpa").write_bytes(build({"script.rpy": SCRIPT, "chapter.rpy": b'label two:\n    "Two."\n'}))
+    (game / "images").mkdir()
+    (game / "images" / "lucy.png").write_bytes(PNG)
     plan = plan_folder(tmp_path, "proj")
     lines = {(row[0], row[3]) for row in dialogue(scenes_of(plan).values())}
     assert lines == {("game/script.rpy", "The loose script."), ("game/chapter.rpy", "Two.")}
+    sources = {e.asset.name: e.source for e in plan.events if isinstance(e, AssetImported)}
+    assert sources == {
+        "proj": "proj",
+        "game/chapter.rpy": "proj/game/archive.rpa",
+        "game/script.rpy": "proj",
+        "game/images/lucy.png": "proj",
+    }
 
 
 @pytest.mark.parametrize("name", ["../x.rpy", "/etc/passwd", "a/../../x", "C:/x", "a\\b", "", "a\x00b"])

@@ -142,13 +142,19 @@ class RenpyImporter:
             )
             try:
                 if len(data) > MAX_SCRIPT_BYTES:
-                    raise InputRejected(f"{where}: {name} is over {MAX_SCRIPT_BYTES} bytes")
+                    raise InputRejected(f"{where}: {name}: over {MAX_SCRIPT_BYTES} bytes")
                 script = parse(decode_text(data, f"{where}: {name}"))
             except (InputRejected, ScriptError) as exc:
-                message = str(exc) if isinstance(exc, InputRejected) else f"{where}: {name}, {exc}"
-                if options.strict or lone:
-                    raise InputRejected(message) from None
-                notes(f"not read ({message.removeprefix(where + ': ')}): kept only as a text asset", name)
+                if isinstance(exc, ScriptError):
+                    at, problem = f"{name}, line {exc.line}", exc.message
+                else:
+                    at, problem = name, str(exc).removeprefix(f"{where}: {name}: ")
+                if lone:
+                    at_line = f", line {exc.line}" if isinstance(exc, ScriptError) else ""
+                    raise InputRejected(f"{where}{at_line}: {problem}") from None
+                if options.strict:
+                    raise InputRejected(f"{where}: {at}: {problem}") from None
+                notes(f"{problem}: the script is not read, only kept as a text asset", at)
                 if not keep:
                     builder.add_asset(data, kind="text", mime=SCRIPT_MIME, name=name, source=project.container[name])
                 continue
