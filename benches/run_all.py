@@ -23,6 +23,7 @@ from benches.bench_fsck import run_fsck
 from benches.bench_history import run_history_commits
 from benches.bench_history_ops import run_history_log, run_history_reindex, run_history_switch
 from benches.bench_import_chat import run_import_chat
+from benches.bench_import_renpy import run_import_renpy
 from benches.bench_ingest import run_ingest, run_reingest
 from benches.bench_merge import run_merge
 from benches.bench_packs import run_packs
@@ -52,6 +53,7 @@ BENCHMARKS: dict[str, Bench] = {
     "assets": run_assets,
     "sync": run_sync,
     "import-chat": run_import_chat,
+    "import-renpy": run_import_renpy,
 }
 NEEDS_DVC = {"ingest", "reingest", "fsck", "rss", "sync"}
 

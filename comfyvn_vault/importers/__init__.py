@@ -13,4 +13,5 @@ BUILTIN: Final[dict[str, str]] = {
     "roleplay": "comfyvn_vault.importers.roleplay:RoleplayImporter",
     "text": "comfyvn_vault.adapters.plaintext:TextImporter",
     "bundle": "comfyvn_vault.importers.bundle:BundleImporter",
+    "renpy": "comfyvn_vault.importers.renpy:RenpyImporter",
 }
