@@ -65,8 +65,8 @@ class ListDetailView(View):
     # ----------------------------------------------------------------- rows and detail
 
     def load_rows(self) -> RowSource:
-        """Read the rows from the vault (and whatever else the view keeps of them)."""
-        raise NotImplementedError
+        """Read the rows from the vault (and whatever else the view keeps of them); every subclass defines it."""
+        raise NotImplementedError(f"{type(self).__name__} must define load_rows")
 
     def start_key(self) -> str | None:
         """The row the cursor starts on when the list had none (asked after :meth:`load_rows`; None: the first)."""

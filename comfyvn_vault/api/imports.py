@@ -133,7 +133,7 @@ def import_source(
     ``options`` are the importer's, as text (``{"gap_minutes": "30"}``); ``progress``
     is told the bytes read as the source is hashed.
     """
-    from comfyvn_vault.adapters.apply import apply_import, import_key, plan_import, recorded_import
+    from comfyvn_vault.adapters.apply import apply_import, import_key, plan_import, recorded_import, summary_of
     from comfyvn_vault.adapters.base import parse_options
     from comfyvn_vault.adapters.registry import get_importer
 
@@ -148,7 +148,7 @@ def import_source(
             key = import_key(importer.info, typed, source_id) if source_id is not None else None
             done = recorded_import(vault, key) if key is not None else None
             if done is not None:
-                return _imported(importer.info.ref, path, key, None, 0, _summary(done), already=True, dry_run=True)
+                return _imported(importer.info.ref, path, key, None, 0, summary_of(done), already=True, dry_run=True)
             plan = plan_import(vault, importer, source, typed)
             return _imported(importer.info.ref, path, key, None, len(plan.events), plan.summary, dry_run=True)
         result = apply_import(vault, importer, source, typed, source_id=source_id)
@@ -222,12 +222,6 @@ def _manifest_id(files: Any) -> str:
 
     lines = [f"{hash_bytes(files.read(name)).hex()} {name}\n" for name in files.names()]
     return hash_bytes("".join(lines).encode()).hex()
-
-
-def _summary(record: Any) -> ImportSummary:
-    from comfyvn_vault.adapters.apply import summary_of
-
-    return summary_of(record)
 
 
 def _imported(

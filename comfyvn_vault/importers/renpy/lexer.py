@@ -27,6 +27,7 @@ message), which the parser turns into a note or a refusal.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -320,24 +321,15 @@ class Scanner:
         return self.match(_INTEGER)
 
     def dotted_name(self) -> str | None:
-        first = self.name()
-        if first is None:
-            return None
-        parts = [first]
-        while True:
-            before = self.pos
-            if not self.literal("."):
-                break
-            part = self.name()
-            if part is None:
-                self.pos = before
-                break
-            parts.append(part)
-        return ".".join(parts)
+        return self._dotted(self.name)
 
     def dotted_word(self) -> str | None:
         """Words (keywords too, as ``define`` and ``default`` take them) joined by dots: ``config.name``."""
-        first = self.word()
+        return self._dotted(self.word)
+
+    def _dotted(self, part: Callable[[], str | None]) -> str | None:
+        """Parts read by ``part`` joined by dots; a dot not followed by a part is left unread."""
+        first = part()
         if first is None:
             return None
         parts = [first]
@@ -345,11 +337,11 @@ class Scanner:
             before = self.pos
             if not self.literal("."):
                 break
-            part = self.word()
-            if part is None:
+            more = part()
+            if more is None:
                 self.pos = before
                 break
-            parts.append(part)
+            parts.append(more)
         return ".".join(parts)
 
     def label_name(self, global_label: str | None) -> str | None:
