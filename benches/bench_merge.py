@@ -517,6 +517,9 @@ def check_merge(vault: Vault, built: Built, result: MergeResult, the_cases: list
     problems += [f"overlapping edit not reported as a conflict: {p} {loc}" for p, loc in sorted(want - got)]
     problems += [f"unexpected conflict (a disjoint edit did not merge): {p} {loc}" for p, loc in sorted(got - want)]
     recorded = {(c.path, c.locator) for c in vault.conflicts(tree)}
+    # Conflicted files show their markers; lines merged word by word are recorded for review too.
+    marks = vault.worktree.marks(tree)
+    n_records = sum(len(cs) for cs in marks.values())
     if recorded != got:
         problems.append(f"the merge commit's tree records {len(recorded)} conflicts, the merge reported {len(got)}")
     for case in the_cases:
@@ -527,7 +530,7 @@ def check_merge(vault: Vault, built: Built, result: MergeResult, the_cases: list
             continue
         problems += [f"{case.name} ({scene_id(i)}): {p}" for p in case.check(make_scene(i), merged)]
         on_disk = (built.vault / file_of(scene_path(scene_id(i)))).read_text()
-        if on_disk != render(merged):
+        if on_disk != render(merged, marks.get(scene_path(scene_id(i)), ())):
             problems.append(f"{case.name}: the working-copy file of {scene_id(i)} does not show the merged scene")
     ours_tree = h.tree_of(h.commit(head).parents[0])
     assert ours_tree is not None
@@ -535,8 +538,8 @@ def check_merge(vault: Vault, built: Built, result: MergeResult, the_cases: list
     touched = {scene_path(scene_id(built.at[c.name])) for c in the_cases}
     if not changed <= touched:
         problems.append(f"the merge changed scenes neither side touched: {sorted(changed - touched)[:5]}")
-    if h.trees.count(tree) != h.trees.count(ours_tree) + len(got):
-        problems.append("the merged story does not hold as many documents as ours plus the conflicts")
+    if h.trees.count(tree) != h.trees.count(ours_tree) + n_records:
+        problems.append("the merged story does not hold as many documents as ours plus the conflicts and reviews")
     if problems:
         raise BenchError(f"merge of {built.scenes} scenes: " + "; ".join(problems))
     return {"conflicts": sorted(f"{p} {loc}" for p, loc in got), "scenes_changed_on_ours": len(changed)}
@@ -629,7 +632,7 @@ def merge_core(vault: Vault) -> int:
     ours, theirs = h.head(), h.resolve_rev(BRANCH)
     assert ours is not None
     bases = h.merge_bases(ours, theirs)
-    events, _conflicts = merge._three_way(vault, bases[0], ours, theirs, Cause(kind="merge", ref=theirs.hex()))
+    events, _conflicts, _reviews = merge._three_way(vault, bases[0], ours, theirs, Cause(kind="merge", ref=theirs.hex()))
     return len(events)
 
 

@@ -12,12 +12,14 @@ import os
 import shutil
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 from benches import report
+from benches.common import BenchError
 from benches.bench_assets import run_assets
 from benches.bench_fsck import run_fsck
 from benches.bench_history import run_history_commits
@@ -80,7 +82,9 @@ def run_one(name: str, bench: Bench, ctx: Context) -> BenchResult:
     try:
         result = bench(ctx)
     except Exception as exc:  # noqa: BLE001 - one failing benchmark must not hide the others' figures
-        result = BenchResult(name, error=f"{exc.__class__.__name__}: {exc}")
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        at = f" (at {Path(where.filename).name}:{where.lineno})"
+        result = BenchResult(name, error=f"{exc.__class__.__name__}: {exc}{'' if isinstance(exc, BenchError) else at}")
         log(f"{name} FAILED: {result.error}")
     result.seconds = time.perf_counter() - start
     result.load_average = (load, os.getloadavg())
