@@ -632,7 +632,9 @@ def merge_core(vault: Vault) -> int:
     ours, theirs = h.head(), h.resolve_rev(BRANCH)
     assert ours is not None
     bases = h.merge_bases(ours, theirs)
-    events, _conflicts, _reviews = merge._three_way(vault, bases[0], ours, theirs, Cause(kind="merge", ref=theirs.hex()))
+    events, _conflicts, _reviews = merge._three_way(
+        vault, bases[0], ours, theirs, Cause(kind="merge", ref=theirs.hex())
+    )
     return len(events)
 
 

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benches import report
-from benches.common import BenchError
 from benches.bench_assets import run_assets
 from benches.bench_fsck import run_fsck
 from benches.bench_history import run_history_commits
@@ -33,7 +32,7 @@ from benches.bench_rss import run_rss
 from benches.bench_startup import run_startup
 from benches.bench_sync import run_sync
 from benches.bench_tui import run_tui
-from benches.common import BenchResult, Sizes, log
+from benches.common import BenchError, BenchResult, Sizes, log
 from benches.context import Context
 from benches.peers import PERSISTENT_WORK, RESULTS, Dvc, ensure_dvc, machine_info, warm_up
 

@@ -83,11 +83,16 @@ def story_view(history: History) -> StoryView:
     return StoryView(history.lookup_in(tree), history.listing_in(tree), history.store.get)
 
 
-def plan_import(vault: Vault, importer: Importer[OptionsT], source: Source, options: OptionsT) -> Plan:
-    """The plan importing ``source`` into HEAD would record, checked to apply there; nothing is written."""
+def plan_import(
+    vault: Vault, importer: Importer[OptionsT], source: Source, options: OptionsT, *, check_events: bool = True
+) -> Plan:
+    """The plan importing ``source`` into HEAD would record, checked to apply there; nothing is written.
+
+    ``check_events=False`` skips applying the events (the commit that records them applies them anyway).
+    """
     story = story_view(vault.history)
     plan = importer.plan(source, options, story.lookup)
-    check_plan(plan, story.lookup, story.listing)
+    check_plan(plan, story.lookup, story.listing, events=check_events)
     return plan
 
 
@@ -110,7 +115,8 @@ def apply_import(
         return ImportResult(
             importer=importer.info.ref, commit=None, events=0, blobs=0, summary=summary_of(done), job=key, already=True
         )
-    plan = plan_import(vault, importer, source, options)
+    # The commit applies the events to the tip it records on (under the write lock), which is the check.
+    plan = plan_import(vault, importer, source, options, check_events=False)
     events = list(plan.events)
     if key is not None and source_id is not None:
         created = [
@@ -135,7 +141,6 @@ def apply_import(
             if stored != oid:
                 raise InputRejected(f"{plan.info.ref}: blob {oid.short()} was stored as {stored.short()}")
         if events:
-            ch.check(events)
             ch.record(events)
         ch.report(lambda rec: msgspec.to_builtins(_result(plan, rec, key, len(events))))
     return _result(plan, ch.commit, key, len(events))

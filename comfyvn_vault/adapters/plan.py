@@ -93,15 +93,17 @@ class Plan:
         return f"{what} with {self.info.ref}: {self.summary.describe()}"
 
 
-def check_plan(plan: Plan, lookup: Lookup, listing: Listing | None = None) -> None:
+def check_plan(plan: Plan, lookup: Lookup, listing: Listing | None = None, *, events: bool = True) -> None:
     """Raise :class:`InputRejected` unless ``plan`` applies to the state ``lookup`` reads.
 
-    Its events must apply in order (:func:`~comfyvn_vault.domain.apply.apply_all`),
-    every blob must be stored under its own id and be the blob of an asset the
-    plan imports (a blob nothing points at would be lost to ``gc``), and every
-    asset the plan imports must have its bytes in the plan.
+    Its events must apply in order (:func:`~comfyvn_vault.domain.apply.apply_all`;
+    ``events=False`` leaves that to the commit, which applies them anyway), every
+    blob must be stored under its own id and be the blob of an asset the plan
+    imports (a blob nothing points at would be lost to ``gc``), and every asset
+    the plan imports must have its bytes in the plan.
     """
-    apply_all(lookup, plan.events, listing=listing)
+    if events:
+        apply_all(lookup, plan.events, listing=listing)
     imported = {e.asset.blob for e in plan.events if isinstance(e, AssetImported)}
     for oid, data in plan.blobs.items():
         if hash_bytes(data) != oid:

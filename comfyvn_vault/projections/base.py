@@ -80,6 +80,24 @@ class Delta:
         for db, key in added:
             self.added[db].append(key)
 
+    def size(self) -> int:
+        """How many keys it holds, gone and added."""
+        return sum(map(len, self.gone.values())) + sum(map(len, self.added.values()))
+
+
+def delete_keys(txn: Txn, db: lmdb._Database, keys: Iterable[bytes]) -> None:
+    """Delete ``keys`` from ``db`` in key order (neighbouring keys share B-tree pages)."""
+    delete = txn.delete
+    for key in sorted(keys):
+        delete(key, db=db)
+
+
+def put_keys(txn: Txn, db: lmdb._Database, keys: Iterable[bytes]) -> None:
+    """Add ``keys`` (empty values) to ``db`` in key order (neighbouring keys share B-tree pages)."""
+    put = txn.put
+    for key in sorted(keys):
+        put(key, b"", db=db)
+
 
 class Databases:
     """An LMDB environment and the projection databases opened in it, by name."""
@@ -152,11 +170,8 @@ class Projection:
         """Delete and add this projection's keys gathered in ``delta``; ``small``: a small commit's change."""
         dbs = self.index.dbs
         for name in self.databases:
-            db = dbs[name]
-            for key in delta.gone.get(name, ()):
-                txn.delete(key, db=db)
-            for key in delta.added.get(name, ()):
-                txn.put(key, b"", db=db)
+            delete_keys(txn, dbs[name], delta.gone.get(name, ()))
+            put_keys(txn, dbs[name], delta.added.get(name, ()))
 
     def add_commit(
         self, txn: Txn, commit: ObjectId, generation: int, touched: Iterable[tuple[int, list[str], ObjectId]]
@@ -173,4 +188,4 @@ class Projection:
                 yield name, bytes(k), bytes(v)
 
 
-__all__ = ["SEP", "Databases", "Delta", "DocChange", "Key", "Projection", "Txn", "reading"]
+__all__ = ["SEP", "Databases", "Delta", "DocChange", "Key", "Projection", "Txn", "delete_keys", "put_keys", "reading"]

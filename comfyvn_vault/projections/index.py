@@ -29,8 +29,9 @@ and keeps lookups exact. ``p.meta`` records the layout version.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from comfyvn_vault.domain.document import Document
 from comfyvn_vault.domain.entities import Scene
@@ -49,6 +50,9 @@ if TYPE_CHECKING:
 
 K = TypeVar("K", bound=Projection)
 
+#: A change of many documents writes its keys whenever this many have gathered.
+FLUSH_KEYS: Final = 200_000
+
 
 def _scene(doc: Document | None) -> Scene | None:
     return doc if isinstance(doc, Scene) else None
@@ -61,6 +65,11 @@ def scene_delta(old: Scene | None, new: Scene | None, delta: Delta) -> None:
     only what differs in the fields it reads (:meth:`.base.Projection.node_delta`),
     so a batch that rewrites many lines does little work for what stayed.
     """
+    if old is None or new is None:  # a scene added or removed whole: every node's keys, nothing to compare
+        whole = new if old is None else old
+        if whole is not None:
+            _whole_scene(whole, delta.added if old is None else delta.gone)
+        return
     old_nodes = {n.id: n for n in old.nodes} if old else {}
     new_nodes = {n.id: n for n in new.nodes} if new else {}
     either = new if new is not None else old
@@ -71,6 +80,15 @@ def scene_delta(old: Scene | None, new: Scene | None, delta: Delta) -> None:
             continue
         for kind in STATE:
             kind.node_delta(sid, nid, a, b, delta)
+
+
+def _whole_scene(scene: Scene, into: defaultdict[bytes, list[bytes]]) -> None:
+    keyed = [kind.node_keys for kind in STATE if kind.node_keys is not Projection.node_keys]
+    sid = scene.id
+    for node in scene.nodes:
+        for node_keys in keyed:
+            for db, key in set(node_keys(sid, node)):
+                into[db].append(key)
 
 
 class Projections(Databases):
@@ -111,6 +129,10 @@ class Projections(Databases):
         """
         projections, delta = self.state_projections, Delta()
         for path, old, new, new_id in changes:
+            if delta.size() >= FLUSH_KEYS:  # memory stays bounded on a change of many documents
+                for projection in projections:
+                    projection.write(txn, delta, small=log_words)
+                delta = Delta()
             for projection in projections:
                 projection.write_document(txn, path, new_id)
             was = {key for kind in STATE for key in kind.doc_keys(path, old)} if old is not None else set()

@@ -3,7 +3,8 @@
 ==================  ============================================  =================
 name                key                                           value
 ==================  ============================================  =================
-p.word              token \\0 scene id \\0 node id                 b""
+p.word              token \\0 scene id                              its node ids, sorted,
+                                                                  ``\\0``-separated
 p.wordlog           sequence number (8, big-endian)               word-index changes
 p.wordlog.meta      ``meta``                                      next sequence number, changes
                                                                   in the log, folds so far
@@ -13,9 +14,12 @@ A token is a lowercased word (:func:`tokens`, Unicode-aware). A search finds
 the nodes holding every word typed, the last as a prefix, so results appear
 while typing.
 
-The word index takes the most keys per edit (a rewritten line deletes and
-adds about eight, each on a different B-tree page), so small commits append
-their word changes to ``p.wordlog`` instead, one sequential key per commit,
+A word change is named by a *change key*, ``token \\0 scene id \\0 node
+id``; ``p.word`` keeps one entry per (token, scene) with the scene's nodes
+holding the token, so a scene of a thousand lines costs as many entries as it
+has distinct words, not twenty per line. A small edit still touches about
+eight entries, each on a different B-tree page, so small commits append their
+change keys to ``p.wordlog`` instead, one sequential key per commit,
 and the log is folded into ``p.word`` once it holds :data:`WORDLOG_FOLD`
 changes or before any bulk update. Searches read ``p.word`` and the unfolded
 log in one snapshot, so results are always current; :meth:`WordIndex.dump`
@@ -142,12 +146,28 @@ class WordIndex(Projection):
             txn.put(b"meta", _META.pack(seq + 1, pending + count, folds), db=dbs[DB_WORDLOG_META])
             return
         self.fold_words(txn)
-        db = dbs[DB_WORD]
-        delete, put = txn.delete, txn.put
-        for key in gone:
-            delete(key, db=db)
-        for key in added:
-            put(key, b"", db=db)
+        self._apply_changes(txn, [*((key, False) for key in gone), *((key, True) for key in added)])
+
+    def _apply_changes(self, txn: Txn, changes: Iterable[tuple[bytes, bool]]) -> None:
+        """Apply change keys (``token \\0 scene \\0 node``, present or not), in order, to the (token, scene) entries."""
+        db = self.index.dbs[DB_WORD]
+        entries: dict[bytes, set[bytes]] = {}
+        for key, present in changes:
+            entry, _, node = key.rpartition(SEP)
+            nodes = entries.get(entry)
+            if nodes is None:
+                raw = txn.get(entry, db=db)
+                nodes = entries[entry] = set(bytes(raw).split(SEP)) if raw else set()
+            if present:
+                nodes.add(node)
+            else:
+                nodes.discard(node)
+        for entry in sorted(entries):
+            nodes = entries[entry]
+            if nodes:
+                txn.put(entry, SEP.join(sorted(nodes)), db=db)
+            else:
+                txn.delete(entry, db=db)
 
     def fold_words(self, txn: Txn) -> None:
         """Apply the word log to the word index, in order, and empty it."""
@@ -155,13 +175,8 @@ class WordIndex(Projection):
         if not pending:
             return
         dbs = self.index.dbs
-        db = dbs[DB_WORD]
-        for _, value in txn.cursor(db=dbs[DB_WORDLOG]):
-            for key, present in _log_dec.decode(value):
-                if present:
-                    txn.put(key, b"", db=db)
-                else:
-                    txn.delete(key, db=db)
+        changes = [change for _, value in txn.cursor(db=dbs[DB_WORDLOG]) for change in _log_dec.decode(value)]
+        self._apply_changes(txn, changes)
         txn.drop(dbs[DB_WORDLOG], delete=False)
         txn.put(b"meta", _META.pack(seq, 0, folds + 1), db=dbs[DB_WORDLOG_META])
 
@@ -236,23 +251,29 @@ class WordIndex(Projection):
             return self._merged_words(txn, self._word_overlay(txn), prefix)
 
     def _merged_words(self, txn: Txn, overlay: dict[bytes, bool], prefix: bytes = b"") -> list[bytes]:
-        """The word index's keys under ``prefix`` as of ``txn``, with ``overlay`` (the log) applied."""
+        """The change keys under ``prefix`` as of ``txn`` (each entry's nodes), with ``overlay`` (the log) applied."""
         found = set()
         cur = txn.cursor(db=self.index.dbs[DB_WORD])
         if cur.set_range(prefix):
-            for k in cur.iternext(keys=True, values=False):
+            for k, v in cur:
                 k = bytes(k)
                 if not k.startswith(prefix):
                     break
-                if overlay.get(k, True):
-                    found.add(k)
+                for node in bytes(v).split(SEP):
+                    key = k + SEP + node
+                    if overlay.get(key, True):
+                        found.add(key)
         found.update(k for k, present in overlay.items() if present and k.startswith(prefix))
         return sorted(found)
 
     def dump(self, txn: Txn) -> Iterator[tuple[bytes, bytes, bytes]]:
-        """The word index with the log folded in (keys only: values are empty)."""
-        for k in self._merged_words(txn, self._word_overlay(txn, cache=False)):
-            yield DB_WORD, k, b""
+        """The word index with the log folded in, entry by entry as a rebuild writes them."""
+        entries: dict[bytes, list[bytes]] = {}
+        for key in self._merged_words(txn, self._word_overlay(txn, cache=False)):
+            entry, _, node = key.rpartition(SEP)
+            entries.setdefault(entry, []).append(node)
+        for entry in sorted(entries):
+            yield DB_WORD, entry, SEP.join(sorted(entries[entry]))
 
 
 __all__ = [

@@ -19,7 +19,8 @@ DB_META: Final = b"p.meta"
 #: 2: ``p.events`` holds one key per (path, commit) instead of one per (path, event).
 #: 3: names, speakers, words and asset facets longer than a key allows (or holding ``\\0``) are
 #: hashed (:mod:`.keys`).
-PROJECTIONS_VERSION: Final = 3
+#: 4: ``p.word`` holds one entry per (word, scene) whose value lists the nodes, not one key per (word, node).
+PROJECTIONS_VERSION: Final = 4
 _KEY: Final = b"version"
 
 

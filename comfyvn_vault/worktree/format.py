@@ -38,8 +38,9 @@ Pure: text in, entity out (or a :class:`MalformedFile` naming the file and line)
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
 import msgspec
@@ -253,22 +254,33 @@ def _line_of(lines: list[str], needle: str) -> int | None:
     return next((i + 1 for i, line in enumerate(lines) if needle in line and not line.startswith("#")), None)
 
 
-def _table(dumps: Any, name: str, data: dict[str, Any]) -> Iterator[str]:
-    """TOML for one table whose lists of tables are always ``[[name]]`` sections.
+def _table(dumps: Any, name: str, data: dict[str, Any], out: list[str] | None = None) -> list[str]:
+    """TOML for one table whose lists of tables are always ``[[name]]`` sections, appended to ``out``.
 
     tomli_w picks inline ``{ ... }`` or ``[[...]]`` by line length, so one long
     line would reshape every node of a scene; here the shape never depends on content.
     """
-    literals = {k: v for k, v in data.items() if not isinstance(v, dict) and not _is_tables(v)}
-    if literals:
-        yield literal_lines(dumps, literals)
+    out = [] if out is None else out
+    literals: dict[str, Any] = {}
+    tables: list[tuple[str, Any]] = []
     for key, value in data.items():
-        if key in literals:
-            continue
+        if type(value) is dict or _is_tables(value):
+            tables.append((key, value))
+        else:
+            literals[key] = value
+    if literals:
+        out.append(literal_lines(dumps, literals))
+    for key, value in tables:
         full = f"{name}.{_key(dumps, key)}" if name else _key(dumps, key)
-        for item in value if isinstance(value, list) else [value]:
-            yield f"\n[[{full}]]\n" if isinstance(value, list) else f"\n[{full}]\n"
-            yield from _table(dumps, full, item)
+        if type(value) is dict:
+            out.append(f"\n[{full}]\n")
+            _table(dumps, full, value, out)
+        else:
+            header = f"\n[[{full}]]\n"
+            for item in value:
+                out.append(header)
+                _table(dumps, full, item, out)
+    return out
 
 
 #: A string tomli_w writes as it is between quotes: no quote, backslash or control character (a tab is fine).
@@ -276,78 +288,111 @@ _PLAIN: Final = re.compile(r'[^"\\\x00-\x08\x0a-\x1f\x7f]*')
 _BARE: Final = re.compile(r"[A-Za-z0-9_-]+")
 
 
+def _plain(text: str) -> bool:
+    """Whether tomli_w writes ``text`` as it is between quotes (:data:`_PLAIN`); most lines pass the C-speed test."""
+    if text.isprintable():  # no control character at all (the few printable-but-odd ones go to the pattern)
+        return '"' not in text and "\\" not in text
+    return _PLAIN.fullmatch(text) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _bare(key: str) -> bool:
+    return _BARE.fullmatch(key) is not None
+
+
 def literal_lines(dumps: Any, literals: dict[str, Any]) -> str:
-    """``dumps(literals, multiline_strings=True)``, written directly when every value is a plain string, an int
-    or a bool under a bare key (most lines of a story): the same text, without tomli_w's per-character loop."""
+    """``dumps(literals, multiline_strings=True)``, written directly when every value is a plain string, an int,
+    a bool or a list of those under a bare key (most lines of a story): the same text, without tomli_w's
+    per-character loop."""
     out = []
     for key, value in literals.items():
-        if not _BARE.fullmatch(key):
+        if not _bare(key):
             return str(dumps(literals, multiline_strings=True))
-        if isinstance(value, bool):
-            out.append(f"{key} = {'true' if value else 'false'}\n")
-        elif isinstance(value, int):
-            out.append(f"{key} = {value}\n")
-        elif isinstance(value, str) and _PLAIN.fullmatch(value):
-            out.append(f'{key} = "{value}"\n')
-        else:
+        if type(value) is list:
+            items = [_scalar(v) for v in value]
+            if None in items:
+                return str(dumps(literals, multiline_strings=True))
+            out.append(
+                f"{key} = [\n" + "".join(f"    {item},\n" for item in items) + "]\n" if items else f"{key} = []\n"
+            )
+            continue
+        text = _scalar(value)
+        if text is None:
             return str(dumps(literals, multiline_strings=True))
+        out.append(f"{key} = {text}\n")
     return "".join(out)
 
 
+def _scalar(value: Any) -> str | None:
+    """How tomli_w writes a plain string, an int or a bool (None for anything else)."""
+    kind = type(value)
+    if kind is str:
+        return f'"{value}"' if _plain(value) else None
+    if kind is int:
+        return str(value)
+    if kind is bool:
+        return "true" if value else "false"
+    return None
+
+
 def _is_tables(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+    return type(value) is list and bool(value) and all(type(v) is dict for v in value)
 
 
+@functools.lru_cache(maxsize=1024)
 def _key(dumps: Any, key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else str(dumps({key: 0})).rsplit(" = ", 1)[0]
+    return key if _BARE.fullmatch(key) else str(dumps({key: 0})).rsplit(" = ", 1)[0]
 
 
 _AT_LINE: Final = re.compile(r"\(at line (\d+), column \d+\)|\(at end of document\)")
 _PATH_PART: Final = re.compile(r"\.(\w+)|\[(\d+)\]")
 
 #: tomllib's messages, as sentences that say what to do (the first match wins; the rest pass through).
-_TOML_HINTS: Final = tuple(
-    (re.compile(pattern), hint)
-    for pattern, hint in (
-        (
-            r"Cannot mutate immutable namespace (.+)",
-            "{0} was already given in full above ({0} = ...), so it cannot "
-            "be extended here; add to that value, or write all of it as [[{0}]] or [{0}] sections",
-        ),
-        (r"Cannot declare (.+) twice", "[{0}] appears twice; merge the two sections into one"),
-        (r"Cannot redefine namespace (.+)", "{0} is already a value or a table above; use another name"),
-        (r"Cannot overwrite a value", "this key is already set above; keep only one of the two lines"),
-        (r"Duplicate inline table key (.+)", "key {0} appears twice inside {{ ... }}; keep only one"),
-        (r"Expected '=' after a key in a key/value pair", "expected '=' after the key: write key = value"),
-        (r"Expected '\]' at the end of a table declaration", "close the [section] header with ']'"),
-        (r"Expected '\]\]' at the end of an array declaration", "close the [[section]] header with ']]'"),
-        (
-            r"Invalid initial character for a key part",
-            "a key starts with a letter, digit, '_' or '-', or is quoted",
-        ),
-        (r"Invalid statement", "not a key = value line or a [section] header; quote text values"),
-        (r"Unclosed array", "a [ ... ] list is not closed: add the missing ']' (and a ',' between items)"),
-        (r"Unclosed inline table", "a {{ ... }} table is not closed: add the missing '}}' (it must end on its line)"),
-        (r"Unterminated string", 'a string is not closed: add the closing quote (""" ... """ spans lines)'),
-        (r"Unescaped '\\' in a string", "write a backslash in a \"...\" string as \\\\ (or use '...' quotes)"),
-        (
-            r"Invalid hex value|Escaped character is not a Unicode scalar value",
-            "a \\u or \\U escape needs 4 or 8 hex digits of a real character",
-        ),
-        (
-            r"Illegal character '\\n'",
-            'a string is not closed on its line: add the closing quote (""" ... """ spans lines)',
-        ),
-        (r"Illegal character (.+)", "the character {0} is not allowed here; escape it or remove it"),
-        (r"Invalid date or datetime", "not a valid date; put the value in quotes if it is text"),
-        (r"Invalid value", "not a valid value: put text in quotes; numbers, true/false and [lists] go bare"),
-        (r"Found invalid character (.+)", "unexpected character {0}; check the quotes and brackets"),
-    )
+#: Compiled on the first malformed file (:func:`_toml_hints`), not when a verb starts.
+_TOML_HINTS: Final = (
+    (
+        r"Cannot mutate immutable namespace (.+)",
+        "{0} was already given in full above ({0} = ...), so it cannot "
+        "be extended here; add to that value, or write all of it as [[{0}]] or [{0}] sections",
+    ),
+    (r"Cannot declare (.+) twice", "[{0}] appears twice; merge the two sections into one"),
+    (r"Cannot redefine namespace (.+)", "{0} is already a value or a table above; use another name"),
+    (r"Cannot overwrite a value", "this key is already set above; keep only one of the two lines"),
+    (r"Duplicate inline table key (.+)", "key {0} appears twice inside {{ ... }}; keep only one"),
+    (r"Expected '=' after a key in a key/value pair", "expected '=' after the key: write key = value"),
+    (r"Expected '\]' at the end of a table declaration", "close the [section] header with ']'"),
+    (r"Expected '\]\]' at the end of an array declaration", "close the [[section]] header with ']]'"),
+    (
+        r"Invalid initial character for a key part",
+        "a key starts with a letter, digit, '_' or '-', or is quoted",
+    ),
+    (r"Invalid statement", "not a key = value line or a [section] header; quote text values"),
+    (r"Unclosed array", "a [ ... ] list is not closed: add the missing ']' (and a ',' between items)"),
+    (r"Unclosed inline table", "a {{ ... }} table is not closed: add the missing '}}' (it must end on its line)"),
+    (r"Unterminated string", 'a string is not closed: add the closing quote (""" ... """ spans lines)'),
+    (r"Unescaped '\\' in a string", "write a backslash in a \"...\" string as \\\\ (or use '...' quotes)"),
+    (
+        r"Invalid hex value|Escaped character is not a Unicode scalar value",
+        "a \\u or \\U escape needs 4 or 8 hex digits of a real character",
+    ),
+    (
+        r"Illegal character '\\n'",
+        'a string is not closed on its line: add the closing quote (""" ... """ spans lines)',
+    ),
+    (r"Illegal character (.+)", "the character {0} is not allowed here; escape it or remove it"),
+    (r"Invalid date or datetime", "not a valid date; put the value in quotes if it is text"),
+    (r"Invalid value", "not a valid value: put text in quotes; numbers, true/false and [lists] go bare"),
+    (r"Found invalid character (.+)", "unexpected character {0}; check the quotes and brackets"),
 )
 
 
+@functools.cache
+def _toml_hints() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(pattern), hint) for pattern, hint in _TOML_HINTS)
+
+
 def _hint(message: str) -> str:
-    for pattern, hint in _TOML_HINTS:
+    for pattern, hint in _toml_hints():
         m = pattern.fullmatch(message)
         if m:
             # tomllib names keys as tuples: ('nodes', 'choices') → nodes.choices

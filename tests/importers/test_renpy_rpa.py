@@ -141,6 +141,20 @@ def test_a_pickle_that_would_run_code_is_refused_and_runs_nothing(tmp_path: Path
     assert not target.exists()
 
 
+@pytest.mark.parametrize(
+    "memo",
+    [
+        b"r\xf0\xff\xff\xff",  # LONG_BINPUT 4,294,967,280: the unpickler would grow its memo to 32 GB
+        b"j\xf0\xff\xff\xff",  # LONG_BINGET of the same
+        b"p99999999999\n",  # PUT, the text form
+    ],
+)
+def test_a_pickle_naming_a_memo_slot_it_cannot_fill_is_refused_before_unpickling(memo: bytes) -> None:
+    pickled = b"\x80\x02}" + memo + b"."  # an empty dict, then the memo opcode
+    with pytest.raises(InputRejected, match="memo slot"):
+        RpaArchive(_raw_index_archive(pickled), "evil.rpa")
+
+
 def test_the_unpickler_refuses_classes_on_its_own(tmp_path: Path) -> None:
     from comfyvn_vault.importers.renpy import rpa
 

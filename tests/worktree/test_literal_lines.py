@@ -16,7 +16,7 @@ values = st.one_of(
     st.integers(min_value=-(2**63), max_value=2**63 - 1),
     st.text(max_size=40),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=20),
-    st.lists(st.text(max_size=8), max_size=3),
+    st.lists(st.one_of(st.text(max_size=8), st.integers(), st.booleans(), st.floats()), max_size=3),
 )
 
 

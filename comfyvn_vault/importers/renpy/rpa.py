@@ -15,7 +15,8 @@ The index is a pickle from whoever made the archive, so it is never handed to
 ``pickle.loads``: its opcodes are first checked against a list that holds only
 what builds dicts, lists, tuples, ints, strings and bytes (no ``GLOBAL``,
 ``STACK_GLOBAL``, ``REDUCE``, ``BUILD``, ``INST``, ``OBJ``, ``NEWOBJ``, ``EXT``
-or persistent ids), then it is unpickled by an unpickler whose
+or persistent ids) and no memo slot past what the pickle could fill (the
+unpickler grows its memo table to the slot named), then it is unpickled by an unpickler whose
 ``find_class`` and ``persistent_load`` refuse everything, so no callable can
 ever be reached. The stream is inflated under a cap (:data:`MAX_INDEX_BYTES`),
 the result must have exactly the shape above, every name is confined
@@ -41,6 +42,8 @@ MAX_INDEX_BYTES: Final = 16 << 20
 MAX_OPCODES: Final = 2_000_000
 """The most pickle opcodes read (a member costs about ten), so the objects built stay few."""
 MAX_PIECES: Final = 1 << 20
+#: Opcodes whose argument is a memo slot (a pickle fills at most one slot per opcode).
+_MEMO_OPCODES: Final = frozenset({"PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET", "LONG_BINGET"})
 HEADER_MAX: Final = 128
 MAGIC: Final = b"RPA-"
 
@@ -233,11 +236,14 @@ class _NoClasses(pickle.Unpickler):
 def _unpickle(raw: bytes, where: str) -> object:
     """The index object, after its opcodes passed :data:`ALLOWED_OPCODES` (see the module docstring)."""
     try:
-        for count, (opcode, _arg, _pos) in enumerate(pickletools.genops(raw)):
+        for count, (opcode, arg, _pos) in enumerate(pickletools.genops(raw)):
             if count >= MAX_OPCODES:
                 _refuse(where, f"the index pickle has more than {MAX_OPCODES} opcodes")
             if opcode.name not in ALLOWED_OPCODES:
                 _refuse(where, f"the index pickle uses {opcode.name}, which could run code: refused")
+            if opcode.name in _MEMO_OPCODES and not (isinstance(arg, int) and 0 <= arg < MAX_OPCODES):
+                # The unpickler grows its memo table to the index named: 4 billion would take 32 GB.
+                _refuse(where, f"the index pickle names memo slot {arg!r}, past any it could fill")
     except InputRejected:
         raise
     except Exception as exc:  # noqa: BLE001 - any malformation of the opcode stream is the same refusal
