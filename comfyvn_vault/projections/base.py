@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, ClassVar, Final, ParamSpec, TypeAlias, TypeVar
 
 from comfyvn_vault.domain.document import Document
-from comfyvn_vault.domain.entities import Node
+from comfyvn_vault.domain.entities import Node, Scene
 from comfyvn_vault.errors import IndexDamaged
 from comfyvn_vault.projections.keys import MAX_KEY
 from comfyvn_vault.store.ids import ObjectId
@@ -43,6 +43,8 @@ DocChange: TypeAlias = tuple[str, Document | None, Document | None, ObjectId | N
 #: A key a document contributes: (database, key); its value is empty.
 Key: TypeAlias = tuple[bytes, bytes]
 
+#: About how many keys a line of dialogue contributes (its words), for bounding a batch.
+KEYS_PER_LINE: Final = 16
 #: Between the parts of a composite key.
 SEP: Final = b"\0"
 
@@ -68,11 +70,14 @@ def reading(method: Callable[P, R]) -> Callable[P, R]:
 class Delta:
     """Projection keys to delete and to add, by database, gathered over a batch of document changes."""
 
-    __slots__ = ("added", "gone")
+    __slots__ = ("added", "gone", "scenes")
 
     def __init__(self) -> None:
         self.gone: defaultdict[bytes, list[bytes]] = defaultdict(list)
         self.added: defaultdict[bytes, list[bytes]] = defaultdict(list)
+        #: Scenes added (True) or removed (False) whole, for projections that write them scene by scene
+        #: (:meth:`Projection.whole_scene`).
+        self.scenes: list[tuple[Scene, bool]] = []
 
     def keys(self, gone: Iterable[Key], added: Iterable[Key]) -> None:
         for db, key in gone:
@@ -81,8 +86,9 @@ class Delta:
             self.added[db].append(key)
 
     def size(self) -> int:
-        """How many keys it holds, gone and added."""
-        return sum(map(len, self.gone.values())) + sum(map(len, self.added.values()))
+        """About how many keys it holds, gone and added (a whole scene's lines count as some each)."""
+        lines = sum(len(scene.nodes) for scene, _ in self.scenes)
+        return sum(map(len, self.gone.values())) + sum(map(len, self.added.values())) + KEYS_PER_LINE * lines
 
 
 def delete_keys(txn: Txn, db: lmdb._Database, keys: Iterable[bytes]) -> None:
@@ -149,6 +155,12 @@ class Projection:
     def node_keys(scene_id: str, node: Node) -> Iterable[Key]:
         """The keys one node of a scene contributes."""
         return ()
+
+    @classmethod
+    def whole_scene(cls, scene: Scene, added: bool, delta: Delta) -> bool:
+        """Take a scene added or removed whole; True when this projection writes it from
+        :attr:`Delta.scenes` itself, False for its nodes' keys to be gathered as usual."""
+        return False
 
     @classmethod
     def node_delta(cls, scene_id: str, node_id: str, old: Node | None, new: Node | None, delta: Delta) -> None:

@@ -29,7 +29,6 @@ and keeps lookups exact. ``p.meta`` records the layout version.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Final, TypeVar
 
@@ -68,7 +67,7 @@ def scene_delta(old: Scene | None, new: Scene | None, delta: Delta) -> None:
     if old is None or new is None:  # a scene added or removed whole: every node's keys, nothing to compare
         whole = new if old is None else old
         if whole is not None:
-            _whole_scene(whole, delta.added if old is None else delta.gone)
+            _whole_scene(whole, old is None, delta)
         return
     old_nodes = {n.id: n for n in old.nodes} if old else {}
     new_nodes = {n.id: n for n in new.nodes} if new else {}
@@ -82,8 +81,10 @@ def scene_delta(old: Scene | None, new: Scene | None, delta: Delta) -> None:
             kind.node_delta(sid, nid, a, b, delta)
 
 
-def _whole_scene(scene: Scene, into: defaultdict[bytes, list[bytes]]) -> None:
-    keyed = [kind.node_keys for kind in STATE if kind.node_keys is not Projection.node_keys]
+def _whole_scene(scene: Scene, added: bool, delta: Delta) -> None:
+    into = delta.added if added else delta.gone
+    keyed = [kind.node_keys for kind in STATE if not kind.whole_scene(scene, added, delta)]
+    keyed = [node_keys for node_keys in keyed if node_keys is not Projection.node_keys]
     sid = scene.id
     for node in scene.nodes:
         for node_keys in keyed:

@@ -37,8 +37,8 @@ from typing import Final
 
 import msgspec
 
-from comfyvn_vault.domain.entities import Node
-from comfyvn_vault.projections.base import SEP, Databases, Delta, Key, Projection, Txn, reading
+from comfyvn_vault.domain.entities import Node, Scene
+from comfyvn_vault.projections.base import KEYS_PER_LINE, SEP, Databases, Delta, Key, Projection, Txn, reading
 from comfyvn_vault.projections.keys import key_part, prefix_parts
 
 #: Words repeat across lines (a story's vocabulary is small): their key parts are made once.
@@ -106,6 +106,19 @@ class WordIndex(Projection):
         return [(DB_WORD, word_part(word) + tail) for word in node_words(node)]
 
     @classmethod
+    def whole_scene(cls, scene: Scene, added: bool, delta: Delta) -> bool:
+        """A whole scene's words go straight to its (word, scene) entries (:meth:`_write_scenes`)."""
+        delta.scenes.append((scene, added))
+        return True
+
+    @staticmethod
+    def scene_changes(scene: Scene, added: bool) -> Iterator[tuple[bytes, bool]]:
+        """A whole scene's words as change keys (for the log)."""
+        for node in scene.nodes:
+            for key in WordIndex.node_keys(scene.id, node):
+                yield key[1], added
+
+    @classmethod
     def node_delta(cls, scene_id: str, node_id: str, old: Node | None, new: Node | None, delta: Delta) -> None:
         """Only the words that differ become keys, so a batch that rewrites many lines does little for what stayed."""
         if old is not None and new is not None and old.content == new.content and old.choices == new.choices:
@@ -136,17 +149,44 @@ class WordIndex(Projection):
         """
         gone, added = delta.gone.get(DB_WORD, []), delta.added.get(DB_WORD, [])
         count = len(gone) + len(added)
-        if not count:
+        if not count and not delta.scenes:
             return
         dbs = self.index.dbs
         seq, pending, folds = self._meta(txn)
-        if small and pending + count <= WORDLOG_FOLD:
+        lines = sum(len(scene.nodes) for scene, _ in delta.scenes)
+        if small and pending + count + KEYS_PER_LINE * lines <= WORDLOG_FOLD:
             changes = [(key, False) for key in gone] + [(key, True) for key in added]
+            for scene, whole in delta.scenes:
+                changes += self.scene_changes(scene, whole)
             txn.put(_SEQ.pack(seq), _log_enc.encode(changes), db=dbs[DB_WORDLOG])
-            txn.put(b"meta", _META.pack(seq + 1, pending + count, folds), db=dbs[DB_WORDLOG_META])
+            txn.put(b"meta", _META.pack(seq + 1, pending + len(changes), folds), db=dbs[DB_WORDLOG_META])
             return
         self.fold_words(txn)
         self._apply_changes(txn, [*((key, False) for key in gone), *((key, True) for key in added)])
+        self._write_scenes(txn, delta.scenes)
+
+    def _write_scenes(self, txn: Txn, scenes: Iterable[tuple[Scene, bool]]) -> None:
+        """Add (or remove) whole scenes' nodes to (from) their (word, scene) entries."""
+        db = self.index.dbs[DB_WORD]
+        for scene, added in scenes:
+            by_word: dict[str, list[bytes]] = {}
+            for node in scene.nodes:
+                nid = node.id.encode()
+                for word in node_words(node):
+                    found = by_word.get(word)
+                    if found is None:
+                        by_word[word] = [nid]
+                    else:
+                        found.append(nid)
+            tail = SEP + scene.id.encode()
+            for entry, nodes in sorted((word_part(w) + tail, ns) for w, ns in by_word.items()):
+                raw = txn.get(entry, db=db)
+                have = set(bytes(raw).split(SEP)) if raw else set()
+                have = have | set(nodes) if added else have - set(nodes)
+                if have:
+                    txn.put(entry, SEP.join(sorted(have)), db=db)
+                else:
+                    txn.delete(entry, db=db)
 
     def _apply_changes(self, txn: Txn, changes: Iterable[tuple[bytes, bool]]) -> None:
         """Apply change keys (``token \\0 scene \\0 node``, present or not), in order, to the (token, scene) entries."""
