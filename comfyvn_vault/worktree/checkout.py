@@ -26,7 +26,7 @@ import struct
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from comfyvn_vault.domain.conflicts import Conflict
 from comfyvn_vault.domain.entities import TYPE_OF, Entity
@@ -279,8 +279,20 @@ class WorkingCopy:
     def _settle(self, docs: Mapping[str, tuple[Any, ObjectId | None]], marks: dict[str, list[Conflict]]) -> None:
         """Write the files of a commit that has committed, then drop them from the pending list."""
         dirs: set[Path] = set()
-        for path, (entity, _) in docs.items():
-            dirs.add(self.write_file(path, entity, sync_dir=False, conflicts=marks.get(path, [])).parent)
+        if len(docs) == 1:
+            for path, (entity, _) in docs.items():
+                dirs.add(self.write_file(path, entity, sync_dir=False, conflicts=marks.get(path, [])).parent)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            # Files are rendered here while other threads wait for the disk (fsync and rename release the GIL).
+            with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
+                waits = [
+                    pool.submit(_land, *self._begin_file(path, entity, marks.get(path, [])))
+                    for path, (entity, _) in docs.items()
+                ]
+                for wait in waits:
+                    dirs.add(wait.result().parent)
         for d in dirs:
             if d.is_dir():
                 fsync_dir(d)
@@ -356,32 +368,41 @@ class WorkingCopy:
         The file marks ``conflicts`` (default: the checkout's, except where
         ``entity`` holds a new value).
         """
-        check_tree_path(path)
         if conflicts is None:
             from comfyvn_vault.domain.resolve import changed_between
 
+            check_tree_path(path)
             tree = self.history.tree_of(self.history.view().checkout)
             committed = self.history.entity(tree, path) if tree is not None else None
             conflicts = [c for c in self.marks(tree).get(path, []) if not changed_between(committed, entity, c)]
+        target = _land(*self._begin_file(path, entity, conflicts))
+        if sync_dir and target.parent.is_dir():
+            fsync_dir(target.parent)
+        return target
+
+    def _begin_file(self, path: str, entity: Entity | None, conflicts: list[Conflict]) -> _Pending:
+        """The first half of :meth:`write_file`: the text written to a temporary file, not yet synced."""
+        check_tree_path(path)
         rel = file_of(path)
         target = self.root / rel
         if entity is None:
             target.unlink(missing_ok=True)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.comfyvn-tmp")
-            try:
-                with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-                    f.write(render(entity, conflicts))
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, target)
-            except OSError as exc:
-                tmp.unlink(missing_ok=True)
-                raise os_error(exc, f"write {rel}") from None
-        if sync_dir and target.parent.is_dir():
-            fsync_dir(target.parent)
-        return target
+            return _Pending(rel, target, None, -1)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.comfyvn-tmp")
+        data = render(entity, conflicts).encode()
+        fd = -1
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise os_error(exc, f"write {rel}") from None
+        return _Pending(rel, target, tmp, fd)
 
     def remember(self, txn: Any, path: str, doc_id: ObjectId) -> None:
         """Cache the stat of a file whose content is now committed as ``doc_id``."""
@@ -395,6 +416,35 @@ class WorkingCopy:
 
     def forget(self, txn: Any, path: str) -> None:
         txn.delete(file_of(path).encode(), db=self.db)
+
+
+class _Pending(NamedTuple):
+    """A file written to its temporary name (``fd`` still open), or a deletion done (``tmp`` None)."""
+
+    rel: str
+    target: Path
+    tmp: Path | None
+    fd: int
+
+
+#: Threads that sync and rename the files of a commit while the next ones are rendered.
+SYNC_THREADS: Final = 8
+
+
+def _land(rel: str, target: Path, tmp: Path | None, fd: int) -> Path:
+    """The second half of writing a file: sync its bytes, then rename it into place (atomic)."""
+    if tmp is None:
+        return target
+    try:
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise os_error(exc, f"write {rel}") from None
+    return target
 
 
 def misnamed(rel: str) -> MisnamedFile:

@@ -45,13 +45,14 @@ if point == "in-index-commit":
         commit(self)
     disk.DiskWriter.commit = armed
 elif point.startswith("file"):
-    nth, calls, write_file = int(point[4:]), [], checkout.WorkingCopy.write_file
+    # Every file write (one or many) starts in _begin_file.
+    nth, calls, begin_file = int(point[4:]), [], checkout.WorkingCopy._begin_file
     def armed(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == nth:
             die()
-        return write_file(self, *args, **kwargs)
-    checkout.WorkingCopy.write_file = armed
+        return begin_file(self, *args, **kwargs)
+    checkout.WorkingCopy._begin_file = armed
 elif point == "after-files":
     checkout.WorkingCopy.remember = die
     checkout.WorkingCopy.forget = die
