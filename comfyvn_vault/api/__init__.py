@@ -13,7 +13,9 @@ merge`` in :mod:`comfyvn_vault.api.merge`):
 * :mod:`~comfyvn_vault.api.advisory` — findings, the policy, the content filter;
 * :mod:`~comfyvn_vault.api.provenance` — lineage and export verification;
 * :mod:`~comfyvn_vault.api.sync` — remotes, fetch, pull, push, clone, serve;
-* :mod:`~comfyvn_vault.api.maintenance` — init, fsck, gc, reindex.
+* :mod:`~comfyvn_vault.api.maintenance` — init, fsck, gc, reindex;
+* :mod:`~comfyvn_vault.api.imports` and :mod:`~comfyvn_vault.api.exports` — importers and exporters;
+* :mod:`~comfyvn_vault.api.play` — seeded playthroughs.
 
 A verb takes the vault first (as dulwich's porcelain takes a repo), raises the
 errors of :mod:`comfyvn_vault.errors`, and returns a typed result (a
@@ -43,6 +45,7 @@ MODULES: Final = (
     "maintenance",
     "imports",
     "exports",
+    "play",
 )
 
 _EXPORTS = {

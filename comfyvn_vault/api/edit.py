@@ -521,8 +521,20 @@ def _edit_node(
 
 
 #: Node fields that may be cleared (set to None / empty) by an edit.
-CLEARABLE_NODE_FIELDS: Final = frozenset({"speaker"})
-CLEARABLE_CHOICE_FIELDS: Final = frozenset({"condition", "weight"})
+CLEARABLE_NODE_FIELDS: Final = frozenset({"speaker", "effects"})
+CLEARABLE_CHOICE_FIELDS: Final = frozenset({"condition", "effects", "weight"})
+
+
+def check_story_code(*, condition: str | None = None, effects: str | None = None) -> None:
+    """Refuse (exit 3, pointing at the column) a condition or effects text that does not parse."""
+    if condition is None and effects is None:
+        return
+    from comfyvn_vault.domain.runtime.expr import parse_condition, parse_effects
+
+    if condition is not None:
+        parse_condition(condition)
+    if effects is not None:
+        parse_effects(effects)
 
 
 @edit_verb
@@ -530,12 +542,13 @@ def node_edit(vault: Vault, scene_ref: str, node_id: str, *, clear: Iterable[str
     """Change the given fields of a node (None means "leave as is"); ``clear`` names fields to empty."""
     opts = {k: fields.pop(k) for k in ("commit", "message") if k in fields}
     changes = {k: v for k, v in fields.items() if v is not None}
+    check_story_code(effects=changes.get("effects"))
     for name in clear:
         if name not in CLEARABLE_NODE_FIELDS:
             raise InputRejected(f"a node's {name} cannot be cleared")
         changes[name] = None
     if not changes:
-        raise InputRejected("nothing to change: give --speaker, --no-speaker, --content or --type")
+        raise InputRejected("nothing to change: give --speaker, --no-speaker, --content, --type or --effects")
     return node_set(vault, scene_ref, node_id, changes, **opts)
 
 
@@ -570,18 +583,20 @@ def choice_add(
     text: str,
     target: str,
     condition: str | None = None,
+    effects: str | None = None,
     weight: int | None = None,
     choice_id: str | None = None,
     **opts: Any,
 ) -> Saved:
     """Add a choice to a node (a text node without choices becomes a choice node)."""
+    check_story_code(condition=condition, effects=effects)
 
     def add(node: Node) -> Node:
         ids = {c.id for c in node.choices}
         cid = check_id(choice_id, "choice id") if choice_id else next_numbered(ids, "c")
         if cid in ids:
             raise InputRejected(f"node {node_id} already has a choice {cid!r}")
-        choice = Choice(id=cid, text=text, target=target, condition=condition, weight=weight)
+        choice = Choice(id=cid, text=text, target=target, condition=condition, effects=effects, weight=weight)
         node_type = "choice" if node.type == "text" and not node.choices else node.type
         return replace(node, type=node_type, choices=[*node.choices, choice])
 
@@ -598,19 +613,22 @@ def choice_edit(
     text: str | None = None,
     target: str | None = None,
     condition: str | None = None,
+    effects: str | None = None,
     weight: int | None = None,
     clear: Iterable[str] = (),
     **opts: Any,
 ) -> Saved:
-    """Change one choice's text, target, condition or weight (None: as is; ``clear`` empties condition/weight)."""
-    given = {"text": text, "target": target, "condition": condition, "weight": weight}
+    """Change one choice's text, target, condition, effects or weight (None: as is; ``clear`` empties
+    condition, effects or weight)."""
+    check_story_code(condition=condition, effects=effects)
+    given = {"text": text, "target": target, "condition": condition, "effects": effects, "weight": weight}
     changes: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     for name in clear:
         if name not in CLEARABLE_CHOICE_FIELDS:
             raise InputRejected(f"a choice's {name} cannot be cleared")
         changes[name] = None
     if not changes:
-        raise InputRejected("nothing to change: give --text, --target, --condition or --weight")
+        raise InputRejected("nothing to change: give --text, --target, --condition, --effects or --weight")
 
     def edit(node: Node) -> Node:
         if choice_id not in {c.id for c in node.choices}:

@@ -48,13 +48,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
             ),
         )
     )
-    p = nv.add_parser("edit", parents=[edit], help="edit a node's speaker, content or type")
+    p = nv.add_parser("edit", parents=[edit], help="edit a node's speaker, content, type or effects")
     p.add_argument("scene")
     p.add_argument("node")
     p.add_argument("--speaker")
     p.add_argument("--no-speaker", action="store_true", help="make it narration (no speaker)")
     p.add_argument("--content")
     p.add_argument("--type", choices=("text", "choice", "action"))
+    p.add_argument("--effects", metavar="STMTS", help="run when the node is reached, e.g. 'trust += 1'")
+    p.add_argument("--no-effects", action="store_true", help="change no variable here")
     p.set_defaults(
         run=_verb(
             "node_edit",
@@ -64,7 +66,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
                     "speaker": a.speaker,
                     "content": a.content,
                     "type": a.type,
-                    "clear": ["speaker"] if a.no_speaker else [],
+                    "effects": a.effects,
+                    "clear": [f for f, on in (("speaker", a.no_speaker), ("effects", a.no_effects)) if on],
                 },
             ),
         )
@@ -81,8 +84,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("node")
     p.add_argument("--text", required=True)
     p.add_argument("--target", required=True, metavar="NODE", help="node id, SCENE:NODE or SCENE:")
-    p.add_argument("--condition", metavar="EXPR")
-    p.add_argument("--weight", type=int, metavar="W")
+    p.add_argument("--condition", metavar="EXPR", help="offer it only when EXPR is true (docs/expressions.md)")
+    p.add_argument("--effects", metavar="STMTS", help="run when picked, e.g. 'trust += 1; met = true'")
+    p.add_argument("--weight", type=int, metavar="W", help="picked at random by weight instead of by the player")
     p.add_argument("--id", dest="entity_id")
     p.set_defaults(
         run=_verb(
@@ -93,13 +97,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
                     "text": a.text,
                     "target": a.target,
                     "condition": a.condition,
+                    "effects": a.effects,
                     "weight": a.weight,
                     "choice_id": a.entity_id,
                 },
             ),
         )
     )
-    p = cv.add_parser("edit", parents=[edit], help="change a choice's text, target, condition or weight")
+    p = cv.add_parser("edit", parents=[edit], help="change a choice's text, target, condition, effects or weight")
     p.add_argument("scene")
     p.add_argument("node")
     p.add_argument("choice")
@@ -107,6 +112,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--target", metavar="NODE", help="node id, SCENE:NODE or SCENE:")
     p.add_argument("--condition", metavar="EXPR")
     p.add_argument("--no-condition", action="store_true", help="always offer it")
+    p.add_argument("--effects", metavar="STMTS")
+    p.add_argument("--no-effects", action="store_true", help="change no variable when picked")
     p.add_argument("--weight", type=int, metavar="W")
     p.add_argument("--no-weight", action="store_true", help="back to the default weight")
     p.set_defaults(
@@ -118,8 +125,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
                     "text": a.text,
                     "target": a.target,
                     "condition": a.condition,
+                    "effects": a.effects,
                     "weight": a.weight,
-                    "clear": [f for f, on in (("condition", a.no_condition), ("weight", a.no_weight)) if on],
+                    "clear": [
+                        f
+                        for f, on in (("condition", a.no_condition), ("effects", a.no_effects), ("weight", a.no_weight))
+                        if on
+                    ],
                 },
             ),
         )

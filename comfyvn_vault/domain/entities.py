@@ -35,6 +35,7 @@ class Choice(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fie
     text: str
     target: str
     condition: str | None = None
+    effects: str | None = None
     weight: int | None = None
 
 
@@ -47,6 +48,7 @@ class Node(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_field
     content: str = ""
     directives: dict[str, str] = {}
     conditions: list[str] = []
+    effects: str | None = None
     next: list[str] = []
     choices: list[Choice] = []
     meta: dict[str, MetaValue] = {}

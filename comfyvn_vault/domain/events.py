@@ -78,6 +78,7 @@ class NodeFields(_Fields, frozen=True):
     content: str | UnsetType = UNSET
     directives: dict[str, str] | UnsetType = UNSET
     conditions: list[str] | UnsetType = UNSET
+    effects: str | UnsetType | None = UNSET
     next: list[str] | UnsetType = UNSET
     meta: dict[str, MetaValue] | UnsetType = UNSET
 
@@ -88,6 +89,7 @@ class ChoiceFields(_Fields, frozen=True):
     text: str | UnsetType = UNSET
     target: str | UnsetType = UNSET
     condition: str | UnsetType | None = UNSET
+    effects: str | UnsetType | None = UNSET
     weight: int | UnsetType | None = UNSET
 
 

@@ -1,0 +1,60 @@
+"""``comfyvn play [SCENE] --seed N [--choose I,J,...]``: play the story non-interactively and print the transcript."""
+
+from __future__ import annotations
+
+import argparse
+
+from comfyvn_vault.cli.context import Context
+from comfyvn_vault.cli.output import emit_json, out, say
+from comfyvn_vault.errors import UsageError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "play",
+        parents=[common],
+        help="play the story with a seed and print what is said",
+        description="Play the checked-out story from SCENE (default: the first timeline's first scene, else the "
+        "first scene) and print the transcript. Menus take the options given by --choose in turn (1 is the first "
+        "option shown); play stops at the first menu the choices do not reach. Weighted choices are picked by "
+        "the seeded RNG, so the same seed and choices always give the same playthrough.",
+    )
+    p.add_argument("scene", nargs="?", metavar="SCENE", help="the scene to start at (id or title)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="the RNG seed (default 0)")
+    p.add_argument("--choose", type=_numbers, default=[], metavar="I,J,...", help="menu options to take, in order")
+    p.set_defaults(run=cmd_play)
+
+
+def _numbers(text: str) -> list[int]:
+    try:
+        numbers = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of option numbers such as 1,2,1") from None
+    if any(n < 1 for n in numbers):
+        raise argparse.ArgumentTypeError("option numbers start at 1")
+    return numbers
+
+
+def cmd_play(args: argparse.Namespace, ctx: Context) -> int:
+    from comfyvn_vault.api import play
+
+    if args.seed < 0:
+        raise UsageError("--seed is 0 or more")
+    with ctx.vault() as vault:
+        result = play.play(vault, args.scene, seed=args.seed, choose=args.choose)
+    if args.json:
+        emit_json(result)
+        return 0
+    for line in result.transcript:
+        out(f"{line.speaker}: {line.text}" if line.speaker else line.text)
+    if result.stopped == "menu":
+        for option in result.menu:
+            out(f"  {option.number}. {option.text}")
+        taken = ",".join(map(str, result.choices))
+        more = f"--choose {taken + ',' if taken else ''}N"
+        say(f"stopped at a menu after {len(result.path)} steps: pick an option with {more}")
+    elif result.stopped == "dead-end":
+        say(f"stopped at {result.path[-1]}: no choice can be taken there (`comfyvn check` finds dead ends)")
+    elif result.stopped == "limit":
+        say(f"stopped after {len(result.path)} steps (the story may loop)")
+    return 0
