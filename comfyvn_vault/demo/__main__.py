@@ -113,10 +113,15 @@ def write_story(target: Path) -> None:
         "stairs:",
         "--condition",
         "courage >= 0",
+        "--effects",
+        "courage += 1",
         cwd=target,
     )
     run("scene", "choice", "add", "intro", "ask", "--text", "Wait for morning", "--target", "morning:", cwd=target)
     run("timeline", "new", "Main route", "intro", "stairs", "morning", cwd=target)
+    print("\n# Play it: the same seed and choices give the same transcript")
+    run("play", "--seed", "7", cwd=target)
+    run("play", "--seed", "7", "--choose", "1", "--json", cwd=target)
     print("\n# A variant on a branch, then back")
     run("switch", "-c", "darker", cwd=target)
     run("scene", "node", "edit", "intro", "n3", "--content", "The keeper drowned, Bob. I pushed him.", cwd=target)
@@ -136,6 +141,20 @@ def write_story(target: Path) -> None:
     run("op", "log", "-n", "4", cwd=target)
 
 
+def import_sources(target: Path, sources: Path) -> None:
+    """The sample chat and Ren'Py script imported as scenes; a second import of the chat changes nothing."""
+    print("\n# Importing what writers already have: a SillyTavern chat and a Ren'Py game")
+    chat = str((sources / "lighthouse_chat.jsonl").relative_to(target))
+    run("import", "roleplay", chat, cwd=target)
+    run("import", "roleplay", chat, cwd=target)  # the same source and options: already imported
+    game = target / "renpy-game"
+    (game / "game").mkdir(parents=True)
+    shutil.copy(sources / "lighthouse.rpy", game / "game" / "script.rpy")
+    run("import", "renpy", str(game.relative_to(target)), "--dry-run", cwd=target)
+    run("import", "renpy", str(game.relative_to(target)), cwd=target)
+    run("play", "start", "--choose", "2", cwd=target)
+
+
 def main() -> None:
     target = Path.cwd() / "demo"
     if target.exists():
@@ -149,6 +168,7 @@ def main() -> None:
     run("asset", "add", *samples, "--license", "CC0-1.0", "--tag", "demo", cwd=target)
     run("asset", "add", *samples[:2], cwd=target)  # second time: already stored, nothing written
     write_story(target)
+    import_sources(target, sources)
     show_assets(target)
     show_hooks(target)
     show_sync(target)
