@@ -33,7 +33,7 @@ VERBS: Final[dict[str, str]] = {
     "watch": "watch_cmds",
     "import": "import_cmds",
     "export": "export_cmds",
-    "play": "play_cmds",
+    **dict.fromkeys(("play", "replay"), "play_cmds"),
 }
 #: Every verb module, in the order ``comfyvn --help`` lists their verbs.
 VERB_MODULES: Final = tuple(dict.fromkeys(VERBS.values()))

@@ -23,6 +23,7 @@ from comfyvn_vault.domain.asset_events import (
     FindingResolved,
     GenerationRecorded,
     ImportRecorded,
+    PlaythroughRecorded,
     PolicyAcknowledged,
     RecordMerged,
 )
@@ -36,6 +37,7 @@ from comfyvn_vault.domain.assets import (
     asset_path,
     finding_path,
     import_path,
+    playthrough_path,
     same_record,
 )
 from comfyvn_vault.domain.errors import Rejected
@@ -177,6 +179,16 @@ def _import_recorded(lookup: Lookup, event: ImportRecorded) -> Changes:
         raise Rejected(f"import {record.id!r} is already recorded: this source was imported with these options")
     if record.source_asset is not None:
         need_asset(lookup, record.source_asset)
+    return {path: record}
+
+
+@_handles(PlaythroughRecorded)
+def _playthrough_recorded(lookup: Lookup, event: PlaythroughRecorded) -> Changes:
+    record = event.record
+    check_id(record.id, "playthrough id")
+    path = playthrough_path(record.id)
+    if lookup(path) is not None:
+        raise Rejected(f"playthrough {record.id!r} is already recorded")
     return {path: record}
 
 

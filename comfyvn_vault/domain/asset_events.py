@@ -17,10 +17,12 @@ from comfyvn_vault.domain.assets import (
     Finding,
     Fix,
     ImportRecord,
+    PlaythroughRecord,
     Record,
     asset_path,
     finding_path,
     import_path,
+    playthrough_path,
 )
 from comfyvn_vault.domain.cause import Cause
 from comfyvn_vault.store.codec import StoredObject
@@ -116,6 +118,16 @@ class ImportRecorded(StoredObject, frozen=True, kw_only=True, tag="ImportRecorde
         return paths
 
 
+class PlaythroughRecorded(StoredObject, frozen=True, kw_only=True, tag="PlaythroughRecorded"):
+    """A playthrough was recorded (``comfyvn play --record``), for ``replay`` to reproduce."""
+
+    record: PlaythroughRecord
+    cause: Cause
+
+    def touched(self) -> list[str]:
+        return [playthrough_path(self.record.id)]
+
+
 class FindingRecorded(StoredObject, frozen=True, kw_only=True, tag="FindingRecorded"):
     """The advisory filed a finding about an asset."""
 
@@ -186,6 +198,7 @@ ASSET_EVENTS = (
     GenerationRecorded,
     ExportRecorded,
     ImportRecorded,
+    PlaythroughRecorded,
     FindingRecorded,
     FindingResolved,
     PolicyAcknowledged,

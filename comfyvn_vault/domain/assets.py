@@ -28,7 +28,7 @@ from typing import Final, Literal, TypeAlias
 
 import msgspec
 
-from comfyvn_vault.domain.paths import ASSETS, FINDINGS, IMPORTS, SETTINGS, entity_path
+from comfyvn_vault.domain.paths import ASSETS, FINDINGS, IMPORTS, PLAYTHROUGHS, SETTINGS, entity_path
 from comfyvn_vault.store.codec import StoredObject
 from comfyvn_vault.store.ids import ObjectId
 
@@ -116,13 +116,41 @@ class ImportRecord(StoredObject, frozen=True, tag="ImportRecord"):
     created: list[str] = []
 
 
-Record: TypeAlias = Asset | Finding | Policy | ImportRecord
-RECORD_TYPES: Final[tuple[type[Record], ...]] = (Asset, Finding, Policy, ImportRecord)
+class PlayedLine(msgspec.Struct, frozen=True, array_like=True):
+    """One line of a recorded transcript: who says it (None: narration), the text, the node (``SCENE:NODE``)."""
+
+    speaker: str | None
+    text: str
+    node: str
+
+
+class PlaythroughRecord(StoredObject, frozen=True, tag="PlaythroughRecord"):
+    """A playthrough as it went: from ``start`` with ``seed`` and ``choices`` on the story of commit ``story``.
+
+    ``path`` lists the nodes visited, ``transcript`` what was said, ``variables``
+    the variables at the end (as JSON text, so any value reads back the same),
+    ``stopped`` why it ended. ``replay`` plays it again and compares.
+    """
+
+    id: str
+    start: str
+    seed: int
+    story: str
+    path: list[str]
+    transcript: list[PlayedLine]
+    stopped: str
+    choices: list[int] = []
+    variables: str = "{}"
+
+
+Record: TypeAlias = Asset | Finding | Policy | ImportRecord | PlaythroughRecord
+RECORD_TYPES: Final[tuple[type[Record], ...]] = (Asset, Finding, Policy, ImportRecord, PlaythroughRecord)
 RECORD_FOLDERS: Final[dict[str, type[Record]]] = {
     ASSETS: Asset,
     FINDINGS: Finding,
     SETTINGS: Policy,
     IMPORTS: ImportRecord,
+    PLAYTHROUGHS: PlaythroughRecord,
 }
 POLICY_PATH: Final = f"{SETTINGS}/{POLICY_ID}"
 
@@ -137,6 +165,10 @@ def finding_path(finding_id: str) -> str:
 
 def import_path(import_id: str) -> str:
     return entity_path(IMPORTS, import_id)
+
+
+def playthrough_path(playthrough_id: str) -> str:
+    return entity_path(PLAYTHROUGHS, playthrough_id)
 
 
 def finding_id(kind: FindingKind, asset_id: str) -> str:

@@ -35,6 +35,7 @@ from comfyvn_vault.domain.asset_events import (
     FindingResolved,
     GenerationRecorded,
     ImportRecorded,
+    PlaythroughRecorded,
     PolicyAcknowledged,
     RecordMerged,
 )
@@ -423,6 +424,7 @@ Event: TypeAlias = (
     | GenerationRecorded
     | ExportRecorded
     | ImportRecorded
+    | PlaythroughRecorded
     | FindingRecorded
     | FindingResolved
     | PolicyAcknowledged

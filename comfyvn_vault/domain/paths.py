@@ -35,7 +35,19 @@ FINDINGS: Final = "findings"
 CONFLICTS: Final = "conflicts"
 SETTINGS: Final = "settings"
 IMPORTS: Final = "imports"
-FOLDERS: Final = (SCENES, CHARACTERS, TIMELINES, VARIABLES, ASSETS, FINDINGS, CONFLICTS, SETTINGS, IMPORTS)
+PLAYTHROUGHS: Final = "playthroughs"
+FOLDERS: Final = (
+    SCENES,
+    CHARACTERS,
+    TIMELINES,
+    VARIABLES,
+    ASSETS,
+    FINDINGS,
+    CONFLICTS,
+    SETTINGS,
+    IMPORTS,
+    PLAYTHROUGHS,
+)
 #: Names Windows reserves for devices, whatever the extension (``con.toml`` is the console there).
 RESERVED_NAMES: Final = frozenset(
     ["con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))]

@@ -106,3 +106,33 @@ def test_the_play_verb_prints_the_transcript_and_refuses_bad_input(story: Vault,
     r = run_cli("-C", vault_dir, "scene", "choice", "add", "harbour", "ask", "--text", "x", "--target", "up",
                 "--condition", "trust >>= banana((")  # fmt: skip
     assert_refused(r, 3, "column 8")
+
+
+def test_a_recorded_playthrough_replays_and_says_where_an_edit_made_it_diverge(story: Vault) -> None:
+    p = play.play(story, "harbour", seed=3, choose=[1], record=True)
+    assert p.recorded is not None and not p.already
+    head = story.history.head()
+    again = play.play(story, "harbour", seed=3, choose=[1], record=True)
+    assert again.recorded == p.recorded and again.already and story.history.head() == head  # nothing new
+    r = play.replay(story, p.recorded[:6])
+    assert r.identical and r.diverged_at is None and r.played.transcript == p.transcript
+    edit.node_edit(story, "harbour", "up", content="Down we go.")
+    r = play.replay(story, p.recorded)
+    assert not r.identical and r.diverged_at == 2
+    assert r.recorded == "harbour:up 'Up we go.'" and r.now == "harbour:up 'Down we go.'"
+    story.undo()
+    story.undo()  # the recording was one operation: undo removes it
+    with pytest.raises(InputRejected, match="no recorded playthrough"):
+        play.replay(story, p.recorded)
+
+
+def test_replay_and_record_from_the_command_line(story: Vault, vault_dir: Path) -> None:
+    story.close()
+    r = cli_ok(vault_dir, "play", "harbour", "--choose", "1", "--record")
+    pid = r.err.split()[1]
+    assert cli_ok(vault_dir, "replay", pid).out.splitlines()[-1] == "Up we go."
+    cli_ok(vault_dir, "scene", "node", "edit", "harbour", "up", "--content", "Down.")
+    r = run_cli("-C", vault_dir, "replay", pid)
+    assert r.code == 1 and f"playthrough {pid} diverges at step 2" in r.err
+    assert_refused(run_cli("-C", vault_dir, "replay", "nope"), 3, "no recorded playthrough")
+    assert cli_ok(vault_dir, "fsck").code == 0
