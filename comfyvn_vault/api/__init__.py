@@ -15,7 +15,8 @@ merge`` in :mod:`comfyvn_vault.api.merge`):
 * :mod:`~comfyvn_vault.api.sync` — remotes, fetch, pull, push, clone, serve;
 * :mod:`~comfyvn_vault.api.maintenance` — init, fsck, gc, reindex;
 * :mod:`~comfyvn_vault.api.imports` and :mod:`~comfyvn_vault.api.exports` — importers and exporters;
-* :mod:`~comfyvn_vault.api.play` — seeded playthroughs.
+* :mod:`~comfyvn_vault.api.play` — seeded playthroughs;
+* :mod:`~comfyvn_vault.api.check` — story checks.
 
 A verb takes the vault first (as dulwich's porcelain takes a repo), raises the
 errors of :mod:`comfyvn_vault.errors`, and returns a typed result (a
@@ -46,6 +47,7 @@ MODULES: Final = (
     "imports",
     "exports",
     "play",
+    "check",
 )
 
 _EXPORTS = {

@@ -34,6 +34,7 @@ VERBS: Final[dict[str, str]] = {
     "import": "import_cmds",
     "export": "export_cmds",
     **dict.fromkeys(("play", "replay"), "play_cmds"),
+    "check": "check_cmds",
 }
 #: Every verb module, in the order ``comfyvn --help`` lists their verbs.
 VERB_MODULES: Final = tuple(dict.fromkeys(VERBS.values()))
