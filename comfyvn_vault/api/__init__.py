@@ -48,6 +48,7 @@ MODULES: Final = (
     "exports",
     "play",
     "check",
+    "stats",
 )
 
 _EXPORTS = {

@@ -35,6 +35,7 @@ VERBS: Final[dict[str, str]] = {
     "export": "export_cmds",
     **dict.fromkeys(("play", "replay"), "play_cmds"),
     "check": "check_cmds",
+    "stats": "stats_cmds",
 }
 #: Every verb module, in the order ``comfyvn --help`` lists their verbs.
 VERB_MODULES: Final = tuple(dict.fromkeys(VERBS.values()))
