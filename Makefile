@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEB_PACKAGES := git tmux tig renpy renpy-thequestion
+DEB_PACKAGES := git tmux tig renpy renpy-thequestion graphviz
 
 .PHONY: setup bytecode demo test lint typecheck unit bench clean schemas
 

@@ -49,6 +49,7 @@ MODULES: Final = (
     "play",
     "check",
     "stats",
+    "storymap",
 )
 
 _EXPORTS = {

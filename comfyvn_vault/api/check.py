@@ -51,11 +51,16 @@ RESULTS: Final[tuple[type[Any], ...]] = (StoryChecked,)
 
 def check(vault: Vault) -> StoryChecked:
     """Check the checked-out story (see the module docstring)."""
+    return located(*story_findings(vault, "check"))
+
+
+def story_findings(vault: Vault, what: str) -> tuple[dict[str, Scene], list[Finding]]:
+    """The checked-out story's scenes by id and what the checks find in it (``what`` names the verb that asks)."""
     from comfyvn_vault.adapters.apply import story_view
     from comfyvn_vault.api.merge import require_no_conflicts
     from comfyvn_vault.domain.runtime.checks import check_story
 
-    require_no_conflicts(vault, "check")
+    require_no_conflicts(vault, what)
     story = story_view(vault.history)
     scenes = {s.id: s for s in story.documents(SCENES, Scene)}
     found = check_story(
@@ -65,7 +70,7 @@ def check(vault: Vault) -> StoryChecked:
         story.documents(TIMELINES, Timeline),
         {path.partition("/")[2] for path in story.listing(ASSETS)},
     )
-    return located(scenes, found)
+    return scenes, found
 
 
 def located(scenes: dict[str, Scene], found: Iterable[Finding]) -> StoryChecked:

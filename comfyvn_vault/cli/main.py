@@ -36,6 +36,7 @@ VERBS: Final[dict[str, str]] = {
     **dict.fromkeys(("play", "replay"), "play_cmds"),
     "check": "check_cmds",
     "stats": "stats_cmds",
+    "map": "map_cmds",
 }
 #: Every verb module, in the order ``comfyvn --help`` lists their verbs.
 VERB_MODULES: Final = tuple(dict.fromkeys(VERBS.values()))
