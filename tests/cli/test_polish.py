@@ -79,7 +79,8 @@ def test_version(cli: Any) -> None:
 @pytest.mark.parametrize(
     ("argv", "hint"),
     [
-        (["stauts"], "did you mean 'status'?"),
+        (["stauts"], "did you mean one of 'stats', 'status'?"),  # one slip from each
+        (["comit"], "did you mean 'commit'?"),
         (["scen", "list"], "did you mean 'scene'?"),
         (["scene", "nodd"], "did you mean 'node'?"),
         (["scene", "node", "add", "intro", "--type", "txt"], "did you mean 'text'?"),
