@@ -22,14 +22,15 @@ from typing import BinaryIO, Final, Protocol, TypeVar, runtime_checkable
 import msgspec
 
 from comfyvn_vault.adapters.base import AdapterInfo
-from comfyvn_vault.domain.entities import Character, Entity, Scene, Timeline
+from comfyvn_vault.domain.document import Document
+from comfyvn_vault.domain.entities import Character, Scene, Timeline
 from comfyvn_vault.domain.paths import CHARACTERS, SCENES, TIMELINES, is_reserved_name
 from comfyvn_vault.domain.validate import Listing, Lookup
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.store.ids import ObjectId
 
 OptionsT = TypeVar("OptionsT", bound=msgspec.Struct)
-D = TypeVar("D", bound=Entity)
+D = TypeVar("D", bound=Document)
 
 Writer = Callable[[BinaryIO], None]
 """Writes one output file's bytes to the binary file it is given (for output too large to hold)."""

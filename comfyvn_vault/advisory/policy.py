@@ -21,11 +21,10 @@ from typing import TYPE_CHECKING, Final
 
 from comfyvn_vault.advisory.licenses import verdict
 from comfyvn_vault.domain.asset_events import FilterModeSet, PolicyAcknowledged
-from comfyvn_vault.domain.assets import FILTER_MODES, POLICY_PATH, Asset, FilterMode, Policy
+from comfyvn_vault.domain.assets import FILTER_MODES, POLICY_PATH, Asset, FilterMode, Policy, asset_refs
 from comfyvn_vault.domain.cause import Cause
 from comfyvn_vault.domain.entities import Node
 from comfyvn_vault.errors import InputRejected
-from comfyvn_vault.projections.assets import asset_refs
 
 if TYPE_CHECKING:
     from comfyvn_vault.history.repo import CommitRecord

@@ -82,22 +82,20 @@ def list_imports(vault: Vault) -> ImportList:
 
     story = story_view(vault.history)
     rows = []
-    for path in story.listing(IMPORTS):
-        record = story.lookup(path)
-        if isinstance(record, ImportRecord):
-            made = summary_of(record)
-            rows.append(
-                ImportRow(
-                    id=record.id,
-                    importer=record.importer,
-                    version=record.version,
-                    source=record.source_name,
-                    scenes=made.scenes,
-                    characters=made.characters,
-                    assets=made.assets,
-                    options=record.options,
-                )
+    for record in story.documents(IMPORTS, ImportRecord):
+        made = summary_of(record)
+        rows.append(
+            ImportRow(
+                id=record.id,
+                importer=record.importer,
+                version=record.version,
+                source=record.source_name,
+                scenes=made.scenes,
+                characters=made.characters,
+                assets=made.assets,
+                options=record.options,
             )
+        )
     return ImportList(imports=sorted(rows, key=lambda r: (r.source.casefold(), r.id)))
 
 

@@ -181,12 +181,8 @@ def recorded(vault: Vault, ref: str) -> PlaythroughRecord:
     from comfyvn_vault.domain.assets import PlaythroughRecord
     from comfyvn_vault.domain.paths import PLAYTHROUGHS
 
-    story = story_view(vault.history)
-    found = [
-        doc
-        for path in sorted(story.listing(PLAYTHROUGHS))
-        if path.rpartition("/")[2].startswith(ref) and isinstance(doc := story.lookup(path), PlaythroughRecord)
-    ]
+    records = story_view(vault.history).documents(PLAYTHROUGHS, PlaythroughRecord)
+    found = [r for r in records if r.id.startswith(ref)]
     if not ref or not found:
         raise InputRejected(f"no recorded playthrough {ref[:40]!r}; `comfyvn play --record` records one")
     if len(found) > 1:

@@ -170,13 +170,19 @@ def _exported(lookup: Lookup, event: ExportRecorded) -> Changes:
     return {}
 
 
+def _new_record(lookup: Lookup, what: str, record_id: str, path: str, taken: str = "") -> str:
+    """``path``, where a new record of ``what`` with id ``record_id`` goes: refused when the id is bad or taken."""
+    check_id(record_id, f"{what} id")
+    if lookup(path) is not None:
+        raise Rejected(f"{what} {record_id!r} is already recorded{taken}")
+    return path
+
+
 @_handles(ImportRecorded)
 def _import_recorded(lookup: Lookup, event: ImportRecorded) -> Changes:
     record = event.record
-    check_id(record.id, "import id")
-    path = import_path(record.id)
-    if lookup(path) is not None:
-        raise Rejected(f"import {record.id!r} is already recorded: this source was imported with these options")
+    taken = ": this source was imported with these options"
+    path = _new_record(lookup, "import", record.id, import_path(record.id), taken)
     if record.source_asset is not None:
         need_asset(lookup, record.source_asset)
     return {path: record}
@@ -185,20 +191,13 @@ def _import_recorded(lookup: Lookup, event: ImportRecorded) -> Changes:
 @_handles(PlaythroughRecorded)
 def _playthrough_recorded(lookup: Lookup, event: PlaythroughRecorded) -> Changes:
     record = event.record
-    check_id(record.id, "playthrough id")
-    path = playthrough_path(record.id)
-    if lookup(path) is not None:
-        raise Rejected(f"playthrough {record.id!r} is already recorded")
-    return {path: record}
+    return {_new_record(lookup, "playthrough", record.id, playthrough_path(record.id)): record}
 
 
 @_handles(FindingRecorded)
 def _finding_recorded(lookup: Lookup, event: FindingRecorded) -> Changes:
     finding = event.finding
-    check_id(finding.id, "finding id")
-    path = finding_path(finding.id)
-    if lookup(path) is not None:
-        raise Rejected(f"finding {finding.id!r} is already recorded")
+    path = _new_record(lookup, "finding", finding.id, finding_path(finding.id))
     if finding.status != "open":
         raise Rejected(f"finding {finding.id!r} is recorded open and decided by FindingResolved")
     need_asset(lookup, finding.asset_id)

@@ -24,6 +24,8 @@ No floats: durations are integer milliseconds.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Final, Literal, TypeAlias
 
 import msgspec
@@ -153,6 +155,16 @@ RECORD_FOLDERS: Final[dict[str, type[Record]]] = {
     PLAYTHROUGHS: PlaythroughRecord,
 }
 POLICY_PATH: Final = f"{SETTINGS}/{POLICY_ID}"
+
+
+_ASSET_REF: Final = re.compile(r"(?:asset:)?([0-9a-f]{64})")
+
+
+def asset_refs(value: str) -> Iterator[str]:
+    """Asset ids a string (a directive, a meta value) names: a full 64-hex id, alone or as ``asset:<id>``."""
+    m = _ASSET_REF.fullmatch(value.strip())
+    if m:
+        yield m.group(1)
 
 
 def asset_path(asset_id: str) -> str:

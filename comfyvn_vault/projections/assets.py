@@ -19,11 +19,10 @@ p.uses              asset id \\0 user path (``scenes/s#n``,                 b""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-from comfyvn_vault.domain.assets import Asset
+from comfyvn_vault.domain.assets import Asset, asset_refs
 from comfyvn_vault.domain.document import Document
 from comfyvn_vault.domain.entities import Character, Node
 from comfyvn_vault.projections.base import SEP, Databases, Delta, Key, Projection, reading
@@ -35,15 +34,6 @@ DB_LINEAGE: Final = b"p.lineage"
 DB_USES: Final = b"p.uses"
 ASSET_DBS: Final = (DB_ASSET, DB_LINEAGE, DB_USES)
 UNLICENSED: Final = "(none)"
-
-_ASSET_REF: Final = re.compile(r"(?:asset:)?([0-9a-f]{64})")
-
-
-def asset_refs(value: str) -> Iterator[str]:
-    """Asset ids a string names: a full 64-hex id, alone or as ``asset:<id>``."""
-    m = _ASSET_REF.fullmatch(value.strip())
-    if m:
-        yield m.group(1)
 
 
 def _k(*parts: str) -> bytes:

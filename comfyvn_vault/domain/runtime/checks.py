@@ -80,12 +80,12 @@ then in the order of what they are about (a node's ``next`` entries in turn).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from typing import Final, Literal, TypeAlias
 
 import msgspec
 
+from comfyvn_vault.domain.assets import asset_refs
 from comfyvn_vault.domain.entities import Character, MetaValue, Node, Scene, Timeline, Variable
 from comfyvn_vault.domain.errors import Rejected
 from comfyvn_vault.domain.paths import SCENES, split_target
@@ -115,9 +115,6 @@ KINDS: Final[dict[str, Severity]] = {
 }
 """Every kind of finding and its usual severity (``undefined-variable`` is a warning on a Ren'Py node)."""
 
-#: The asset ids a string names: as :func:`comfyvn_vault.projections.assets.asset_refs` reads them.
-_ASSET_REF: Final = re.compile(r"(?:asset:)?([0-9a-f]{64})")
-
 
 class Finding(msgspec.Struct, frozen=True):
     """One thing a story check found: how bad, what kind, where (``scenes/harbour``, ``n3/c2``) and a sentence."""
@@ -127,13 +124,6 @@ class Finding(msgspec.Struct, frozen=True):
     path: str
     locator: str
     message: str
-
-
-def asset_refs(value: str) -> Iterator[str]:
-    """Asset ids a string names: a full 64-hex id, alone or as ``asset:<id>``."""
-    m = _ASSET_REF.fullmatch(value.strip())
-    if m:
-        yield m.group(1)
 
 
 def check_story(
