@@ -59,8 +59,9 @@ def test_a_ren_py_export_is_refused_with_file_and_line_while_the_story_has_error
     doc = r.json()
     assert doc["exporter"] == "renpy@1" and "game/story.rpy" in doc["files"]
     assert [f["kind"] for f in doc["findings"]] == ["bad-condition"] and doc["notes"]
-    assert 'label harbour:\n    # Harbour\n    if (False):\n        "Hi"\n        return\n    return\n' in (
-        out / "game" / "story.rpy"
-    ).read_text()
+    assert (
+        'label harbour:\n    # Harbour\n    if (False):\n        "Hi"\n        return\n    return\n'
+        in (out / "game" / "story.rpy").read_text()
+    )
     bad = cli("export", "renpy", str(out), "-o", "media=sometimes", cwd=vault_dir)
     assert bad.code == 3 and bad.err.count("\n") == 1, bad.err

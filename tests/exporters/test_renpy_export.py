@@ -17,15 +17,21 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from comfyvn_vault.adapters import Source, apply_import
 from comfyvn_vault.adapters.archive import FolderFiles
+from comfyvn_vault.adapters.output import write_export
 from comfyvn_vault.api import advisory, assets, edit, exports
+from comfyvn_vault.domain.document import Document
 from comfyvn_vault.domain.entities import Choice, Node, Scene, Variable
 from comfyvn_vault.domain.paths import entity_path
 from comfyvn_vault.errors import InputRejected, StoryHasErrors
+from comfyvn_vault.exporters.renpy import RenpyExporter, RenpyExportOptions
 from comfyvn_vault.importers.renpy import RenpyImporter, RenpyOptions
 from comfyvn_vault.vault import Vault
+from tests.adapters.helpers import story as view_of
+from tests.exporters.renpy_stories import stories
 from tests.exporters.test_renpy_text import HOSTILE
 from tests.importers.renpy_helpers import MINI
 
@@ -223,3 +229,21 @@ def test_an_imported_game_exports_as_the_same_lines_by_the_same_characters(
     original, exported = dialogue(project), dialogue(out)
     assert len(exported) == len(original) > 0
     assert Counter(exported) == Counter(original)
+
+
+@given(docs=stories(max_scenes=8, max_nodes=8))
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_random_stories_with_any_text_are_lint_clean_and_say_every_line(
+    docs: dict[str, Document], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    out = tmp_path_factory.mktemp("random")
+    write_export(RenpyExporter().plan(view_of(docs), RenpyExportOptions()), out)
+    lint(out)
+    lines = {
+        renpy_text(n.content)
+        for d in docs.values()
+        if isinstance(d, Scene)
+        for n in d.nodes
+        if n.type == "text" or (n.type == "choice" and n.content)
+    }
+    assert {what for _who, what in dialogue(out)} == lines

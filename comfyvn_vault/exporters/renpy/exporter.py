@@ -233,6 +233,15 @@ class _Export:
             statements.append(f'image {name} = "{path.removeprefix(GAME)}"')
         return images, statements
 
+    def _script_images(self) -> set[str]:
+        """Image names the written scripts' ``image`` statements define."""
+        return {
+            " ".join(node.directives["name"].split())
+            for sid in self.files
+            for node in self.scenes[sid].nodes
+            if node.directives.get("renpy") == "image" and node.directives.get("name")
+        }
+
     def _copy(self, asset: Asset) -> Writer:
         blob = self.view.blob
         if blob is None:
@@ -254,6 +263,7 @@ class _Export:
             speaker=self.speaker,
             aliases=self.aliases,
             images=images,
+            known_images={*images.values(), *self._script_images()},
             files={i: p.removeprefix(GAME) for i, (p, a) in self.media.items() if a.kind == "audio"},
             scene_vars=[
                 (self.variable_names.by_key[f"scene.{v.name}"], repr(v.value))

@@ -41,7 +41,7 @@ from comfyvn_vault.domain.assets import asset_refs
 from comfyvn_vault.domain.entities import Choice, Node, Scene
 from comfyvn_vault.domain.runtime.expr import ExprError
 from comfyvn_vault.exporters.renpy import python
-from comfyvn_vault.exporters.renpy.text import Names, comment, identifier, indent, renpy_string, say_string
+from comfyvn_vault.exporters.renpy.text import Names, comment, indent, renpy_string, say_string
 
 #: Ren'Py statements whose text the importer keeps in ``directives`` (see :mod:`comfyvn_vault.importers.renpy`).
 SHOW_CLAUSES: Final = ("onlayer", "at", "as", "behind", "zorder")
@@ -74,6 +74,8 @@ class Story:
     """A ``who`` an imported script wrote (``e``, ``e_shout``, ``"Eileen"``) → the speaker it means."""
     images: dict[str, str]
     """Asset id → the Ren'Py image name it is shown as."""
+    known_images: set[str]
+    """Every image name the project defines: the pictures', and those the scripts' ``image`` statements make."""
     files: dict[str, str]
     """Asset id → its file's path under ``game/`` (audio)."""
     script_names: set[str] = field(default_factory=set)
@@ -303,14 +305,18 @@ class SceneWriter:
 
     def _menu(self, i: int, node: Node, level: int, own: bool) -> None:
         pad = "    " * level
-        if node.effects:
-            self._effects(node.effects, own, level, node.id)
         weighted = [c for c in node.choices if c.weight is not None] if own else []
         plain = [c for c in node.choices if c.weight is None or not own]
-        if weighted and all(c.condition for c in plain):
+        pick = bool(weighted) and all(c.condition for c in plain)
+        with_menu = bool(plain) and not pick  # the line is said with the menu, else before whatever comes
+        if node.content and not with_menu:
+            self.out.append(pad + self._say_line(node, own, prefix=""))
+        if node.effects:
+            self._effects(node.effects, own, level, node.id)
+        if pick:
             self._pick(node, weighted, plain, pad)
         if plain:
-            self._menu_statement(node, plain, pad, own)
+            self._menu_statement(node, plain, pad, own, caption=with_menu)
         self.out.append(pad + "return")
 
     def _pick(self, node: Node, weighted: list[Choice], plain: list[Choice], pad: str) -> None:
@@ -327,8 +333,6 @@ class SceneWriter:
             shown = " or ".join(f"({self._condition(c.condition or 'true', True, node.id)})" for c in plain)
             self.out.append(f"{pad}if not ({shown}):")
             inner = pad + "    "
-        if node.content:
-            self.out.append(inner + self._say_line(node, True, prefix=""))
         self.out.append(f"{inner}jump expression {PICK}({', '.join(options)})")
 
     def _choice_label(self, node: Node, choice: Choice) -> str:
@@ -345,7 +349,7 @@ class SceneWriter:
         self.out = keep
         return step
 
-    def _menu_statement(self, node: Node, choices: list[Choice], pad: str, own: bool) -> None:
+    def _menu_statement(self, node: Node, choices: list[Choice], pad: str, own: bool, *, caption: bool) -> None:
         d = node.directives if not own else {}
         name = d.get("label")
         head = "menu" + (f" {name}" if name else "") + (d.get("arguments") or "") + ":"
@@ -355,10 +359,12 @@ class SceneWriter:
             self.out.append(f"{inner}with {d['with']}")
         if d.get("set"):
             self.out.append(f"{inner}set {d['set']}")
-        caption = node.meta.get("menu_caption")
-        if node.content and caption == "caption" and not own:
+        kind = node.meta.get("menu_caption")
+        if not caption or not node.content:
+            pass
+        elif kind == "caption" and not own:
             self.out.extend(inner + renpy_string(line) for line in node.content.split("\n"))
-        elif node.content:
+        else:
             line = self._say_line(node, own)
             self.out.append(inner + (line if self._who(node) else f"narrator {line}"))
         arguments = node.meta.get("choice_arguments")
@@ -495,10 +501,10 @@ class SceneWriter:
                 return self.story.images[ref]
             self.story.note(f"scene {self.scene.id} node {node.id}: asset {ref[:12]} is not an image in the export")
             return None
-        words = value.split()
-        if words and all(identifier(w, "x") == w.lower() and w.isascii() for w in words):
-            return " ".join(words)
-        self.story.note(f"scene {self.scene.id} node {node.id}: {value[:40]!r} is not an image name or asset")
+        name = " ".join(value.split())
+        if name in self.story.known_images:
+            return name
+        self.story.note(f"scene {self.scene.id} node {node.id}: {value[:40]!r} names no image or picture of the story")
         return None
 
     def _audio_line(self, channel: str, value: str, pad: str) -> None:

@@ -1,0 +1,44 @@
+"""The Ren'Py exporter's plan, by property: any story gives scripts whose every jump lands on a label."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import HealthCheck, given, settings
+
+from comfyvn_vault.domain.document import Document
+from comfyvn_vault.exporters.renpy import RenpyExporter, RenpyExportOptions
+from tests.adapters.helpers import story
+from tests.exporters.renpy_stories import stories
+
+LABEL = re.compile(r"^\s*label ([A-Za-z_][A-Za-z0-9_]*)(\(.*\))?( hide)?:$")
+JUMP = re.compile(r"^\s*(jump|call) ([A-Za-z_][A-Za-z0-9_.]*)")
+PICKED = re.compile(r"\('([A-Za-z_][A-Za-z0-9_]*)', \d+\)")
+
+
+def scripts(docs: dict[str, Document]) -> list[str]:
+    plan = RenpyExporter().plan(story(docs), RenpyExportOptions(media=False))
+    return [line for f in plan.files for line in f.content.decode().split("\n")]  # type: ignore[union-attr]
+
+
+@given(stories())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_jump_and_pick_lands_on_a_label_declared_once(docs: dict[str, Document]) -> None:
+    lines = scripts(docs)
+    labels = [m.group(1) for line in lines if (m := LABEL.match(line))]
+    assert len(labels) == len(set(labels)), labels
+    assert "start" in labels
+    for line in lines:
+        # one physical line each: no control character or line break (past U+FFFF there are none)
+        assert all(ch.isprintable() or ord(ch) > 0xFFFF for ch in line), repr(line)
+        m = JUMP.match(line)
+        if m and m.group(2) != "expression":
+            assert m.group(2) in labels, line
+        for name in PICKED.findall(line):
+            assert name in labels, line
+
+
+@given(stories(max_scenes=2, max_nodes=3))
+@settings(max_examples=50, deadline=None)
+def test_planning_is_deterministic(docs: dict[str, Document]) -> None:
+    assert scripts(docs) == scripts(docs)
