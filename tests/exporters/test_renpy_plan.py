@@ -36,6 +36,17 @@ def test_every_jump_and_pick_lands_on_a_label_declared_once(docs: dict[str, Docu
             assert m.group(2) in labels, line
         for name in PICKED.findall(line):
             assert name in labels, line
+    # every block but a label's holds a statement (a comment is none)
+    for i, line in enumerate(lines):
+        if line.endswith(":") and not LABEL.match(line) and not line.lstrip().startswith("#"):
+            depth = len(line) - len(line.lstrip())
+            body = [x for x in lines[i + 1 :] if x.strip()]
+            inner = []
+            for x in body:
+                if len(x) - len(x.lstrip()) <= depth:
+                    break
+                inner.append(x)
+            assert any(not x.lstrip().startswith("#") for x in inner), (line, inner[:3])
 
 
 @given(stories(max_scenes=2, max_nodes=3))

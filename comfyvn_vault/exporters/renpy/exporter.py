@@ -159,9 +159,17 @@ class _Export:
         by_key: dict[str, str] = {}
         aliases: dict[str, str | None] = {}
         defines: list[str] = []
+        defined: dict[str, str] = {}  # character id → the variable a written script's define gives it
+        for sid in self.files:
+            for node in self.scenes[sid].nodes:
+                d = node.directives
+                if d.get("renpy") == "define" and d.get("character") and d.get("name"):
+                    defined.setdefault(d["character"], d["name"])
         for c in sorted(self.characters, key=lambda c: c.id):
             var = c.meta.get("renpy_var")
-            from_script = isinstance(var, str) and c.meta.get("source_file") in written
+            if c.id in defined:
+                var = defined[c.id]
+            from_script = isinstance(var, str) and (c.id in defined or c.meta.get("source_file") in written)
             if from_script and isinstance(var, str):
                 who = self.store.claim(var)
             else:
@@ -234,13 +242,47 @@ class _Export:
         return images, statements
 
     def _script_images(self) -> set[str]:
-        """Image names the written scripts' ``image`` statements define."""
-        return {
-            " ".join(node.directives["name"].split())
-            for sid in self.files
-            for node in self.scenes[sid].nodes
-            if node.directives.get("renpy") == "image" and node.directives.get("name")
-        }
+        """Image names the written scripts define: ``image`` statements, and ``layeredimage`` tags."""
+        names: set[str] = set()
+        for sid in self.files:
+            for node in self.scenes[sid].nodes:
+                d = node.directives
+                if d.get("renpy") == "image" and d.get("name"):
+                    names.add(" ".join(d["name"].split()))
+                elif d.get("renpy") == "raw" and d.get("statement") == "layeredimage":
+                    words = node.content.split(":", 1)[0].split()
+                    names.update(words[1:2])
+        return names
+
+    def _missing_images(self, known: set[str], images: dict[str, str]) -> list[str]:
+        """``image`` statements for names the imported scripts show that nothing defines.
+
+        A picture of the story whose file name says the same (``bg_lighthouse.png`` for ``bg
+        lighthouse``) is that image; otherwise a dark placeholder stands in, so the project still
+        runs, and the notes say which.
+        """
+        tags = {name.split()[0] for name in known}
+        by_stem: dict[str, str] = {}
+        for asset_id, (_path, asset) in self.media.items():
+            if asset.kind == "image":
+                stem = asset.name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+                by_stem.setdefault(" ".join(stem.replace("_", " ").replace("-", " ").lower().split()), asset_id)
+        out: list[str] = []
+        for scene in self.scenes.values():
+            for node in scene.nodes:
+                d = node.directives
+                name = " ".join(d.get("image", "").split())
+                if d.get("renpy") not in ("scene", "show") or not name or name.split()[0] in tags:
+                    continue
+                tags.add(name.split()[0])
+                found = by_stem.get(name.lower())
+                if found is not None:
+                    out.append(f'image {name} = "{self.media[found][0].removeprefix(GAME)}"')
+                    images.setdefault(found, name)
+                else:
+                    out.append(f'image {name} = Solid("#202020")')
+                    self.notes.append(f"image {name!r} is in no script and no picture of the story: a placeholder")
+        return out
 
     def _copy(self, asset: Asset) -> Writer:
         blob = self.view.blob
@@ -256,6 +298,8 @@ class _Export:
 
     def plan(self, info: AdapterInfo) -> ExportPlan:
         images, image_statements = self._images()
+        known = {*images.values(), *self._script_images()}
+        image_statements += self._missing_images(known, images)
         story = Story(
             scenes=self.scenes,
             labels=self.labels,
@@ -263,7 +307,7 @@ class _Export:
             speaker=self.speaker,
             aliases=self.aliases,
             images=images,
-            known_images={*images.values(), *self._script_images()},
+            known_images={*known, *images.values()},
             files={i: p.removeprefix(GAME) for i, (p, a) in self.media.items() if a.kind == "audio"},
             scene_vars=[
                 (self.variable_names.by_key[f"scene.{v.name}"], repr(v.value))

@@ -191,7 +191,7 @@ class SceneWriter:
             if node.effects:
                 self._effects(node.effects, own, level, node.id)
             self._flow(i, node, level)
-        if len(self.out) == before:
+        if all(line.lstrip().startswith("#") for line in self.out[before:]):  # a comment is no statement
             self.out.append("    " * level + "pass")
 
     def _condition(self, text: str, own: bool, where: str) -> str:
