@@ -61,7 +61,7 @@ def _wav(path: Path, i: int) -> None:
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(1)
-        w.setframerate(8000)
+        w.setframerate(8000 + i)  # every sound its own bytes
         w.writeframes(bytes((128 + (i + k) % 64) for k in range(800)))
 
 
