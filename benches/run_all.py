@@ -20,6 +20,7 @@ from pathlib import Path
 
 from benches import report
 from benches.bench_assets import run_assets
+from benches.bench_export import run_export, run_play
 from benches.bench_fsck import run_fsck
 from benches.bench_history import run_history_commits
 from benches.bench_history_ops import run_history_log, run_history_reindex, run_history_switch
@@ -55,6 +56,8 @@ BENCHMARKS: dict[str, Bench] = {
     "sync": run_sync,
     "import-chat": run_import_chat,
     "import-renpy": run_import_renpy,
+    "export": run_export,
+    "play": run_play,
 }
 NEEDS_DVC = {"ingest", "reingest", "fsck", "rss", "sync"}
 

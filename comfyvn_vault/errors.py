@@ -1,11 +1,14 @@
 """Errors a user can meet, each with the exit code the CLI reports for it.
 
 One module owns the mapping so the CLI, the TUI and scripts agree on what a
-failure means (see ``shared/CLI.md``): 2 usage, 3 input rejected and nothing
-changed, 4 concurrent work (retry), 5 a remote or external tool failed.
+failure means (see ``docs/cli.md``): 1 problems found (story checks), 2 usage,
+3 input rejected and nothing changed, 4 concurrent work (retry), 5 a remote or
+external tool failed.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class VaultError(Exception):
@@ -84,3 +87,13 @@ class RemoteFailed(VaultError):
     """A remote or an external tool failed."""
 
     exit_code = 5
+
+
+class StoryHasErrors(VaultError):
+    """The story checks found errors, so the verb (an export) did not run; ``findings`` lists what they found."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, findings: Sequence[object]) -> None:
+        super().__init__(message)
+        self.findings = list(findings)

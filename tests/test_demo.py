@@ -22,4 +22,6 @@ def test_the_demo_builds_a_clean_vault_through_every_verb_it_shows(tmp_path: Pat
     assert "pre-commit hook vetoed the commit" in out
     assert "Written on the laptop." in (tmp_path / "demo" / "scenes" / "morning.toml").read_text()  # pushed back
     assert ": clean" in out and "projections match history" in out
+    assert "renpy-lint: clean" in out  # the story exported as a Ren'Py game, read by Ren'Py's own lint
+    assert (tmp_path / "demo" / "renpy-export" / "game" / "story.rpy").is_file()
     assert "Opening the terminal UI" not in out  # not a terminal: no TUI

@@ -22,9 +22,10 @@ from typing import BinaryIO, Final, Protocol, TypeVar, runtime_checkable
 import msgspec
 
 from comfyvn_vault.adapters.base import AdapterInfo
+from comfyvn_vault.domain.assets import node_asset_refs
 from comfyvn_vault.domain.document import Document
-from comfyvn_vault.domain.entities import Character, Scene, Timeline
-from comfyvn_vault.domain.paths import CHARACTERS, SCENES, TIMELINES, is_reserved_name
+from comfyvn_vault.domain.entities import Character, Node, Scene, Timeline
+from comfyvn_vault.domain.paths import CHARACTERS, SCENES, TIMELINES, is_reserved_name, scene_path
 from comfyvn_vault.domain.validate import Listing, Lookup
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.store.ids import ObjectId
@@ -100,6 +101,8 @@ class ExportPlan:
 
     info: AdapterInfo
     files: tuple[OutputFile, ...]
+    notes: tuple[str, ...] = ()
+    """What the export left out or changed, one sentence each (shown to the user)."""
 
     def __post_init__(self) -> None:
         seen: dict[str, str] = {}
@@ -129,6 +132,10 @@ class StoryView:
     lookup: Lookup
     listing: Listing
     blob: Callable[[ObjectId], bytes] | None = None
+    hidden_assets: frozenset[str] = frozenset()
+    """Asset ids the content filter keeps out of this export (NSFW ones under ``sfw``)."""
+    hide_nsfw_nodes: bool = False
+    """Whether nodes flagged ``nsfw`` in their meta are kept out too (the ``sfw`` filter)."""
 
     def documents(self, folder: str, kind: type[D]) -> Iterator[D]:
         """Every document of ``kind`` in ``folder``, in path order."""
@@ -145,6 +152,31 @@ class StoryView:
 
     def timelines(self) -> Iterator[Timeline]:
         return self.documents(TIMELINES, Timeline)
+
+    def start_scene(self) -> str:
+        """Where the story starts (as ``comfyvn play`` does without a scene named): the first timeline's
+        first scene, else the scene of the Ren'Py label ``start``, else the first scene by id (not counting
+        the scenes that stand for Ren'Py script files)."""
+        for timeline in sorted(self.timelines(), key=lambda t: t.id):
+            for sid in timeline.scene_order:
+                if isinstance(self.lookup(scene_path(sid)), Scene):
+                    return sid
+        scenes = sorted((s for s in self.scenes() if "renpy_file" not in s.meta), key=lambda s: s.id)
+        start = next((s.id for s in scenes if s.meta.get("renpy_label") == "start"), None)
+        if start is not None:
+            return start
+        ids = [s.id for s in scenes]
+        if not ids:
+            raise InputRejected("the story has no scene to play; add one with `comfyvn scene new`")
+        return ids[0]
+
+    def needs_hidden(self, node: Node) -> bool:
+        """Whether the content filter keeps ``node`` out: it is flagged NSFW or names an asset kept out."""
+        if self.hide_nsfw_nodes and node.meta.get("nsfw") is True:
+            return True
+        if not self.hidden_assets:
+            return False
+        return any(ref in self.hidden_assets for ref in node_asset_refs(node))
 
 
 @runtime_checkable

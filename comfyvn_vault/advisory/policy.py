@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Final
 
 from comfyvn_vault.advisory.licenses import verdict
 from comfyvn_vault.domain.asset_events import FilterModeSet, PolicyAcknowledged
-from comfyvn_vault.domain.assets import FILTER_MODES, POLICY_PATH, Asset, FilterMode, Policy, asset_refs
+from comfyvn_vault.domain.assets import FILTER_MODES, POLICY_PATH, Asset, FilterMode, Policy, node_asset_refs
 from comfyvn_vault.domain.cause import Cause
 from comfyvn_vault.domain.entities import Node
 from comfyvn_vault.errors import InputRejected
@@ -87,8 +87,7 @@ class ContentFilter:
     def node_is_nsfw(self, node: Node) -> bool:
         if node.meta.get("nsfw") is True:
             return True
-        values = [*node.directives.values(), *(v for v in node.meta.values() if isinstance(v, str))]
-        return any(ref in self.nsfw_assets for v in values for ref in asset_refs(v))
+        return any(ref in self.nsfw_assets for ref in node_asset_refs(node))
 
     def hides_node(self, node: Node) -> bool:
         return self.mode == "sfw" and self.node_is_nsfw(node)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
+from comfyvn_vault.api.check import CheckFinding
 from comfyvn_vault.errors import InputRejected
 
 if TYPE_CHECKING:
@@ -32,6 +33,10 @@ class Exported(msgspec.Struct, frozen=True, kw_only=True):
     exporter: str
     folder: str
     files: list[str]
+    notes: list[str] = []
+    """What the exporter left out or changed (NSFW content under the sfw filter, directives with no equivalent)."""
+    findings: list[CheckFinding] = []
+    """What the story checks found before exporting (warnings; errors stop the export unless forced)."""
 
 
 RESULTS: Final[tuple[type[Any], ...]] = (Exported,)
@@ -45,14 +50,31 @@ def exporter_kinds() -> list[str]:
 
 
 def export(
-    vault: Vault, kind: str, out: Path, what: str | None = None, options: Mapping[str, str] | None = None
+    vault: Vault,
+    kind: str,
+    out: Path,
+    what: str | None = None,
+    options: Mapping[str, str] | None = None,
+    *,
+    force: bool = False,
 ) -> Exported:
-    """Export HEAD's story with the ``kind`` exporter to ``out`` (see the module docstring)."""
+    """Export HEAD's story with the ``kind`` exporter to ``out`` (see the module docstring).
+
+    The story checks run first (:func:`comfyvn_vault.api.check.check`): errors stop the export
+    (:class:`~comfyvn_vault.errors.StoryHasErrors`, exit 1) unless ``force``; warnings ride along
+    in the result. The content filter decides what the exporter sees: under ``sfw`` it keeps NSFW
+    assets, and the nodes that use them, out.
+    """
+    from dataclasses import replace
+
     from comfyvn_vault import hooks
     from comfyvn_vault.adapters.apply import story_view
     from comfyvn_vault.adapters.base import parse_options
     from comfyvn_vault.adapters.output import write_export
     from comfyvn_vault.adapters.registry import get_exporter
+    from comfyvn_vault.advisory.policy import content_filter
+    from comfyvn_vault.api.check import check
+    from comfyvn_vault.errors import StoryHasErrors
 
     exporter = get_exporter(kind)
     given = dict(options or {})
@@ -64,9 +86,21 @@ def export(
     if single and any(f.name == "file" for f in msgspec.structs.fields(exporter.options_type)):
         given.setdefault("file", out.name)
     typed = parse_options(exporter.options_type, given)
-    plan = exporter.plan(story_view(vault.history), typed)
+    checked = check(vault)
+    if checked.errors and not force:
+        raise StoryHasErrors(
+            f"the story has {checked.errors} error(s) (`comfyvn check` lists them): fix them, or export with --force",
+            checked.findings,
+        )
+    shown = content_filter(vault)
+    view = story_view(vault.history)
+    if shown.mode == "sfw":
+        view = replace(view, hidden_assets=shown.nsfw_assets, hide_nsfw_nodes=True)
+    plan = exporter.plan(view, typed)
     folder = out.parent if single and len(plan.files) == 1 and plan.files[0].path == out.name else out
     written = write_export(plan, folder)
-    doc = Exported(exporter=plan.info.ref, folder=str(folder), files=written)
+    doc = Exported(
+        exporter=plan.info.ref, folder=str(folder), files=written, notes=list(plan.notes), findings=checked.findings
+    )
     hooks.post_export(vault, {"format": kind, "path": str(folder), "files": written})
     return doc

@@ -2,7 +2,8 @@
 
 The story is read from the checkout (HEAD's tree), the walk itself is the pure
 :func:`comfyvn_vault.domain.runtime.play.play`. Without a scene, play starts
-at the first scene of the first timeline, or else at the first scene by id.
+where :meth:`~comfyvn_vault.adapters.exporter.StoryView.start_scene` says: the
+first scene of the first timeline, the Ren'Py label ``start``, or the first scene by id.
 Play refuses while merge conflicts remain (the story is not one story then).
 """
 
@@ -13,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
-from comfyvn_vault.domain.entities import Scene, Timeline, Variable
-from comfyvn_vault.domain.paths import SCENES, TIMELINES, VARIABLES, scene_path
+from comfyvn_vault.domain.entities import Scene, Variable
+from comfyvn_vault.domain.paths import SCENES, VARIABLES, scene_path
 from comfyvn_vault.errors import InputRejected
 
 if TYPE_CHECKING:
@@ -84,18 +85,6 @@ RESULTS: Final[tuple[type[Any], ...]] = (Played, Replayed)
 MAX_STEPS: Final = 100_000
 
 
-def start_scene(story: StoryView) -> str:
-    """Where a playthrough starts without a scene named: the first timeline's first scene, else the first scene."""
-    for timeline in sorted(story.documents(TIMELINES, Timeline), key=lambda t: t.id):
-        for sid in timeline.scene_order:
-            if isinstance(story.lookup(scene_path(sid)), Scene):
-                return sid
-    ids = sorted(s.id for s in story.documents(SCENES, Scene))
-    if not ids:
-        raise InputRejected("the story has no scene to play; add one with `comfyvn scene new`")
-    return ids[0]
-
-
 def play(
     vault: Vault,
     scene: str | None = None,
@@ -111,7 +100,7 @@ def play(
     from comfyvn_vault.api.entities import find_id
 
     story = story_view(vault.history)
-    start = find_id(vault, SCENES, scene) if scene is not None else start_scene(story)
+    start = find_id(vault, SCENES, scene) if scene is not None else story.start_scene()
     played = _play(vault, story, start, seed, choose, max_steps)
     if record:
         return _record(vault, played)

@@ -4,6 +4,7 @@ person is at the terminal."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -11,6 +12,12 @@ import sys
 from pathlib import Path
 
 SAMPLES = Path(__file__).parent / "samples"
+ROOT = Path(__file__).resolve().parents[2]
+#: Where Ren'Py's lint is looked for: ``RENPY_TOOLS``, beside the checkout (``../shared/tools``), the workplace's.
+LINT_PLACES = [
+    Path(folder) / "renpy-lint"
+    for folder in (os.environ.get("RENPY_TOOLS") or ROOT.parent / "shared" / "tools", "/work/shared/tools")
+]
 
 
 def run(*args: str, cwd: Path, expect: int = 0, quiet: bool = False) -> str:
@@ -155,6 +162,22 @@ def import_sources(target: Path, sources: Path) -> None:
     run("play", "start", "--choose", "2", cwd=target)
 
 
+def ship(target: Path) -> None:
+    """Check the story, export it as a Ren'Py project and let Ren'Py's own lint read it."""
+    print("\n# Check the story like a compiler, then ship it as a Ren'Py game")
+    run("check", cwd=target)
+    run("export", "renpy", "renpy-export", cwd=target)
+    lint = next((p for p in LINT_PLACES if p.is_file()), LINT_PLACES[0])
+    if not lint.is_file():
+        print(f"(Ren'Py's lint is not at {lint}: set RENPY_TOOLS to the folder holding renpy-lint)")
+        return
+    print(f"$ {lint.name} renpy-export", flush=True)
+    proc = subprocess.run([str(lint), str(target / "renpy-export")], text=True, capture_output=True, check=False)
+    print(proc.stdout.rstrip())
+    if proc.returncode != 0:
+        sys.exit(f"demo: Ren'Py's lint found problems in the export:\n{proc.stderr[-2000:]}")
+
+
 def main() -> None:
     target = Path.cwd() / "demo"
     if target.exists():
@@ -169,6 +192,7 @@ def main() -> None:
     run("asset", "add", *samples[:2], cwd=target)  # second time: already stored, nothing written
     write_story(target)
     import_sources(target, sources)
+    ship(target)
     show_assets(target)
     show_hooks(target)
     show_sync(target)

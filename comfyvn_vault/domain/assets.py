@@ -30,6 +30,7 @@ from typing import Final, Literal, TypeAlias
 
 import msgspec
 
+from comfyvn_vault.domain.entities import Node
 from comfyvn_vault.domain.paths import ASSETS, FINDINGS, IMPORTS, PLAYTHROUGHS, SETTINGS, entity_path
 from comfyvn_vault.store.codec import StoredObject
 from comfyvn_vault.store.ids import ObjectId
@@ -165,6 +166,13 @@ def asset_refs(value: str) -> Iterator[str]:
     m = _ASSET_REF.fullmatch(value.strip())
     if m:
         yield m.group(1)
+
+
+def node_asset_refs(node: Node) -> Iterator[str]:
+    """Asset ids a node names in its directives or its meta (string values)."""
+    for value in (*node.directives.values(), *node.meta.values()):
+        if isinstance(value, str):
+            yield from asset_refs(value)
 
 
 def asset_path(asset_id: str) -> str:

@@ -10,5 +10,6 @@ from typing import Final
 #: kind -> the exporter class, as ``"module:attr"``.
 BUILTIN: Final[dict[str, str]] = {
     "card": "comfyvn_vault.exporters.card:CardExporter",
+    "renpy": "comfyvn_vault.exporters.renpy:RenpyExporter",
     "text": "comfyvn_vault.adapters.plaintext:TextExporter",
 }

@@ -307,20 +307,35 @@ def literal_lines(dumps: Any, literals: dict[str, Any]) -> str:
     out = []
     for key, value in literals.items():
         if not _bare(key):
-            return str(dumps(literals, multiline_strings=True))
+            return _dumped(dumps, literals)
         if type(value) is list:
             items = [_scalar(v) for v in value]
             if None in items:
-                return str(dumps(literals, multiline_strings=True))
+                return _dumped(dumps, literals)
             out.append(
                 f"{key} = [\n" + "".join(f"    {item},\n" for item in items) + "]\n" if items else f"{key} = []\n"
             )
             continue
         text = _scalar(value)
         if text is None:
-            return str(dumps(literals, multiline_strings=True))
+            return _dumped(dumps, literals)
         out.append(f"{key} = {text}\n")
     return "".join(out)
+
+
+def _dumped(dumps: Any, literals: dict[str, Any]) -> str:
+    """tomli_w's text for ``literals``, multi-line strings and all, except for a value holding a CRLF line
+    break: tomli_w writes ``\r\n`` in a multi-line string as a bare line break (LF), so such a value is
+    written on one line, its ``\r\n`` escaped, and reads back exactly."""
+    if not any(_has_crlf(v) for v in literals.values()):
+        return str(dumps(literals, multiline_strings=True))
+    return "".join(str(dumps({k: v}, multiline_strings=not _has_crlf(v))) for k, v in literals.items())
+
+
+def _has_crlf(value: Any) -> bool:
+    if type(value) is str:
+        return "\r\n" in value
+    return type(value) is list and any(_has_crlf(v) for v in value)
 
 
 def _scalar(value: Any) -> str | None:

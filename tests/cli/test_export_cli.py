@@ -39,3 +39,29 @@ def test_bad_exports_are_one_line_and_exit_3(vault_dir: Path, tmp_path: Path, cl
         assert r.code == 3, (argv, r.err)
         assert r.err.count("\n") == 1 and message in r.err, r.err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_ren_py_export_is_refused_with_file_and_line_while_the_story_has_errors(
+    vault_dir: Path, tmp_path: Path, cli: Any
+) -> None:
+    assert cli("scene", "new", "Harbour", "--id", "harbour", cwd=vault_dir).code == 0
+    assert cli("scene", "node", "add", "harbour", "--content", "Hi", cwd=vault_dir).code == 0
+    scene = vault_dir / "scenes" / "harbour.toml"
+    scene.write_text(scene.read_text().replace('content = "Hi"', 'content = "Hi"\nconditions = ["x >>= ("]'))
+    assert cli("commit", "-m", "A condition that does not read", cwd=vault_dir).code == 0
+    out = tmp_path / "game"
+    r = cli("export", "renpy", str(out), cwd=vault_dir)
+    assert r.code == 1, r.err
+    assert "scenes/harbour.toml:" in r.err and "error:" in r.err and "--force" in r.err.splitlines()[-1]
+    assert not out.exists()
+    r = cli("export", "renpy", str(out), "--force", "--json", cwd=vault_dir)
+    assert r.code == 0, r.err
+    doc = r.json()
+    assert doc["exporter"] == "renpy@1" and "game/story.rpy" in doc["files"]
+    assert [f["kind"] for f in doc["findings"]] == ["bad-condition"] and doc["notes"]
+    assert (
+        'label harbour:\n    # Harbour\n    if (False):\n        "Hi"\n        return\n    return\n'
+        in (out / "game" / "story.rpy").read_text()
+    )
+    bad = cli("export", "renpy", str(out), "-o", "media=sometimes", cwd=vault_dir)
+    assert bad.code == 3 and bad.err.count("\n") == 1, bad.err

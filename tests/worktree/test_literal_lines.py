@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
 
 import tomli_w
@@ -20,10 +21,25 @@ values = st.one_of(
 )
 
 
+def _crlf(value: Any) -> bool:
+    return "\r\n" in value if isinstance(value, str) else isinstance(value, list) and any(map(_crlf, value))
+
+
 @settings(max_examples=500)
 @given(st.dictionaries(keys, values, max_size=6))
 def test_literal_lines_are_what_tomli_w_writes(table: dict[str, Any]) -> None:
-    assert literal_lines(tomli_w.dumps, table) == tomli_w.dumps(table, multiline_strings=True)
+    if not any(map(_crlf, table.values())):
+        assert literal_lines(tomli_w.dumps, table) == tomli_w.dumps(table, multiline_strings=True)
+
+
+crlf_text = st.lists(st.sampled_from(["a", "\r\n", "\n", "\r", '"', "\\", " "]), max_size=12).map("".join)
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(keys, st.one_of(crlf_text, st.lists(crlf_text, max_size=3), st.text(max_size=20)), max_size=5))
+def test_literal_lines_read_back_exactly_crlf_and_all(table: dict[str, Any]) -> None:
+    # tomli_w's multi-line strings turn CRLF into LF; the file format keeps every character
+    assert tomllib.loads(literal_lines(tomli_w.dumps, table)) == table
 
 
 def test_the_common_lines_take_the_fast_path() -> None:

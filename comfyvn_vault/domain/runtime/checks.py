@@ -366,9 +366,10 @@ class _Checker:
 
     def _entries(self) -> list[int]:
         listed = [self.scene_index[sid] for t in self.timelines for sid in t.scene_order if sid in self.scene_index]
-        if not listed and self.scenes:
-            listed = [0]
-        return listed + [s for s, scene in enumerate(self.scenes) if scene.meta.get("renpy_label") == "start"]
+        starts = [s for s, scene in enumerate(self.scenes) if scene.meta.get("renpy_label") == "start"]
+        if not listed and not starts:
+            listed = [s for s, scene in enumerate(self.scenes) if "renpy_file" not in scene.meta][:1]
+        return listed + starts
 
     def _reachability(self) -> None:
         entered = [False] * len(self.scenes)
@@ -389,6 +390,8 @@ class _Checker:
                     entered[t] = True
                     todo.append((t, j))
         for s, scene in enumerate(self.scenes):
+            if "renpy_file" in scene.meta:
+                continue  # a Ren'Py script file's own scene: its statements run at start-up, not in the flow
             if not entered[s]:
                 message = f"scene {scene.id} can never be reached: no timeline lists it and nothing played leads to it"
                 self.add("unreachable-scene", scene, message)

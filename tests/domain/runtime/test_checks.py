@@ -223,15 +223,22 @@ def test_ren_py_jumps_the_import_could_not_follow_are_dead_ends() -> None:
 
 
 def test_ren_py_label_start_labels_and_calls_lead_into_scenes() -> None:
-    file_scene = Scene(id="file-a", nodes=[Node(id="n1", type="action", directives={"renpy": "label", "scene": "x"})])
+    # the scene of a script file (its labels in file order) runs at start-up: it is no start, and never unreachable
+    label = Node(id="n1", type="action", directives={"renpy": "label", "scene": "z"})
+    file_scene = Scene(id="file-a", meta={"renpy_file": "game/a.rpy"}, nodes=[label])
     start = Scene(
         id="start",
         meta={"renpy_label": "start"},
-        nodes=[Node(id="n1", type="action", directives={"renpy": "call", "label": "y", "scene": "y"})],
+        nodes=[
+            Node(id="n1", type="action", directives={"renpy": "call", "label": "y", "scene": "y"}),
+            Node(id="n2", type="action", directives={"renpy": "label", "scene": "x"}),
+        ],
     )
     scenes = [file_scene, start, *(Scene(id=sid, nodes=[Node(id="n1")]) for sid in ("x", "y", "z"))]
-    out = check_story(scenes)  # file-a is the first scene by id
+    out = check_story(scenes)
     assert [(f.kind, f.path) for f in out] == [("unreachable-scene", "scenes/z")]
+    alone = check_story([file_scene, Scene(id="z", nodes=[Node(id="n1")])])  # no label start: the first other scene
+    assert alone == []
 
 
 def test_unknown_speakers_once_per_scene_and_speaker() -> None:
