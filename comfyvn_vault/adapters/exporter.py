@@ -15,15 +15,16 @@ folder it exports to or one that some system cannot create.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import BinaryIO, Final, Protocol, TypeVar, runtime_checkable
+from typing import Any, BinaryIO, Final, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
 from comfyvn_vault.adapters.base import AdapterInfo
+from comfyvn_vault.domain.assets import Asset
 from comfyvn_vault.domain.document import Document
-from comfyvn_vault.domain.entities import Character, Scene, Timeline
+from comfyvn_vault.domain.entities import Character, Node, Scene, Timeline
 from comfyvn_vault.domain.paths import CHARACTERS, SCENES, TIMELINES, is_reserved_name
 from comfyvn_vault.domain.validate import Listing, Lookup
 from comfyvn_vault.errors import InputRejected
@@ -100,6 +101,8 @@ class ExportPlan:
 
     info: AdapterInfo
     files: tuple[OutputFile, ...]
+    notes: tuple[str, ...] = ()
+    """What the person exporting should know: what was left out and why, warnings."""
 
     def __post_init__(self) -> None:
         seen: dict[str, str] = {}
@@ -118,17 +121,75 @@ class ExportPlan:
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """What is exported: the vault's name, the branch, its tip and that commit's state tree and time."""
+
+    vault: str
+    branch: str
+    commit: ObjectId
+    tree: ObjectId
+    time_ms: int
+
+
+class Signed(NamedTuple):
+    """A medium with a signed C2PA manifest embedded, and the manifest's label."""
+
+    data: bytes
+    label: str | None
+
+
+class ExportContext(Protocol):
+    """What an exporter carrying history and provenance (a bundle) reads beyond the story.
+
+    The API hands one to every exporter through :attr:`StoryView.context`;
+    it reads the vault only when asked, so exporters that do not use it pay nothing.
+    """
+
+    def snapshot(self) -> Snapshot:
+        """The commit the view shows and its tree."""
+
+    def entries(self) -> Iterator[tuple[str, ObjectId]]:
+        """Every path of the snapshot's state tree with its document's object id."""
+
+    def chunks(self, blob: ObjectId) -> Iterator[bytes]:
+        """A blob's bytes in pieces, verified against its id (bounded memory for large media)."""
+
+    def filter_mode(self) -> str:
+        """The content filter the export runs under (``sfw``, ``warn``, ``unrestricted``)."""
+
+    def hides(self, asset: Asset) -> bool:
+        """True when the content filter hides ``asset`` (an NSFW asset under ``sfw``)."""
+
+    def hides_node(self, node: Node) -> bool:
+        """True when the content filter hides ``node`` (flagged NSFW, or naming an NSFW asset)."""
+
+    def check_export(self, assets: list[Asset]) -> list[str]:
+        """Refuse assets that must not leave the vault (an open finding); the warnings for the rest."""
+
+    def lineage_events(self, asset: Asset) -> list[dict[str, Any]]:
+        """The events of HEAD's history that made or touched ``asset``, oldest first, each summarised
+        (``event``, ``commit``, ``index``, ``type``, ``relation``, ``time_ms`` and what it says)."""
+
+    def tree_id(self, entries: Mapping[str, ObjectId]) -> ObjectId:
+        """The id of the state tree holding exactly ``entries`` (path → document id)."""
+
+    def sign(self, asset: Asset, title: str) -> Signed | None:
+        """``asset``'s bytes with a signed C2PA manifest embedded; None for a type not signed here."""
+
+
+@dataclass(frozen=True)
 class StoryView:
     """The story as one state tree holds it, read-only: documents by path and the paths of a folder.
 
     ``blob`` reads an asset's bytes by its blob id, for exporters that write
     media (a character card carries its portrait); a view without it has
-    documents only.
+    documents only. ``context`` is there when the view is of a vault's HEAD.
     """
 
     lookup: Lookup
     listing: Listing
     blob: Callable[[ObjectId], bytes] | None = None
+    context: ExportContext | None = None
 
     def documents(self, folder: str, kind: type[D]) -> Iterator[D]:
         """Every document of ``kind`` in ``folder``, in path order."""

@@ -32,6 +32,8 @@ class Exported(msgspec.Struct, frozen=True, kw_only=True):
     exporter: str
     folder: str
     files: list[str]
+    findings: list[str] = []
+    """What the exporter noticed: what it left out and why (the content filter), warnings."""
 
 
 RESULTS: Final[tuple[type[Any], ...]] = (Exported,)
@@ -53,6 +55,7 @@ def export(
     from comfyvn_vault.adapters.base import parse_options
     from comfyvn_vault.adapters.output import write_export
     from comfyvn_vault.adapters.registry import get_exporter
+    from comfyvn_vault.provenance.export_context import VaultExportContext
 
     exporter = get_exporter(kind)
     given = dict(options or {})
@@ -64,9 +67,9 @@ def export(
     if single and any(f.name == "file" for f in msgspec.structs.fields(exporter.options_type)):
         given.setdefault("file", out.name)
     typed = parse_options(exporter.options_type, given)
-    plan = exporter.plan(story_view(vault.history), typed)
+    plan = exporter.plan(story_view(vault.history, VaultExportContext(vault)), typed)
     folder = out.parent if single and len(plan.files) == 1 and plan.files[0].path == out.name else out
     written = write_export(plan, folder)
-    doc = Exported(exporter=plan.info.ref, folder=str(folder), files=written)
+    doc = Exported(exporter=plan.info.ref, folder=str(folder), files=written, findings=list(plan.notes))
     hooks.post_export(vault, {"format": kind, "path": str(folder), "files": written})
     return doc

@@ -1,4 +1,4 @@
-"""``comfyvn export KIND [WHAT] OUT``: write the story, or one character as a card, out of the vault."""
+"""``comfyvn export KIND [WHAT] OUT``: write the story (a bundle, scripts) or a character card out of the vault."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
         "export",
         parents=[common],
         help="write the story (or a character card) out with an exporter",
-        description="Export HEAD's story with the exporter of KIND: card (a character as a PNG card), "
+        description="Export HEAD's story with the exporter of KIND: bundle (the whole story, its media with "
+        "C2PA manifests and its provenance, as a comfyvn-bundle@1 zip), card (a character as a PNG card), "
         "text (scenes as plain scripts). OUT is a folder, or a file when the export is one file.",
     )
-    p.add_argument("kind", metavar="KIND", help="the exporter: card, text")
+    p.add_argument("kind", metavar="KIND", help="the exporter: bundle, card, text")
     p.add_argument("target", metavar="[WHAT] OUT", nargs="+", help="what to export (a character for card), then OUT")
     p.add_argument(
         "-o", "--option", dest="options", action="append", default=[], metavar="KEY=VALUE", help="an exporter option"
@@ -40,6 +41,8 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
         emit_json(result)
         return 0
     say(f"exported with {result.exporter} to {result.folder}")
+    for line in result.findings:
+        say(f"  note: {line}")
     for name in result.files:
         out(str(Path(result.folder) / name))
     return 0
