@@ -25,7 +25,7 @@ from comfyvn_vault.adapters.archive import SafeZip
 from comfyvn_vault.adapters.base import AdapterInfo
 from comfyvn_vault.adapters.plan import PlanBuilder, local_only
 from comfyvn_vault.advisory.policy import acknowledge, set_filter
-from comfyvn_vault.api import advisory, edit, exports, imports, play
+from comfyvn_vault.api import advisory, edit, exports, imports, merge, play
 from comfyvn_vault.api.assets import add as add_assets
 from comfyvn_vault.api.provenance import BundleVerification, verify
 from comfyvn_vault.domain.entities import Character, Choice, Entity, Node, Scene, Timeline, Variable
@@ -36,6 +36,7 @@ from comfyvn_vault.provenance.derivation import record_derivation, record_genera
 from comfyvn_vault.store.ids import ObjectId, hash_bytes
 from comfyvn_vault.vault import Vault
 from tests.assets import media
+from tests.conftest import fork_story
 from tests.domain.strategies import states
 
 
@@ -358,7 +359,7 @@ def _store_story(vault: Vault, state: dict[str, Entity]) -> None:
             ch.record(list(events))
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(state=states().map(_filed))
 def test_random_stories_round_trip(tmp_path_factory: pytest.TempPathFactory, state: dict[str, Entity]) -> None:
     root = tmp_path_factory.mktemp("story")
@@ -377,3 +378,51 @@ def test_the_bundle_stream_is_a_plain_zip(good_bundle: Path) -> None:
     with zipfile.ZipFile(io.BytesIO(good_bundle.read_bytes())) as zf:
         assert zf.testzip() is None
         assert zf.namelist()[-1] == "manifest.json"
+
+
+# ---------------------------------------------------------------- what else a vault may hold
+
+
+def test_records_naming_removed_assets_and_a_large_blob_round_trip(vault: Vault, tmp_path: Path) -> None:
+    """A finding whose asset was removed, a child whose parent was, and a blob stored loose (over 1 MiB)."""
+    set_filter(vault, "warn")
+    parent = add_assets(vault, [media.png(tmp_path / "p.png")], license="LicenseRef-Nope").assets[0]
+    child = add_assets(vault, [media.png(tmp_path / "c.png", (30, 30))], license="MIT").assets[0]
+    record_derivation(vault, child.id, [parent.id], "crop")
+    big = tmp_path / "big.bin"
+    big.write_bytes(bytes(range(256)) * (6 << 12))  # 6 MiB: staged and stored loose, streamed into the zip
+    add_assets(vault, [big], license="MIT")
+    advisory.scan(vault)
+    (finding,) = advisory.list_findings(vault).findings
+    advisory.resolve(vault, finding.id, "remove")
+    assert edit.current(vault, f"assets/{parent.id}") is None
+    out = tmp_path / "b.zip"
+    assert export_bundle(vault, out).findings == []
+    with fresh(tmp_path, "copy") as copy:
+        imports.import_source(copy, "bundle", out)
+        assert head_tree(copy) == head_tree(vault)
+        assert imports.import_source(copy, "bundle", out).already
+
+
+def test_a_vault_that_holds_other_records_keeps_them_and_says_so(origin: Vault, tmp_path: Path) -> None:
+    out = tmp_path / "story.zip"
+    export_bundle(origin, out)
+    with fresh(tmp_path, "other") as other:
+        set_filter(other, "unrestricted")
+        dry = imports.import_source(other, "bundle", out, dry_run=True)
+        assert dry.dry_run and dry.events > 0 and dry.job is None and other.history.head() is not None
+        result = imports.import_source(other, "bundle", out)
+        assert any("settings/policy" in f and "kept the vault's" in f for f in result.findings)
+        assert advisory.status(other).filter == "unrestricted"
+        assert edit.current(other, "scenes/intro") == edit.current(origin, "scenes/intro")
+
+
+def test_conflicts_refuse_the_export(vault: Vault, tmp_path: Path) -> None:
+    fork_story(vault)
+    edit.node_edit(vault, "intro", "n1", content="The lamp is lit")
+    vault.switch("alt")
+    edit.node_edit(vault, "intro", "n1", content="The lamp is out")
+    vault.switch("main")
+    merge.merge(vault, "alt")
+    with pytest.raises(InputRejected, match="unresolved conflicts"):
+        export_bundle(vault, tmp_path / "c.zip")
