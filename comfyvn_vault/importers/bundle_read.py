@@ -72,7 +72,12 @@ def is_bundle(manifest: object) -> bool:
 
 
 def read_bundle(
-    files: SourceFiles, where: str, manifest: Any | None = None, *, tree_id: TreeId | None = None
+    files: SourceFiles,
+    where: str,
+    manifest: Any | None = None,
+    *,
+    tree_id: TreeId | None = None,
+    keep_blobs: bool = True,
 ) -> Bundle:
     """Read and check the bundle whose members ``files`` holds (see the module docstring).
 
@@ -80,6 +85,7 @@ def read_bundle(
     tell a bundle from a studio pack. ``tree_id`` computes a state tree's id from
     its entries (``history.tree.tree_id_of``, which ``verify`` passes): planning an
     import reads no history, and compares every document with its id instead.
+    ``keep_blobs=False`` checks every blob and keeps none (``Bundle.blobs`` is then empty).
     """
     raw = load_json(files.read(MANIFEST), f"{where}: {MANIFEST}") if manifest is None else manifest
     try:
@@ -88,7 +94,7 @@ def read_bundle(
         raise InputRejected(f"{where}: {MANIFEST} is not a {BUNDLE_SCHEMA} manifest ({str(exc)[:160]})") from None
     reader = _Members(files, head, where)
     documents = _documents(reader, head, where, tree_id)
-    blobs, stamped = _assets(reader, head, documents, where)
+    blobs, stamped = _assets(reader, head, documents, where, keep_blobs)
     provenance = _provenance(reader, head, where)
     return Bundle(head, documents, blobs, provenance, stamped)
 
@@ -154,14 +160,15 @@ def _documents(reader: _Members, head: BundleManifest, where: str, tree_id: Tree
 
 
 def _assets(
-    reader: _Members, head: BundleManifest, documents: dict[str, Document], where: str
+    reader: _Members, head: BundleManifest, documents: dict[str, Document], where: str, keep: bool
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     blobs: dict[str, bytes] = {}
     stamped: dict[str, bytes] = {}
+    seen: set[str] = set()
     for entry in head.assets:
         at = f"{where}: {entry.file[:120]}"
         doc = documents.get(asset_path(entry.id)) if tree_path_problem(f"assets/{entry.id}") is None else None
-        if not isinstance(doc, Asset) or entry.id in blobs:
+        if not isinstance(doc, Asset) or entry.id in seen:
             raise InputRejected(f"{at}: asset {entry.id[:12]} has no document of its own in the bundle")
         if (doc.mime, doc.bytes) != (entry.mime, entry.bytes):
             raise InputRejected(f"{at}: its type or size is not what its document says")
@@ -174,10 +181,12 @@ def _assets(
             blob = data
         if len(blob) != entry.bytes or hash_bytes(blob) != doc.blob:
             raise InputRejected(f"{at}: its bytes do not hash to asset {entry.id[:12]}")
-        blobs[entry.id] = blob
+        seen.add(entry.id)
+        if keep:
+            blobs[entry.id] = blob
         if entry.c2pa:
             stamped[entry.id] = data
-    unlisted = sorted(p for p, d in documents.items() if isinstance(d, Asset) and d.id not in blobs)
+    unlisted = sorted(p for p, d in documents.items() if isinstance(d, Asset) and d.id not in seen)
     if unlisted:
         raise InputRejected(f"{where}: {unlisted[0]} has no media in the bundle")
     return blobs, stamped

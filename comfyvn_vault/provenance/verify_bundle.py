@@ -59,7 +59,8 @@ def verify_bundle(path: Path, vault: Vault | None) -> tuple[int, dict[str, Any]]
 
     try:
         with open(path, "rb") as f:
-            bundle = read_bundle(SafeZip(f, path.name, strip_common=True), path.name, tree_id=tree_id_of)
+            files = SafeZip(f, path.name, strip_common=True)
+            bundle = read_bundle(files, path.name, tree_id=tree_id_of, keep_blobs=False)
     except OSError as exc:
         raise InputRejected(f"{path}: cannot read it ({exc.strerror or exc})") from None
     ident = identity.load(vault.store.paths.root) if vault is not None else None
