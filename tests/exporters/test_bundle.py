@@ -307,6 +307,23 @@ def test_a_huge_size_in_the_zip_header_is_refused(good_bundle: Path, tmp_path: P
         assert target.history.head() == head
 
 
+def test_a_zip_bomb_member_is_refused(good_bundle: Path, tmp_path: Path) -> None:
+    """10 MiB of zeros in 10 KiB, listed with its true hash: refused by its ratio while it inflates."""
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(good_bundle) as src:
+        members = {n: src.read(n) for n in src.namelist()}
+    members["provenance.json"] = b"\0" * (10 << 20)
+    _relist(members, "provenance.json")
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as dest:
+        for name, data in members.items():
+            dest.writestr(name, data)
+    with fresh(tmp_path, "target") as target:
+        head = target.history.head()
+        with pytest.raises(InputRejected, match="inflates 200x"):
+            imports.import_source(target, "bundle", bomb)
+        assert target.history.head() == head
+
+
 def test_verify_detects_a_tampered_member(good_bundle: Path, tmp_path: Path) -> None:
     bad = rewrite(good_bundle, tmp_path / "bad.zip", _edit_scene)
     with pytest.raises(InputRejected, match="does not match its hash"):
