@@ -89,10 +89,10 @@ class BundleExporter:
         if conflicts:
             raise InputRejected(f"the story has {len(conflicts)} unresolved conflicts: resolve them before a bundle")
         docs: dict[str, Document] = {}
-        for path in entries:
+        for path, oid in entries.items():
             doc = story.lookup(path)
-            if doc is None:
-                raise InputRejected(f"{path} is in the tree but cannot be read")
+            if doc is None or document_id(doc) != oid:
+                raise InputRejected("HEAD moved while the bundle was planned; export it again")
             docs[path] = doc
         left = left_out(docs, ctx)
         kept = {p: oid for p, oid in entries.items() if p not in left}

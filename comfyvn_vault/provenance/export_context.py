@@ -32,6 +32,11 @@ class VaultExportContext:
         self.vault = vault
 
     def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    @functools.cached_property
+    def _snapshot(self) -> Snapshot:
+        """HEAD when first asked: one export reads one commit, whatever moves meanwhile."""
         history = self.vault.history
         head = history.head()
         if head is None:
