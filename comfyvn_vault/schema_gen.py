@@ -1,7 +1,7 @@
 """JSON Schemas for the domain types, generated from the msgspec structs.
 
 The structs are the single source of truth; ``schemas/`` holds what this module
-generates from them (one file per entity, event, record and verb result) for editors, external
+generates from them (one file per entity, event, record, file format and verb result) for editors, external
 tools and reviewers. A test regenerates them and fails on any drift, so after
 changing a type run::
 
@@ -51,9 +51,16 @@ def result_types() -> tuple[type[Any], ...]:
     return tuple(found)
 
 
+def format_types() -> tuple[type[Any], ...]:
+    """The file formats the vault writes for others to read (the bundle's manifest and provenance)."""
+    from comfyvn_vault.exporters.bundle_format import FORMATS
+
+    return FORMATS
+
+
 def groups() -> dict[str, tuple[type[Any], ...]]:
-    """Every schema group: the domain types, and ``results`` (the verbs' documents)."""
-    return {**GROUPS, "results": result_types()}
+    """Every schema group: the domain types, ``formats`` (files others read) and ``results`` (the verbs' documents)."""
+    return {**GROUPS, "formats": format_types(), "results": result_types()}
 
 
 def schema_hook(kind: type) -> dict[str, Any]:

@@ -12,7 +12,10 @@ Given the id of the source's bytes, an import is also recorded: an
 (``ImportRecorded``, in the same commit), whose key is the importer's name,
 its options and that id (:func:`import_key`). Importing the same source with
 the same options again finds the record in HEAD's tree and changes nothing;
-undoing the import removes the record with everything else it made.
+undoing the import removes the record with everything else it made. A plan
+that is not to be recorded (``Plan.recorded``: a bundle restoring a vault's
+state exactly, whose tree one more record would change) is not; when it
+plans nothing the vault already holds that state, and the result says so.
 
 :func:`plan_import` is the first half alone, for a dry run.
 """
@@ -24,7 +27,7 @@ from typing import TYPE_CHECKING, TypeVar
 import msgspec
 
 from comfyvn_vault.adapters.base import AdapterInfo
-from comfyvn_vault.adapters.exporter import StoryView
+from comfyvn_vault.adapters.exporter import ExportContext, StoryView
 from comfyvn_vault.adapters.importer import Importer, Source
 from comfyvn_vault.adapters.plan import ImportSummary, Plan, check_plan
 from comfyvn_vault.domain.asset_events import ImportRecorded
@@ -77,10 +80,10 @@ def recorded_import(vault: Vault, key: str) -> ImportRecord | None:
     return found if isinstance(found, ImportRecord) else None
 
 
-def story_view(history: History) -> StoryView:
+def story_view(history: History, context: ExportContext | None = None) -> StoryView:
     """The story at HEAD, read-only, as exporters and importers read it (asset bytes from the store)."""
     tree = history.tree_of(history.head())
-    return StoryView(history.lookup_in(tree), history.listing_in(tree), history.store.get)
+    return StoryView(history.lookup_in(tree), history.listing_in(tree), history.store.get, context)
 
 
 def plan_import(
@@ -118,6 +121,12 @@ def apply_import(
     # The commit applies the events to the tip it records on (under the write lock), which is the check.
     plan = plan_import(vault, importer, source, options, check_events=False)
     events = list(plan.events)
+    if not plan.recorded:
+        key = None
+        if not events:  # a restore of a state the vault already holds
+            return ImportResult(
+                importer=plan.info.ref, commit=None, events=0, blobs=0, summary=plan.summary, already=True
+            )
     if key is not None and source_id is not None:
         created = [
             *(f"{SCENES}/{s}" for s in plan.summary.scenes),

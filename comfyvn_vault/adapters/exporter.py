@@ -15,14 +15,14 @@ folder it exports to or one that some system cannot create.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import BinaryIO, Final, Protocol, TypeVar, runtime_checkable
+from typing import Any, BinaryIO, Final, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
 from comfyvn_vault.adapters.base import AdapterInfo
-from comfyvn_vault.domain.assets import node_asset_refs
+from comfyvn_vault.domain.assets import Asset
 from comfyvn_vault.domain.document import Document
 from comfyvn_vault.domain.entities import Character, Node, Scene, Timeline
 from comfyvn_vault.domain.paths import CHARACTERS, SCENES, TIMELINES, is_reserved_name, scene_path
@@ -102,7 +102,7 @@ class ExportPlan:
     info: AdapterInfo
     files: tuple[OutputFile, ...]
     notes: tuple[str, ...] = ()
-    """What the export left out or changed, one sentence each (shown to the user)."""
+    """What the person exporting should know: what was left out and why, warnings."""
 
     def __post_init__(self) -> None:
         seen: dict[str, str] = {}
@@ -121,21 +121,75 @@ class ExportPlan:
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """What is exported: the vault's name, the branch, its tip and that commit's state tree and time."""
+
+    vault: str
+    branch: str
+    commit: ObjectId
+    tree: ObjectId
+    time_ms: int
+
+
+class Signed(NamedTuple):
+    """A medium with a signed C2PA manifest embedded, and the manifest's label."""
+
+    data: bytes
+    label: str | None
+
+
+class ExportContext(Protocol):
+    """What an exporter carrying history and provenance (a bundle) reads beyond the story.
+
+    The API hands one to every exporter through :attr:`StoryView.context`;
+    it reads the vault only when asked, so exporters that do not use it pay nothing.
+    """
+
+    def snapshot(self) -> Snapshot:
+        """The commit the view shows and its tree."""
+
+    def entries(self) -> Iterator[tuple[str, ObjectId]]:
+        """Every path of the snapshot's state tree with its document's object id."""
+
+    def chunks(self, blob: ObjectId) -> Iterator[bytes]:
+        """A blob's bytes in pieces, verified against its id (bounded memory for large media)."""
+
+    def filter_mode(self) -> str:
+        """The content filter the export runs under (``sfw``, ``warn``, ``unrestricted``)."""
+
+    def hides(self, asset: Asset) -> bool:
+        """True when the content filter hides ``asset`` (an NSFW asset under ``sfw``)."""
+
+    def hides_node(self, node: Node) -> bool:
+        """True when the content filter hides ``node`` (flagged NSFW, or naming an NSFW asset)."""
+
+    def check_export(self, assets: list[Asset]) -> list[str]:
+        """Refuse assets that must not leave the vault (an open finding); the warnings for the rest."""
+
+    def lineage_events(self, asset: Asset) -> list[dict[str, Any]]:
+        """The events of HEAD's history that made or touched ``asset``, oldest first, each summarised
+        (``event``, ``commit``, ``index``, ``type``, ``relation``, ``time_ms`` and what it says)."""
+
+    def tree_id(self, entries: Mapping[str, ObjectId]) -> ObjectId:
+        """The id of the state tree holding exactly ``entries`` (path → document id)."""
+
+    def sign(self, asset: Asset, title: str) -> Signed | None:
+        """``asset``'s bytes with a signed C2PA manifest embedded; None for a type not signed here."""
+
+
+@dataclass(frozen=True)
 class StoryView:
     """The story as one state tree holds it, read-only: documents by path and the paths of a folder.
 
     ``blob`` reads an asset's bytes by its blob id, for exporters that write
     media (a character card carries its portrait); a view without it has
-    documents only.
+    documents only. ``context`` is there when the view is of a vault's HEAD.
     """
 
     lookup: Lookup
     listing: Listing
     blob: Callable[[ObjectId], bytes] | None = None
-    hidden_assets: frozenset[str] = frozenset()
-    """Asset ids the content filter keeps out of this export (NSFW ones under ``sfw``)."""
-    hide_nsfw_nodes: bool = False
-    """Whether nodes flagged ``nsfw`` in their meta are kept out too (the ``sfw`` filter)."""
+    context: ExportContext | None = None
 
     def documents(self, folder: str, kind: type[D]) -> Iterator[D]:
         """Every document of ``kind`` in ``folder``, in path order."""
@@ -170,13 +224,13 @@ class StoryView:
             raise InputRejected("the story has no scene to play; add one with `comfyvn scene new`")
         return ids[0]
 
-    def needs_hidden(self, node: Node) -> bool:
-        """Whether the content filter keeps ``node`` out: it is flagged NSFW or names an asset kept out."""
-        if self.hide_nsfw_nodes and node.meta.get("nsfw") is True:
-            return True
-        if not self.hidden_assets:
-            return False
-        return any(ref in self.hidden_assets for ref in node_asset_refs(node))
+    def hides(self, asset: Asset) -> bool:
+        """Whether the content filter keeps ``asset`` out (a view without a vault's context hides nothing)."""
+        return self.context is not None and self.context.hides(asset)
+
+    def hides_node(self, node: Node) -> bool:
+        """Whether the content filter keeps ``node`` out: flagged NSFW, or naming an asset it hides."""
+        return self.context is not None and self.context.hides_node(node)
 
 
 @runtime_checkable

@@ -29,7 +29,7 @@ from comfyvn_vault.domain.assets import Asset, AssetKind, AssetMeta, asset_path
 from comfyvn_vault.domain.cause import Cause
 from comfyvn_vault.domain.diffing import diff_entities
 from comfyvn_vault.domain.document import Document
-from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity, path_of
+from comfyvn_vault.domain.entities import ENTITY_TYPES, Entity, Node, path_of
 from comfyvn_vault.domain.events import CharacterCreated, Event, SceneCreated
 from comfyvn_vault.domain.paths import entity_path
 from comfyvn_vault.domain.validate import Listing, Lookup
@@ -86,6 +86,9 @@ class Plan:
     source_name: str = ""
     source_asset: str | None = None
     """The asset holding the source itself (:meth:`PlanBuilder.add_source`), which lineage leads back to."""
+    recorded: bool = True
+    """Whether the import is recorded (an ``ImportRecord``). A restore is not: the state it restores is
+    its record, and a plan with no events then means the vault already holds that state."""
 
     def message(self) -> str:
         """A commit message: ``Import chat.txt with text@1: 1 scene, 2 characters``."""
@@ -135,6 +138,11 @@ class PlanBuilder:
         self._findings: list[SourceFinding] = []
         self._source_asset: str | None = None
 
+    @property
+    def lookup(self) -> Lookup:
+        """The story the plan is made against, without what the plan changes."""
+        return self._lookup
+
     def current(self, path: str) -> Document | None:
         """The document at ``path`` as the plan so far leaves it."""
         return self._planned[path] if path in self._planned else self._lookup(path)
@@ -176,6 +184,25 @@ class PlanBuilder:
         self._planned[path] = asset
         return asset
 
+    def restore_asset(self, asset: Asset, data: bytes, source: str | None = None) -> None:
+        """Plan ``asset`` exactly as given (sizes, lineage and all) with its bytes, as a restore needs.
+
+        Its parents must be registered or planned first; ``data`` must hash to its blob.
+        """
+        if hash_bytes(data) != asset.blob:
+            raise InputRejected(f"{self.info.ref}: the bytes of asset {asset.id[:12]} do not hash to its blob")
+        self._blobs[asset.blob] = bytes(data)
+        self.record(AssetImported(asset=asset, source=source, cause=self.cause), {asset_path(asset.id): asset})
+
+    def record(self, event: Event, changes: Mapping[str, Document | None]) -> None:
+        """Plan ``event`` as it is, which leaves the documents ``changes`` names as given there.
+
+        For records (findings, imports, the policy) that no entity diff makes;
+        the plan's check applies the event, so a ``changes`` that lies is caught there.
+        """
+        self._events.append(event)
+        self._planned.update(changes)
+
     def add_source(self, data: bytes, *, kind: AssetKind = "other", mime: str = "application/octet-stream") -> Asset:
         """Plan the source file itself as an asset: what the import's record and its scenes point back to.
 
@@ -201,6 +228,23 @@ class PlanBuilder:
             source_name=self.source_name,
             source_asset=self._source_asset,
         )
+
+
+def local_only(node: Node, sid: str) -> Node:
+    """``node`` without its links into other scenes (a choice points at its own node meanwhile).
+
+    Every scene is planned like this first, then in full, so a link may name a node
+    of a scene planned later, and scenes may link to each other both ways.
+    """
+
+    def local(target: str) -> bool:
+        scene, colon, _ = target.partition(":")
+        return not colon or scene == sid
+
+    if all(local(t) for t in (*node.next, *(c.target for c in node.choices))):
+        return node
+    choices = [c if local(c.target) else msgspec.structs.replace(c, target=node.id) for c in node.choices]
+    return msgspec.structs.replace(node, next=[t for t in node.next if local(t)], choices=choices)
 
 
 class _Taken:

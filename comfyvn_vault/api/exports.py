@@ -60,21 +60,21 @@ def export(
 ) -> Exported:
     """Export HEAD's story with the ``kind`` exporter to ``out`` (see the module docstring).
 
-    The story checks run first (:func:`comfyvn_vault.api.check.check`): errors stop the export
-    (:class:`~comfyvn_vault.errors.StoryHasErrors`, exit 1) unless ``force``; warnings ride along
-    in the result. The content filter decides what the exporter sees: under ``sfw`` it keeps NSFW
-    assets, and the nodes that use them, out.
+    The story checks run first (as ``comfyvn check`` runs them; not while merge conflicts remain) and their findings ride along
+    in the result; for an exporter whose output would not work with them (``stops_on_errors``: a
+    Ren'Py project), errors stop the export (:class:`~comfyvn_vault.errors.StoryHasErrors`, exit 1)
+    unless ``force``. A bundle or a card carries the story as it is. The exporter reads the vault through a
+    :class:`~comfyvn_vault.provenance.export_context.VaultExportContext`, which also carries the
+    content filter: under ``sfw`` NSFW assets, and what needs them, stay out.
     """
-    from dataclasses import replace
-
     from comfyvn_vault import hooks
     from comfyvn_vault.adapters.apply import story_view
     from comfyvn_vault.adapters.base import parse_options
     from comfyvn_vault.adapters.output import write_export
     from comfyvn_vault.adapters.registry import get_exporter
-    from comfyvn_vault.advisory.policy import content_filter
-    from comfyvn_vault.api.check import check
+    from comfyvn_vault.api.check import located, story_findings
     from comfyvn_vault.errors import StoryHasErrors
+    from comfyvn_vault.provenance.export_context import VaultExportContext
 
     exporter = get_exporter(kind)
     given = dict(options or {})
@@ -86,17 +86,13 @@ def export(
     if single and any(f.name == "file" for f in msgspec.structs.fields(exporter.options_type)):
         given.setdefault("file", out.name)
     typed = parse_options(exporter.options_type, given)
-    checked = check(vault)
-    if checked.errors and not force:
+    checked = located(*story_findings(vault, "export"))
+    if checked.errors and not force and getattr(exporter, "stops_on_errors", False):
         raise StoryHasErrors(
             f"the story has {checked.errors} error(s) (`comfyvn check` lists them): fix them, or export with --force",
             checked.findings,
         )
-    shown = content_filter(vault)
-    view = story_view(vault.history)
-    if shown.mode == "sfw":
-        view = replace(view, hidden_assets=shown.nsfw_assets, hide_nsfw_nodes=True)
-    plan = exporter.plan(view, typed)
+    plan = exporter.plan(story_view(vault.history, VaultExportContext(vault)), typed)
     folder = out.parent if single and len(plan.files) == 1 and plan.files[0].path == out.name else out
     written = write_export(plan, folder)
     doc = Exported(

@@ -148,7 +148,11 @@ def import_source(
             if done is not None:
                 return _imported(importer.info.ref, path, key, None, 0, summary_of(done), already=True, dry_run=True)
             plan = plan_import(vault, importer, source, typed)
-            return _imported(importer.info.ref, path, key, None, len(plan.events), plan.summary, dry_run=True)
+            job = key if plan.recorded else None
+            nothing = not plan.recorded and not plan.events
+            return _imported(
+                importer.info.ref, path, job, None, len(plan.events), plan.summary, already=nothing, dry_run=True
+            )
         result = apply_import(vault, importer, source, typed, source_id=source_id)
     return _imported(
         result.importer, path, result.job, result.commit, result.events, result.summary, already=result.already

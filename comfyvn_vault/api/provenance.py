@@ -4,7 +4,8 @@ An asset's lineage is the graph back to its original sources: the assets it
 was made from and every event that produced or touched each of them (import,
 generation, derivation, findings and decisions, exports), read back from
 history by :mod:`comfyvn_vault.provenance.lineage`. ``verify`` checks the
-provenance stamp of an exported file (:mod:`comfyvn_vault.provenance.export`).
+provenance stamp of an exported file (:mod:`comfyvn_vault.provenance.export`),
+or a whole ``comfyvn-bundle@1`` (:mod:`comfyvn_vault.provenance.verify_bundle`).
 Both reads of an asset apply the content filter: under ``sfw`` an NSFW asset
 is refused.
 """
@@ -181,8 +182,36 @@ class Verification(msgspec.Struct, kw_only=True):
     failures: list[str] | UnsetType = UNSET
 
 
+class BundleVerification(msgspec.Struct, kw_only=True):
+    """``verify BUNDLE.zip``: a ``comfyvn-bundle@1`` checked against its manifest and ``provenance.json``."""
+
+    schema: str = "comfyvn.verify-bundle/1"
+    file: str
+    bundle: str
+    """The bundle's format (``comfyvn-bundle@1``)."""
+    vault: str
+    """The vault it was exported from."""
+    commit: str
+    tree: str
+    """The state tree its documents make."""
+    members: int
+    documents: int
+    assets: int
+    c2pa: int
+    """How many media carry an embedded C2PA manifest (every one validated)."""
+    c2pa_trusted: int
+    """How many of those this vault signed."""
+    resolved: bool | None
+    """Whether every id it names (documents, blobs, events, commits) is in this vault (None outside a vault)."""
+    unresolved: int | None
+    missing: list[str]
+    """The first ids not in this vault, as ``kind id``."""
+    confirmed: bool
+    """Intact and, inside a vault, every id resolves (``verify`` exits 0, else 1)."""
+
+
 #: The result types of this module's verbs, for the generated JSON Schemas.
-RESULTS: Final[tuple[type[Any], ...]] = (Lineage, UsedBy, Verification)
+RESULTS: Final[tuple[type[Any], ...]] = (Lineage, UsedBy, Verification, BundleVerification)
 
 
 def lineage(vault: Vault, asset: str, *, verify: bool = False) -> Lineage:
@@ -205,15 +234,20 @@ def used_by(vault: Vault, asset: str) -> UsedBy:
     return msgspec.convert(users_of(vault, found), UsedBy)
 
 
-def verify(vault: Vault | None, file: Path) -> Verification:
+def verify(vault: Vault | None, file: Path) -> Verification | BundleVerification:
     """Read and check ``file``'s provenance stamp; ``vault`` (None outside one) decides what is trusted.
 
-    A tampered file or record, a broken manifest or no stamp at all is refused
+    A ``comfyvn-bundle@1`` zip is checked whole instead
+    (:mod:`comfyvn_vault.provenance.verify_bundle`). A tampered file, member or
+    record, a broken manifest or no stamp at all is refused
     (:class:`~comfyvn_vault.errors.InputRejected`, exit 3).
     """
     from comfyvn_vault.errors import InputRejected
     from comfyvn_vault.provenance.export import verify_file
+    from comfyvn_vault.provenance.verify_bundle import bundle_manifest, verify_bundle
 
+    if file.is_file() and bundle_manifest(file) is not None:
+        return msgspec.convert(verify_bundle(file, vault)[1], BundleVerification)
     _, report = verify_file(file, vault)
     try:
         return msgspec.convert(report, Verification)

@@ -1,4 +1,4 @@
-"""``comfyvn export KIND [WHAT] OUT``: write the story, or one character as a card, out of the vault."""
+"""``comfyvn export KIND [WHAT] OUT``: write the story (a bundle, scripts) or a character card out of the vault."""
 
 from __future__ import annotations
 
@@ -14,16 +14,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
         "export",
         parents=[common],
         help="write the story (or a character card) out with an exporter",
-        description="Export HEAD's story with the exporter of KIND: renpy (a Ren'Py project), card (a character "
+        description="Export HEAD's story with the exporter of KIND: renpy (a Ren'Py project), bundle (the whole "
+        "story, its media with C2PA manifests and its provenance, as a comfyvn-bundle@1 zip), card (a character "
         "as a PNG card), text (scenes as plain scripts). OUT is a folder, or a file when the export is one file. "
-        "The story checks run first: errors stop the export (exit 1) unless --force.",
+        "The story checks run first: for renpy, errors stop the export (exit 1) unless --force.",
     )
-    p.add_argument("kind", metavar="KIND", help="the exporter: renpy, card, text")
+    p.add_argument("kind", metavar="KIND", help="the exporter: renpy, bundle, card, text")
     p.add_argument("target", metavar="[WHAT] OUT", nargs="+", help="what to export (a character for card), then OUT")
     p.add_argument(
         "-o", "--option", dest="options", action="append", default=[], metavar="KEY=VALUE", help="an exporter option"
     )
-    p.add_argument("--force", action="store_true", help="export even when the story checks find errors")
+    p.add_argument("--force", action="store_true", help="export to Ren'Py even when the story checks find errors")
     p.set_defaults(run=cmd_export)
 
 

@@ -46,7 +46,9 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
         plural(n, word) for n, word in ((len(result.scenes), "scene"), (len(result.characters), "character"),
                                         (len(result.assets), "asset")) if n
     ) or "nothing"  # fmt: skip
-    if result.already:
+    if result.already and result.job is None:  # a restore: the vault already holds the state it restores
+        say(f"{result.source}: the vault already holds everything it restores: nothing new")
+    elif result.already:
         say(f"{result.source} was already imported with these options (import {short(result.job or '')}): nothing new")
     elif result.dry_run:
         say(f"would import {result.source} with {result.importer}: {made} ({plural(result.events, 'event')})")

@@ -1,4 +1,4 @@
-"""The provenance verbs: ``lineage ASSET [--verify] [--used-by]`` and ``verify FILE``.
+"""The provenance verbs: ``lineage ASSET [--verify] [--used-by]`` and ``verify FILE|BUNDLE.zip``.
 
 The API: :mod:`comfyvn_vault.api.provenance`.
 """
@@ -12,7 +12,7 @@ from comfyvn_vault.cli.context import Context
 from comfyvn_vault.cli.output import emit_json, out, plural, say
 
 if TYPE_CHECKING:
-    from comfyvn_vault.api.provenance import Lineage, UsedBy
+    from comfyvn_vault.api.provenance import BundleVerification, Lineage, UsedBy
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--verify", action="store_true", help="re-hash every object on the way (exit 1 on a mismatch)")
     p.add_argument("--used-by", action="store_true", help="list the scenes, nodes, characters and exports using it")
     p.set_defaults(run=cmd_lineage)
-    p = sub.add_parser("verify", parents=[common], help="read and check a file's provenance stamp (C2PA)")
+    p = sub.add_parser(
+        "verify", parents=[common], help="check a file's provenance stamp (C2PA), or a bundle against its manifest"
+    )
     p.add_argument("file", metavar="FILE")
     p.set_defaults(run=cmd_verify)
 
@@ -82,6 +84,7 @@ def _print_graph(doc: Lineage) -> None:
 
 def cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
     from comfyvn_vault.api import provenance
+    from comfyvn_vault.api.provenance import BundleVerification
     from comfyvn_vault.errors import NotAVault
 
     path = ctx.cwd / args.file
@@ -96,6 +99,8 @@ def cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
             vault.close()
     if args.json:
         emit_json(report)
+    elif isinstance(report, BundleVerification):
+        _print_bundle(args.file, report)
     else:
         who = report.signer or "text stamp"
         state = report.state + ("" if report.trusted else " (not signed by this vault)")
@@ -105,3 +110,16 @@ def cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
         if report.ingredients:
             out(f"  ingredients: {', '.join(str(i) for i in report.ingredients)}")
     return 0 if report.confirmed else 1
+
+
+def _print_bundle(file: str, report: BundleVerification) -> None:
+    out(
+        f"{file}: {report.bundle} intact; {plural(report.documents, 'document')}, {plural(report.assets, 'asset')} "
+        f"({report.c2pa} with C2PA, {report.c2pa_trusted} signed by this vault); tree {report.tree[:12]}"
+    )
+    if report.resolved is None:
+        out("  outside a vault: ids not looked up")
+    elif report.resolved:
+        out("  every id it names is in this vault")
+    else:
+        out(f"  {plural(report.unresolved or 0, 'id')} it names are not in this vault, e.g. {report.missing[0][:60]}")

@@ -9,6 +9,7 @@ from typing import Final
 
 #: kind -> the exporter class, as ``"module:attr"``.
 BUILTIN: Final[dict[str, str]] = {
+    "bundle": "comfyvn_vault.exporters.bundle:BundleExporter",
     "card": "comfyvn_vault.exporters.card:CardExporter",
     "renpy": "comfyvn_vault.exporters.renpy:RenpyExporter",
     "text": "comfyvn_vault.adapters.plaintext:TextExporter",

@@ -1,5 +1,8 @@
 """``comfyvn import bundle``: ComfyVN studio packs into scenes, characters, timelines, variables and assets.
 
+A zip whose ``manifest.json`` says ``comfyvn-bundle@1`` (what ``export bundle``
+writes) is restored exactly instead (:mod:`.bundle_restore`).
+
 :mod:`.bundle_pack` reads the pack; this module maps its documents:
 
 * **scenes** in three shapes: roleplay scenes (nodes whose ``content`` is
@@ -33,14 +36,17 @@ import msgspec
 
 from comfyvn_vault.adapters.base import AdapterInfo
 from comfyvn_vault.adapters.importer import Source
-from comfyvn_vault.adapters.plan import Plan, PlanBuilder
+from comfyvn_vault.adapters.plan import Plan, PlanBuilder, local_only
 from comfyvn_vault.domain.assets import AssetMeta
 from comfyvn_vault.domain.entities import Character, Choice, MetaValue, Node, Scene, Timeline, Variable
 from comfyvn_vault.domain.naming import fresh_id, next_numbered, slug
 from comfyvn_vault.domain.paths import CHARACTERS, SCENES, TIMELINES, VARIABLES, id_problem
 from comfyvn_vault.domain.validate import Lookup
 from comfyvn_vault.errors import InputRejected
-from comfyvn_vault.importers.bundle_pack import MediaFile, Pack, read_pack
+from comfyvn_vault.exporters.bundle_format import BUNDLE_SCHEMA
+from comfyvn_vault.importers.bundle_pack import MediaFile, Pack, open_pack, read_pack
+from comfyvn_vault.importers.bundle_read import is_bundle, read_bundle
+from comfyvn_vault.importers.bundle_restore import plan_restore
 
 #: Character fields kept as traits when they are strings.
 TRAIT_FIELDS: Final = ("description", "personality", "scenario", "backstory", "voice", "notes", "role")
@@ -61,7 +67,13 @@ class BundleImporter:
     options_type: Final = BundleOptions
 
     def plan(self, source: Source, options: BundleOptions, lookup: Lookup) -> Plan:
-        pack = read_pack(source)
+        opened = open_pack(source)
+        if is_bundle(opened.manifest):
+            if not options.keep_ids:
+                raise InputRejected(f"a {BUNDLE_SCHEMA} restores its own ids: drop keep_ids")
+            bundle = read_bundle(opened.files, source.name or "the bundle", opened.manifest)
+            return plan_restore(bundle, PlanBuilder(self.info, lookup, source.name))
+        pack = read_pack(source, opened)
         return _Planner(pack, source.name or "pack", options, PlanBuilder(self.info, lookup, source.name)).run()
 
 
@@ -185,7 +197,7 @@ class _Planner:
     # -- scenes
 
     def _scene(self, path: str, doc: dict[str, Any]) -> Scene:
-        """Plan the scene without its links into other scenes (:func:`_local_only`); return the full scene."""
+        """Plan the scene without its links into other scenes (:func:`local_only`); return the full scene."""
         sid = self.scene_ids[self._pack_id(doc, path)]
         raw_nodes = doc.get("nodes")
         if not isinstance(raw_nodes, list):
@@ -199,7 +211,7 @@ class _Planner:
         self._variables(doc.get("variables"), path)
         meta: dict[str, MetaValue] = {"source": path, "source_asset": self.source_asset}
         scene = Scene(id=sid, title=_title(doc), nodes=nodes, meta=meta)
-        self.b.save(msgspec.structs.replace(scene, nodes=[_local_only(n, sid) for n in nodes]))
+        self.b.save(msgspec.structs.replace(scene, nodes=[local_only(n, sid) for n in nodes]))
         return scene
 
     def _nodes(self, raw: dict[str, Any], index: int, ids: _NodeIds, path: str) -> Iterator[Node]:
@@ -391,23 +403,6 @@ def _text(value: object, where: str) -> str:
     if len(value) > TEXT_MAX:
         raise InputRejected(f"{where or 'a text'}: over {TEXT_MAX} characters")
     return value
-
-
-def _local_only(node: Node, sid: str) -> Node:
-    """``node`` without its links into other scenes (a choice points at its own node meanwhile).
-
-    Every scene is planned like this first, then in full, so a link may name a node
-    of a scene planned later, and scenes may link to each other both ways.
-    """
-
-    def local(target: str) -> bool:
-        scene, colon, _ = target.partition(":")
-        return not colon or scene == sid
-
-    if all(local(t) for t in (*node.next, *(c.target for c in node.choices))):
-        return node
-    choices = [c if local(c.target) else msgspec.structs.replace(c, target=node.id) for c in node.choices]
-    return msgspec.structs.replace(node, next=[t for t in node.next if local(t)], choices=choices)
 
 
 def _title(doc: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ it is handed.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import msgspec
 
@@ -94,17 +94,33 @@ def open_files(source: Source) -> tuple[SourceFiles, bytes]:
     return SafeZip(data, source.name or "the pack", strip_common=True), data
 
 
-def read_pack(source: Source) -> Pack:
-    """Read ``source`` as a pack (see the module docstring); :class:`InputRejected` for anything malformed."""
+class Opened(NamedTuple):
+    """A pack or bundle opened: its files, the bytes to keep as the source, and ``manifest.json``."""
+
+    files: SourceFiles
+    kept: bytes
+    manifest: dict[str, Any]
+    manifest_bytes: bytes
+
+
+def open_pack(source: Source) -> Opened:
+    """Open ``source`` and read its ``manifest.json``, to tell what it is before reading the rest."""
     where = source.name or "the pack"
     files, kept = open_files(source)
-    names = set(files.names())
-    if "manifest.json" not in names:
+    if "manifest.json" not in set(files.names()):
         raise InputRejected(f"{where}: no manifest.json (is it a ComfyVN pack?)")
     manifest_bytes = files.read("manifest.json")
     manifest = load_json(manifest_bytes, f"{where}: manifest.json")
     if not isinstance(manifest, dict):
         raise InputRejected(f"{where}: manifest.json is not a JSON object")
+    return Opened(files, kept, manifest, manifest_bytes)
+
+
+def read_pack(source: Source, opened: Opened | None = None) -> Pack:
+    """Read ``source`` as a pack (see the module docstring); :class:`InputRejected` for anything malformed."""
+    where = source.name or "the pack"
+    files, kept, manifest, manifest_bytes = opened or open_pack(source)
+    names = set(files.names())
     if manifest.get("schema") == PACK_SCHEMA:
         documents, media = _listed(files, names, manifest, where)
         layout = PACK_SCHEMA
@@ -190,4 +206,4 @@ def _listed(
     return documents, media
 
 
-__all__ = ["PACK_SCHEMA", "MediaFile", "Pack", "open_files", "read_pack"]
+__all__ = ["PACK_SCHEMA", "MediaFile", "Opened", "Pack", "open_files", "open_pack", "read_pack"]

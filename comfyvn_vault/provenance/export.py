@@ -23,7 +23,7 @@ import os
 import stat
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 from comfyvn_vault.domain.asset_events import ExportRecorded
 from comfyvn_vault.domain.assets import Asset, asset_path
@@ -211,6 +211,57 @@ def _manifest_plan(vault: Vault, asset: Asset, graph: dict[str, Any]) -> tuple[l
     return [{"action": "c2pa.opened", "parameters": {"ingredientIds": ["original"]}}], ingredients
 
 
+def _provenance_claim(vault: Vault, asset: Asset, graph: dict[str, Any]) -> dict[str, Any]:
+    """What the ``org.comfyvn.provenance`` assertion says: the asset, its blob, the commit and its events."""
+    head = vault.history.head()
+    return {
+        "asset": asset.id,
+        "blob": asset.blob.hex(),
+        "vault": vault.root.name,
+        "commit": head.hex() if head else None,
+        "events": [n["id"] for n in graph["nodes"] if n["kind"] == "event"],
+        "sources": graph["sources"],
+    }
+
+
+def sign_asset(
+    vault: Vault,
+    asset: Asset,
+    title: str,
+    dest: IO[bytes],
+    *,
+    graph: dict[str, Any] | None = None,
+    claim: dict[str, Any] | None = None,
+) -> str | None:
+    """Write ``asset``'s bytes to ``dest`` (readable and seekable) with a signed C2PA manifest; its label.
+
+    The manifest follows the asset's lineage (``graph``, read when not given)
+    and is signed with the vault's identity; ``asset export`` and the bundle
+    exporter both stamp media this way. Only types :func:`c2pa_io.can_sign` takes.
+    """
+    from comfyvn_vault.provenance.lineage import lineage
+
+    graph = graph if graph is not None else lineage(vault, asset)
+    actions, ingredients = _manifest_plan(vault, asset, graph)
+    ident = vault_identity(vault)
+    start = dest.tell()
+    c2pa_io.sign(
+        ident,
+        title=title,
+        mime=asset.mime,
+        source=io.BytesIO(vault.store.get(asset.blob)),
+        dest=dest,
+        actions=actions,
+        ingredients=ingredients,
+        provenance=claim if claim is not None else _provenance_claim(vault, asset, graph),
+    )
+    dest.seek(start)
+    reading = c2pa_io.read(dest, asset.mime, ident)
+    dest.seek(0, os.SEEK_END)
+    label = reading.manifest.get("label") if reading else None
+    return label if isinstance(label, str) else None
+
+
 def export_asset(
     vault: Vault, asset: Asset, target: Path, *, shown: ContentFilter, force: bool = False
 ) -> tuple[dict[str, Any], list[str]]:
@@ -224,38 +275,16 @@ def export_asset(
     warnings = export_checks(vault, [asset], shown)
     files = _check_target(asset, target, force)
     graph = lineage(vault, asset)
-    head = vault.history.head()
-    provenance = {
-        "asset": asset.id,
-        "blob": asset.blob.hex(),
-        "vault": vault.root.name,
-        "commit": head.hex() if head else None,
-        "events": [n["id"] for n in graph["nodes"] if n["kind"] == "event"],
-        "sources": graph["sources"],
-    }
+    provenance = _provenance_claim(vault, asset, graph)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     signed = c2pa_io.can_sign(asset.mime)
     manifest_label = None
     try:
         if signed:
-            actions, ingredients = _manifest_plan(vault, asset, graph)
-            ident = vault_identity(vault)
             with open(tmp, "x+b") as dest:
-                c2pa_io.sign(
-                    ident,
-                    title=target.name,
-                    mime=asset.mime,
-                    source=io.BytesIO(vault.store.get(asset.blob)),
-                    dest=dest,
-                    actions=actions,
-                    ingredients=ingredients,
-                    provenance=provenance,
-                )
+                manifest_label = sign_asset(vault, asset, target.name, dest, graph=graph, claim=provenance)
                 dest.flush()
                 os.fsync(dest.fileno())
-            with open(tmp, "rb") as f:
-                reading = c2pa_io.read(f, asset.mime, ident)
-            manifest_label = reading.manifest.get("label") if reading else None
         else:
             with open(tmp, "xb") as out:
                 for chunk in vault.store.iter_chunks(asset.blob, verify_first=True):

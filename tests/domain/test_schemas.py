@@ -36,7 +36,9 @@ def test_one_schema_per_entity_and_event() -> None:
     names = {name for name in schema_gen.generate() if not name.startswith("results/")}
     assert names == {f"entities/{k.__name__}.json" for k in ENTITY_TYPES} | {
         f"events/{k.__name__}.json" for k in EVENT_TYPES
-    } | {f"records/{k}.json" for k in ("Conflict", "Asset", "Finding", "Policy", "ImportRecord", "PlaythroughRecord")}
+    } | {
+        f"records/{k}.json" for k in ("Conflict", "Asset", "Finding", "Policy", "ImportRecord", "PlaythroughRecord")
+    } | {f"formats/{k}.json" for k in ("BundleManifest", "BundleProvenance")}
 
 
 def test_write_is_deterministic_and_removes_stale_files(tmp_path: Path) -> None:

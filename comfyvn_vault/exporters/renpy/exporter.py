@@ -19,7 +19,7 @@ What goes where:
 Labels are the scenes' own names where Ren'Py gave them (``meta.renpy_label``),
 otherwise identifiers made from the scene ids; characters speak through their
 Ren'Py variable or one made from their id. Under the ``sfw`` content filter
-(:attr:`StoryView.hidden_assets`) NSFW media are not copied and each scene that
+(:meth:`StoryView.hides`) NSFW media are not copied and each scene that
 needs them is a label that only returns; the plan's notes say which.
 """
 
@@ -79,6 +79,8 @@ class RenpyExporter:
 
     info: Final = AdapterInfo("renpy", "1")
     options_type: Final = RenpyExportOptions
+    stops_on_errors: Final = True
+    """A story the checks find errors in would not run in Ren'Py: ``comfyvn export`` stops unless forced."""
 
     def plan(self, story: StoryView, options: RenpyExportOptions) -> ExportPlan:
         return _Export(story, options).plan(self.info)
@@ -93,7 +95,7 @@ class _Export:
         self.variables = list(view.documents(VARIABLES, Variable))
         self.assets = list(view.documents(ASSETS, Asset))
         self.notes: list[str] = []
-        self.omitted = {sid for sid, s in self.scenes.items() if any(view.needs_hidden(n) for n in s.nodes)}
+        self.omitted = {sid for sid, s in self.scenes.items() if any(view.hides_node(n) for n in s.nodes)}
         self.files = self._script_files()
         written = set(self.files.values())
         self.script_names = self._defined_names()
@@ -200,7 +202,7 @@ class _Export:
         for asset in sorted(self.assets, key=lambda a: (a.name, a.id)):
             if asset.kind not in MEDIA_FOLDERS:
                 continue
-            if asset.id in self.view.hidden_assets:
+            if self.view.hides(asset):
                 hidden += 1
                 continue
             path = asset.name if asset.name.startswith(GAME) and not output_path_problem(asset.name) else ""
