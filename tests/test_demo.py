@@ -24,4 +24,6 @@ def test_the_demo_builds_a_clean_vault_through_every_verb_it_shows(tmp_path: Pat
     assert ": clean" in out and "projections match history" in out
     assert "renpy-lint: clean" in out  # the story exported as a Ren'Py game, read by Ren'Py's own lint
     assert (tmp_path / "demo" / "renpy-export" / "game" / "story.rpy").is_file()
+    assert "both vaults hold state tree" in out  # the bundle restored into a fresh vault, the same state
+    assert "nothing new" in out  # and restored again: nothing changes
     assert "Opening the terminal UI" not in out  # not a terminal: no TUI

@@ -4,6 +4,7 @@ person is at the terminal."""
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -34,7 +35,6 @@ def run(*args: str, cwd: Path, expect: int = 0, quiet: bool = False) -> str:
 
 def show_assets(target: Path) -> None:
     """Assets are records in history: list them, follow one's lineage, export it signed, verify it."""
-    import json
 
     run("asset", "list", cwd=target)
     listing = json.loads(run("asset", "list", "--json", cwd=target, quiet=True))
@@ -178,6 +178,23 @@ def ship(target: Path) -> None:
         sys.exit(f"demo: Ren'Py's lint found problems in the export:\n{proc.stderr[-2000:]}")
 
 
+def bundle(target: Path) -> None:
+    """Export the whole story as a bundle and restore it into a fresh vault: the same state, verified."""
+    print("\n# The whole story as a bundle, restored into a fresh vault with the same state")
+    run("export", "bundle", "story.zip", cwd=target)
+    restored = target.parent / "demo-restored"
+    if restored.exists():
+        shutil.rmtree(restored)
+    run("init", str(restored), cwd=target.parent)
+    run("import", "bundle", str(target / "story.zip"), cwd=restored)
+    run("import", "bundle", str(target / "story.zip"), cwd=restored)  # the second time: nothing new
+    run("verify", "story.zip", cwd=target)
+    trees = [json.loads(run("log", "-n", "1", "--json", cwd=v, quiet=True))["commits"][0]["tree"] for v in (target, restored)]
+    if len(set(trees)) != 1:
+        sys.exit(f"demo: the restored vault's state {trees[1][:12]} is not the original's {trees[0][:12]}")
+    print(f"both vaults hold state tree {trees[0][:12]}")
+
+
 def main() -> None:
     target = Path.cwd() / "demo"
     if target.exists():
@@ -193,12 +210,14 @@ def main() -> None:
     write_story(target)
     import_sources(target, sources)
     ship(target)
+    bundle(target)
     show_assets(target)
     show_hooks(target)
     show_sync(target)
     run("fsck", cwd=target)
     run("reindex", "--verify", cwd=target)
-    print("\nThe demo vault is in ./demo (and a clone of it in ./demo-laptop). Try: cd demo &&")
+    print("\nThe demo vault is in ./demo (a clone of it in ./demo-laptop, its bundle restored in ./demo-restored,")
+    print("its Ren'Py export in ./demo/renpy-export). Try: cd demo &&")
     print("../.venv/bin/comfyvn log --all --graph, status, blame intro, lineage, watch,")
     print("or edit demo/scenes/intro.toml in your editor and run `comfyvn status` to see the events it becomes.")
     if sys.stdin.isatty() and sys.stdout.isatty():
