@@ -189,7 +189,8 @@ def bundle(target: Path) -> None:
     run("import", "bundle", str(target / "story.zip"), cwd=restored)
     run("import", "bundle", str(target / "story.zip"), cwd=restored)  # the second time: nothing new
     run("verify", "story.zip", cwd=target)
-    trees = [json.loads(run("log", "-n", "1", "--json", cwd=v, quiet=True))["commits"][0]["tree"] for v in (target, restored)]
+    logs = [json.loads(run("log", "-n", "1", "--json", cwd=v, quiet=True)) for v in (target, restored)]
+    trees = [log["commits"][0]["tree"] for log in logs]
     if len(set(trees)) != 1:
         sys.exit(f"demo: the restored vault's state {trees[1][:12]} is not the original's {trees[0][:12]}")
     print(f"both vaults hold state tree {trees[0][:12]}")
