@@ -59,6 +59,11 @@ def parse_options(options_type: type[OptionsT], given: Mapping[str, object]) -> 
     int, ``"true"``/``"false"`` to a bool); an unknown option is refused when the
     struct forbids unknown fields.
     """
+    known = [f.name for f in msgspec.structs.fields(options_type)]
+    unknown = sorted(set(given) - set(known))
+    if unknown and options_type.__struct_config__.forbid_unknown_fields:
+        listing = ", ".join(known) or "none"
+        raise InputRejected(f"no option {unknown[0][:40]!r} (known: {listing})")
     try:
         return msgspec.convert(dict(given), options_type, strict=False)
     except msgspec.ValidationError as exc:

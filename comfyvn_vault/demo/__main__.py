@@ -14,11 +14,6 @@ from pathlib import Path
 
 SAMPLES = Path(__file__).parent / "samples"
 ROOT = Path(__file__).resolve().parents[2]
-#: Where Ren'Py's lint is looked for: ``RENPY_TOOLS``, beside the checkout (``../shared/tools``), the workplace's.
-LINT_PLACES = [
-    Path(folder) / "renpy-lint"
-    for folder in (os.environ.get("RENPY_TOOLS") or ROOT.parent / "shared" / "tools", "/work/shared/tools")
-]
 
 
 def run(*args: str, cwd: Path, expect: int = 0, quiet: bool = False) -> str:
@@ -167,7 +162,11 @@ def ship(target: Path) -> None:
     print("\n# Check the story like a compiler, then ship it as a Ren'Py game")
     run("check", cwd=target)
     run("export", "renpy", "renpy-export", cwd=target)
-    lint = next((p for p in LINT_PLACES if p.is_file()), LINT_PLACES[0])
+    places = [  # RENPY_TOOLS, beside the checkout (../shared/tools), the workplace's
+        Path(folder) / "renpy-lint"
+        for folder in (os.environ.get("RENPY_TOOLS") or ROOT.parent / "shared" / "tools", "/work/shared/tools")
+    ]
+    lint = next((p for p in places if p.is_file()), places[0])
     if not lint.is_file():
         print(f"(Ren'Py's lint is not at {lint}: set RENPY_TOOLS to the folder holding renpy-lint)")
         return

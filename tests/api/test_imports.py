@@ -72,7 +72,7 @@ def test_a_dry_run_writes_nothing(vault: Vault, script: Path) -> None:
     ("kind", "options", "name", "message"),
     [
         ("txet", {}, "lighthouse.txt", "did you mean 'text'"),
-        ("text", {"loud": "yes"}, "lighthouse.txt", "bad option"),
+        ("text", {"loud": "yes"}, "lighthouse.txt", "no option 'loud'"),
         ("text", {"strict": "perhaps"}, "lighthouse.txt", "bad option"),
         ("text", {}, "missing.txt", "no such file or folder"),
     ],

@@ -42,6 +42,8 @@ from comfyvn_vault.exporters.renpy.script import DEAD_END, PICK, SceneWriter, St
 from comfyvn_vault.exporters.renpy.text import Names, display_name, identifier, indent, say_string
 
 GAME: Final = "game/"
+#: Images Ren'Py defines itself (``renpy/common/00definitions.rpy``).
+BUILTIN_IMAGES: Final = frozenset({"black", "text", "vtext"})
 STORY_FILE: Final = "game/story.rpy"
 _LABEL: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MEDIA_FOLDERS: Final = {"image": "images", "audio": "audio", "video": "video"}
@@ -300,7 +302,7 @@ class _Export:
 
     def plan(self, info: AdapterInfo) -> ExportPlan:
         images, image_statements = self._images()
-        known = {*images.values(), *self._script_images()}
+        known = {*images.values(), *self._script_images(), *BUILTIN_IMAGES}
         image_statements += self._missing_images(known, images)
         story = Story(
             scenes=self.scenes,
