@@ -15,6 +15,7 @@ from comfyvn_vault.domain.runtime.expr import (
     EvalError,
     Expr,
     Logic,
+    Name,
     Not,
     evaluate,
     names_read,
@@ -115,7 +116,7 @@ def _mixes_booleans(tree: Expr, env: dict[str, object]) -> bool:
     has_eq = False
     while stack:
         node = stack.pop()
-        if isinstance(node, Bool | Logic | Not):
+        if isinstance(node, Bool | Logic | Not | Compare):  # a comparison's value is a boolean too
             has_bool = True
         if isinstance(node, Compare) and node.op in ("==", "!=", "in", "not in"):
             has_eq = True
@@ -123,7 +124,28 @@ def _mixes_booleans(tree: Expr, env: dict[str, object]) -> bool:
         stack.extend(c for c in (getattr(node, "left", None), getattr(node, "right", None)) if c is not None)
         if hasattr(node, "operand"):
             stack.append(node.operand)
-    return has_bool and has_eq
+    eq_only_on_values = has_eq and not any(
+        isinstance(n, Compare) and n.op in ("==", "!=", "in", "not in") and _boolish(n) for n in _walk(tree)
+    )
+    return has_bool and has_eq and not eq_only_on_values
+
+
+def _walk(tree: Expr) -> list[Expr]:
+    out, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(getattr(node, "items", ()))
+        stack.extend(c for c in (getattr(node, "left", None), getattr(node, "right", None)) if c is not None)
+        if hasattr(node, "operand"):
+            stack.append(node.operand)
+    return out
+
+
+def _boolish(compare: Compare) -> bool:
+    """Whether an (in)equality may meet a boolean: an operand that is, or holds, a boolean or a variable."""
+    return any(isinstance(n, Bool | Logic | Not | Compare | Name) for side in (compare.left, compare.right)
+               for n in _walk(side))  # fmt: skip
 
 
 def _same(a: object, b: object) -> bool:

@@ -406,7 +406,7 @@ def test_scenes_split_by_count() -> None:
     assert [s.meta["first_message"] for s in scenes] == [0, 4, 8]
     with pytest.raises(InputRejected, match="bad option"):
         parse_options(RoleplayOptions, {"max_messages": "0"})
-    with pytest.raises(InputRejected, match="bad option"):
+    with pytest.raises(InputRejected, match="no option 'gap'"):
         parse_options(RoleplayOptions, {"gap": "5"})
 
 

@@ -39,7 +39,7 @@ from comfyvn_vault.domain.paths import ASSETS, VARIABLES
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.exporters.renpy import python
 from comfyvn_vault.exporters.renpy.script import DEAD_END, PICK, SceneWriter, Story, definition
-from comfyvn_vault.exporters.renpy.text import Names, display_name, identifier, indent, say_string
+from comfyvn_vault.exporters.renpy.text import Names, display_name, identifier, indent
 
 GAME: Final = "game/"
 #: Images Ren'Py defines itself (``renpy/common/00definitions.rpy``).
@@ -192,7 +192,7 @@ class _Export:
     def speaker(self, name: str | None) -> str | None:
         if name is None:
             return None
-        return self.speakers.get(name) or self.speakers.get(name.casefold()) or say_string(name)
+        return self.speakers.get(name) or self.speakers.get(name.casefold()) or display_name(name)
 
     # ------------------------------------------------------------- media
 

@@ -121,8 +121,20 @@ def renpy_string(text: str) -> str:
 
 
 def display_name(name: str) -> str:
-    """A character's name for ``Character(...)``: a Python literal whose text Ren'Py shows as it is."""
-    return repr(name.replace("[", "[[").replace("{", "{{").replace("%", "%%"))
+    """A speaker's name as Python (``Character("Name")``, or a say statement's ``"Name"``): a double-quoted
+    literal, control characters and line breaks escaped, whose text Ren'Py shows as it is (tags and
+    interpolation doubled)."""
+    out = ['"']
+    for ch in name.replace("[", "[[").replace("{", "{{").replace("%", "%%"):
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif (ch.isprintable() and not _SPACE.match(ch)) or ch == " ":
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
 
 
 def comment(text: str, limit: int = 200) -> str:
