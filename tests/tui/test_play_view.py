@@ -181,3 +181,17 @@ async def test_enter_on_a_scene_starts_there_and_conflicts_are_a_message(play_va
         assert view.session is None
         await pilot.press("r", "s")  # still refused, still no crash
         assert "cannot play: 1 unresolved merge conflict" in screen_text(app)
+
+
+async def test_the_palette_runs_an_action_with_its_argument(play_vault: Path, fast: None) -> None:
+    from comfyvn_tui.keys import catalog
+
+    app = VaultApp(play_vault, start_view="play")
+    async with app.run_test(size=SIZE) as pilot:
+        view = await playing(pilot)
+        await until(pilot, stopped(view))
+        pick = next(e for e in catalog(app) if e.id == "play.choose_2")
+        assert pick.palette is not None
+        await pick.palette()  # what the palette's "Pick option 2" runs: choose(2)
+        await until(pilot, stopped(view))
+        assert view.session is not None and view.session.choices == [2]
