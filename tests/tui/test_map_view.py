@@ -17,10 +17,12 @@ from tests.tui.conftest import SIZE, conflicting_variant, screen_text, settle
 
 
 def add_an_island(root: Path) -> None:
-    """A scene nothing leads to, where someone no character is speaks: two findings."""
+    """A scene nothing leads to, where someone no character is speaks; and morning ends in a menu with no way on."""
     with Vault.open(root) as vault:
         edit.scene_new(vault, "The Island", "island")
         edit.node_add(vault, "island", speaker="Ghost", content="No one comes here.")
+        edit.node_add(vault, "morning", type="choice", content="Swim to the island?", node_id="swim")
+        edit.choice_add(vault, "morning", "swim", text="Swim", target="island:", condition="false")
 
 
 async def show(pilot: Pilot[Any], key: str) -> Any:
@@ -41,9 +43,10 @@ async def test_the_map_lists_scenes_nodes_choices_and_marks(vault_path: Path) ->
         assert "◆ ask  Who is up there?" in text
         assert "→ stairs:n1  c1: Climb the stairs [courage >= 0]" in text
         assert "→ morning:n1  c2: Wait for morning" in text
-        assert "dark again.  ■ end" in text and "rotten.  ■ end" in text  # morning and stairs end it
+        assert "rotten.  ■ end" in text  # the story ends in the stairs
         assert "▾ island  The Island  1 node  ∅ unreachable" in text
-        assert "0 errors · 2 warnings" in text
+        assert "◆ swim  Swim to the island?  ✗ dead end" in text and "→ island:n1  c1: Swim [false]" in text
+        assert "0 errors · 3 warnings" in text
         await pilot.press("f")  # the first row with a finding: the island
         await settle(pilot)
         assert view.row_list.current_key == "island"
@@ -52,6 +55,12 @@ async def test_the_map_lists_scenes_nodes_choices_and_marks(vault_path: Path) ->
         await pilot.press("f")
         await settle(pilot)
         assert view.row_list.current_key == "island:n1" and "unknown-speaker" in screen_text(app)
+        await pilot.press("f")
+        await settle(pilot)
+        assert view.row_list.current_key == "morning:swim" and "dead-end" in screen_text(app)
+        await pilot.press("F")
+        await settle(pilot)
+        assert view.row_list.current_key == "island:n1"
 
 
 async def test_the_map_follows_the_cursor_of_the_scenes_view(vault_path: Path) -> None:
