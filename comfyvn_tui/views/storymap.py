@@ -19,10 +19,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from comfyvn_tui.map_rows import MapRow, MapRows
 from comfyvn_tui.targets import Target
@@ -53,13 +55,15 @@ class MapView(ListDetailView):
 
     list_id = "story-map"
     list_title = "Map"
-    empty_text = "(no scenes to map)"
+    empty_text = "(reading the story…)"
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: MapRows | None = None
         self.checked: StoryChecked | None = None
         self.problem: str | None = None
+        #: Where to put the cursor once the map being read is there.
+        self.pending: Target | None = None
 
     def compose_detail(self) -> ComposeResult:
         yield VerticalScroll(Static(id="map-summary"), Static(id="map-row"), id="map-detail")
@@ -67,27 +71,47 @@ class MapView(ListDetailView):
     # ----------------------------------------------------------------- rows
 
     def load_rows(self) -> RowSource:
-        try:
-            graph, self.checked = storymap.story_graph(self.vault)
-        except VaultError as exc:
-            self.rows, self.checked, self.problem = None, None, exc.message
-            self.row_list.empty_text = "(no map while the story cannot be read as one)"
-            self.row_list.border_title = "Map"
-            return EmptySource()
-        self.problem = None
-        self.rows = MapRows(graph, self.checked.findings)
-        self.rows.selected = self._selected_node()
-        nodes = sum(len(s.nodes) for s in graph.scenes)
-        self.row_list.border_title = f"Map: {len(graph.scenes)} scenes, {nodes} nodes"
-        return self.rows
+        """The rows read last (the map is read in a worker: :meth:`reload`)."""
+        return self.rows if self.rows is not None else EmptySource()
 
     def reload(self) -> None:
+        """Read the map again off the UI thread (a 10,000-scene story takes about two seconds to check)."""
+        self._read_map()
+
+    @work(thread=True, exclusive=True, group="story-map")
+    def _read_map(self) -> None:
+        try:
+            with self.vapp.vault_gate:
+                graph, checked = storymap.story_graph(self.vault)
+            rows = MapRows(graph, checked.findings)
+        except VaultError as exc:
+            self.app.call_from_thread(self._show_map, None, None, exc.message)
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_map, rows, checked, None)
+
+    def _show_map(self, rows: MapRows | None, checked: StoryChecked | None, problem: str | None) -> None:
+        self.rows, self.checked, self.problem = rows, checked, problem
+        if rows is None:
+            self.row_list.empty_text = "(no map while the story cannot be read as one)"
+            self.row_list.border_title = "Map"
+        else:
+            self.row_list.empty_text = "(no scenes to map)"
+            rows.selected = self._selected_node()
+            nodes = sum(len(s.nodes) for s in rows.graph.scenes)
+            self.row_list.border_title = f"Map: {len(rows.graph.scenes)} scenes, {nodes} nodes"
         super().reload()
         self._show_summary()
+        if self.pending is not None:
+            target, self.pending = self.pending, None
+            self.follow(target)
 
     def follow(self, target: Target) -> None:
         """Put the map's cursor on ``target``'s node (or scene) and light the edges that lead there."""
-        if target.folder != SCENES or self.rows is None:
+        if target.folder != SCENES:
+            return
+        if self.rows is None:
+            self.pending = target  # followed once the map is read
             return
         at = self.rows.place(target.id, target.node)
         if at is not None and at != self.row_list.cursor:
