@@ -114,14 +114,16 @@ def _run_app(app: VaultApp, action: str) -> Callable[[], Any]:
 def _run_in_view(app: VaultApp, view_key: str, action: str) -> Callable[[], Any]:
     """Show the view, then call its action method directly (skipping the focus-based enabling)."""
 
+    from textual.actions import parse
+
     async def run() -> None:
         view = await app.main.show_view(view_key)
-        name = action.partition("(")[0]
+        _, name, params = parse(action)
         method = getattr(view, f"action_{name}", None)
         if method is None:
             await view.run_action(action)
             return
-        result = method()
+        result = method(*params)
         if hasattr(result, "__await__"):
             await result
 

@@ -33,6 +33,8 @@ class MainScreen(Guarded, Screen[None]):
         self.auto_commit = auto_commit
         self.current: str | None = None
         self.trail: list[str] = []
+        #: Where the cursor last was in a view that others follow (the Scenes view, a playthrough).
+        self.selection: Target | None = None
 
     def compose(self) -> ComposeResult:
         yield ViewTabs(self.start_view, id="tabs")
@@ -70,17 +72,20 @@ class MainScreen(Guarded, Screen[None]):
         """Show the view ``key``, mounting it the first time."""
         switcher = self.query_one("#views", ContentSwitcher)
         view = self.view(key)
+        cls = get(key).load() if view is None else None
+        if remember and self.current is not None and self.current != key:
+            self.trail.append(self.current)
+            del self.trail[:-20]
+        self.current = key  # before mounting: a view that leads others as it mounts (View.lead) is the current one
         if view is None:
-            cls = get(key).load()
+            assert cls is not None
             view = cls(id=f"view-{key}")
             await switcher.mount(view)
             status = cast("VaultApp", self.app).status_doc
             if status is not None:
                 view.status_changed(status)
-        if remember and self.current is not None and self.current != key:
-            self.trail.append(self.current)
-            del self.trail[:-20]
-        self.current = key
+            if self.selection is not None:
+                view.follow(self.selection)
         switcher.current = view.id
         self.query_one("#tabs", ViewTabs).show(key)
         view.focus_default()
@@ -90,6 +95,13 @@ class MainScreen(Guarded, Screen[None]):
     async def go_to(self, target: Target) -> None:
         view = await self.show_view(target.view)
         view.go_to(target)
+
+    def follow(self, target: Target, source: View | None = None) -> None:
+        """The cursor of ``source`` is on ``target`` now: every other view that follows it moves there too."""
+        self.selection = target
+        for v in self.mounted_views():
+            if v is not source:
+                v.follow(target)
 
     def back(self) -> None:
         view = self.current_view

@@ -64,5 +64,21 @@ class View(Guarded, Widget):
     def go_to(self, target: Target) -> None:
         """Show ``target`` (a scene and node, a character, a timeline) if this view can."""
 
+    def follow(self, target: Target) -> None:
+        """The cursor of another view is on ``target`` now (the map highlights it); by default nothing."""
+
+    def lead(self, target: Target) -> None:
+        """This view's cursor is on ``target``: the views that follow it (:meth:`follow`) move there too.
+
+        Only the view on screen leads: one reloading out of sight (or a playthrough going on there) does not
+        move the cursor of the view the user is in.
+        """
+        try:
+            main = self.vapp.main
+        except StopIteration:  # no main screen (yet): nothing follows
+            return
+        if main.current == self.view_key:
+            main.follow(target, self)
+
     def status_changed(self, status: dict[str, Any] | None) -> None:
         """A new ``comfyvn status`` document (the conflicts view lists its conflicts)."""

@@ -4,7 +4,7 @@ A view is a widget class (a :class:`~comfyvn_tui.views.base.View`) named by an i
 path, so a view's module is imported only when the view is first shown and
 startup stays fast however many views later issues add. To add a view, write
 its module and call :func:`register` (or add it to ``BUILTIN``); it gets the
-next key of the number row (1-9, 0, -, =) and appears in the tab bar, the
+next key of the number row (1-9, 0, -, =), then of F2-F9, and appears in the tab bar, the
 command palette and the key list.
 """
 
@@ -76,6 +76,8 @@ BUILTIN: tuple[ViewSpec, ...] = (
         "Advice",
     ),
     ViewSpec("imports", "Imports", "comfyvn_tui.views.imports:ImportsView", "import chats, cards, games, packs"),
+    ViewSpec("play", "Play", "comfyvn_tui.views.play:PlayView", "play the story: typed lines, menus, variables, seeds"),
+    ViewSpec("map", "Map", "comfyvn_tui.views.storymap:MapView", "the story's graph, following the cursor; findings"),
 )
 
 _views: list[ViewSpec] = list(BUILTIN)
@@ -100,10 +102,14 @@ def get(key: str) -> ViewSpec:
     raise KeyError(key)
 
 
-#: The keys that switch views, in order: the number row, 1-9, 0, then - and =.
-VIEW_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "minus", "equals_sign")
+#: The keys that switch views, in order: the number row, 1-9, 0, - and =, then the function keys F2-F9
+#: (F1 is the key list; F10 and F11 are often the terminal's own).
+VIEW_KEYS = (
+    *("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "minus", "equals_sign"),
+    *(f"f{n}" for n in range(2, 10)),
+)
 
 
 def number_key(index: int) -> str | None:
-    """The key that switches to the ``index``-th view (1-9, 0, - and =; none past the twelfth)."""
+    """The key that switches to the ``index``-th view (1-9, 0, - and =, F2-F9; none past the twentieth)."""
     return VIEW_KEYS[index] if index < len(VIEW_KEYS) else None

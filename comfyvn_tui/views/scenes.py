@@ -104,6 +104,7 @@ class ScenesView(ListDetailView):
         self.outline.set_source(NodeRows(scene) if scene else EmptySource(), keep_key=keep)
         self.outline.border_title = f"Nodes of {scene.id}" if scene else "Nodes"
         self._preview_node()
+        self._follow()
 
     def current_node(self) -> Node | None:
         if self.scene is None or not self.scene.nodes:
@@ -134,6 +135,14 @@ class ScenesView(ListDetailView):
     @on(VirtualList.Highlighted, "#outline")
     def _node_highlighted(self) -> None:
         self._preview_node()
+        self._follow()
+
+    def _follow(self) -> None:
+        """Tell the views that follow the cursor (the map) where it is: on a node in the outline, else a scene."""
+        if self.scene is None:
+            return
+        node = self.current_node() if self._focus_in(self.outline) or self._focus_in(self.editor) else None
+        self.lead(Target(SCENES, self.scene.id, node.id if node else None))
 
     def _node_selected(self, event: VirtualList.Selected) -> None:
         node = self.current_node()

@@ -1,7 +1,8 @@
 """``comfyvn play``: a seeded, non-interactive playthrough of the checked-out story.
 
 The story is read from the checkout (HEAD's tree), the walk itself is the pure
-:func:`comfyvn_vault.domain.runtime.play.play`. Without a scene, play starts
+:func:`comfyvn_vault.domain.runtime.play.play`; :func:`session` is the same walk
+taken a line at a time (the TUI's Play view). Without a scene, play starts
 where :meth:`~comfyvn_vault.adapters.exporter.StoryView.start_scene` says: the
 first scene of the first timeline, the Ren'Py label ``start``, or the first scene by id.
 Play refuses while merge conflicts remain (the story is not one story then).
@@ -21,6 +22,7 @@ from comfyvn_vault.errors import InputRejected
 if TYPE_CHECKING:
     from comfyvn_vault.adapters.exporter import StoryView
     from comfyvn_vault.domain.assets import PlaythroughRecord
+    from comfyvn_vault.domain.runtime.play import Line, Session
     from comfyvn_vault.vault import Vault
 
 
@@ -30,6 +32,11 @@ class SaidLine(msgspec.Struct, frozen=True):
     speaker: str | None
     text: str
     node: str
+
+    @property
+    def shown(self) -> str:
+        """The line as ``comfyvn play`` prints it and the TUI shows it: ``Speaker: text``, or the text alone."""
+        return f"{self.speaker}: {self.text}" if self.speaker else self.text
 
 
 class MenuOption(msgspec.Struct, frozen=True):
@@ -107,9 +114,25 @@ def play(
     return played
 
 
-def _play(vault: Vault, story: StoryView, start: str, seed: int, choose: Sequence[int], max_steps: int) -> Played:
+def session(vault: Vault, scene: str | None = None, *, seed: int = 0, max_steps: int = MAX_STEPS) -> Session:
+    """A playthrough of the checked-out story to take a line at a time (the TUI's Play view).
+
+    It is the walk :func:`play` runs to its stop (:class:`~comfyvn_vault.domain.runtime.play.Session`),
+    starting where ``play`` starts, refused as ``play`` is while merge conflicts remain; it keeps reading
+    the story as it was checked out when it began. :func:`played` gives what it said so far as ``play``
+    gives it.
+    """
+    from comfyvn_vault.adapters.apply import story_view
+    from comfyvn_vault.api.entities import find_id
+
+    story = story_view(vault.history)
+    start = find_id(vault, SCENES, scene) if scene is not None else story.start_scene()
+    return _session(vault, story, start, seed, max_steps)
+
+
+def _session(vault: Vault, story: StoryView, start: str, seed: int, max_steps: int) -> Session:
     from comfyvn_vault.api.merge import require_no_conflicts
-    from comfyvn_vault.domain.runtime import play as runtime
+    from comfyvn_vault.domain.runtime.play import Session
 
     require_no_conflicts(vault, "play")
     if not 0 <= seed < 2**64:
@@ -120,12 +143,28 @@ def _play(vault: Vault, story: StoryView, start: str, seed: int, choose: Sequenc
         return doc if isinstance(doc, Scene) else None
 
     variables = list(story.documents(VARIABLES, Variable))
-    p = runtime.play(scenes, variables, start, seed, choose, max_steps=max_steps)
+    return Session(scenes, variables, start, seed, max_steps=max_steps)
+
+
+def _play(vault: Vault, story: StoryView, start: str, seed: int, choose: Sequence[int], max_steps: int) -> Played:
+    walk = _session(vault, story, start, seed, max_steps)
+    walk.run(choose)
+    return played(walk)
+
+
+def said_line(line: Line) -> SaidLine:
+    """A line of the runtime's transcript as ``play`` gives it (its node as ``SCENE:NODE``)."""
+    return SaidLine(line.speaker, line.text, f"{line.scene}:{line.node}")
+
+
+def played(walk: Session) -> Played:
+    """What the playthrough ``walk`` went through so far, as :func:`play` returns it."""
+    p = walk.playthrough()
     return Played(
         seed=p.seed,
         start=p.start,
         path=p.path,
-        transcript=[SaidLine(line.speaker, line.text, f"{line.scene}:{line.node}") for line in p.transcript],
+        transcript=[said_line(line) for line in p.transcript],
         choices=p.choices,
         variables=p.variables,
         stopped=p.stopped,

@@ -1,8 +1,9 @@
 """``comfyvn map``: the story as a graph, in DOT, or drawn by Graphviz as SVG or PNG.
 
-The graph is :func:`comfyvn_vault.domain.runtime.storymap.story_dot` of the
+The graph is :func:`comfyvn_vault.domain.runtime.storymap.story_graph` of the
 checked-out story, with what ``comfyvn check`` finds unreachable or a dead end
-marked. ``.svg`` and ``.png`` are drawn by Graphviz's ``dot`` (Debian's
+marked, written as DOT by ``graph_dot``; :func:`story_graph` gives the same
+graph to the TUI's Map view. ``.svg`` and ``.png`` are drawn by Graphviz's ``dot`` (Debian's
 ``graphviz``); ``.dot`` (or no file: standard output) needs nothing.
 """
 
@@ -18,6 +19,8 @@ import msgspec
 from comfyvn_vault.errors import InputRejected
 
 if TYPE_CHECKING:
+    from comfyvn_vault.api.check import StoryChecked
+    from comfyvn_vault.domain.runtime.storymap import StoryGraph
     from comfyvn_vault.vault import Vault
 
 FORMATS: Final = (".dot", ".svg", ".png")
@@ -73,6 +76,16 @@ def story_map(vault: Vault, out: Path | None = None) -> StoryMap:
         tmp.unlink(missing_ok=True)
         raise InputRejected(f"{out}: cannot write the map ({exc.strerror})") from None
     return msgspec.structs.replace(shown, file=str(out), format=fmt[1:])
+
+
+def story_graph(vault: Vault) -> tuple[StoryGraph, StoryChecked]:
+    """The checked-out story's map, the graph ``comfyvn map`` draws, and what ``comfyvn check`` finds in it
+    (with files and lines): the TUI's Map view lists both. Refused while merge conflicts remain."""
+    from comfyvn_vault.api.check import located, story_findings
+    from comfyvn_vault.domain.runtime import storymap
+
+    scenes, found = story_findings(vault, "map")
+    return storymap.story_graph(scenes.values(), found), located(scenes, found)
 
 
 def _draw(dot: str, fmt: str) -> bytes:

@@ -88,7 +88,7 @@ def cmd_replay(args: argparse.Namespace, ctx: Context) -> int:
 
 def _show(result: play.Played) -> None:
     for line in result.transcript:
-        out(f"{line.speaker}: {line.text}" if line.speaker else line.text)
+        out(line.shown)
     if result.stopped == "menu":
         for option in result.menu:
             out(f"  {option.number}. {option.text}")

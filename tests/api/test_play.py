@@ -70,6 +70,25 @@ def test_play_refuses_while_merge_conflicts_remain(vault: Vault) -> None:
     merge.merge(forked, "alt")
     with pytest.raises(InputRejected, match="cannot play: 1 unresolved merge conflict"):
         play.play(forked)
+    with pytest.raises(InputRejected, match="cannot play: 1 unresolved merge conflict"):
+        play.session(forked)  # a session is refused as play is
+
+
+def test_a_session_plays_the_same_lines_a_step_at_a_time(story: Vault) -> None:
+    walk = play.session(story, "harbour", seed=5)
+    said = []
+    while (line := walk.advance()) is not None:
+        said.append(play.said_line(line))
+    assert walk.stopped == "menu" and play.played(walk) == play.play(story, "harbour", seed=5)
+    walk.choose(1)
+    while (line := walk.advance()) is not None:
+        said.append(play.said_line(line))
+    whole = play.play(story, "harbour", seed=5, choose=[1])
+    assert play.played(walk) == whole and said == whole.transcript
+    assert [line.shown for line in said] == ["Mina: The lamp is out.", "What now?", "Up we go."]
+    assert play.session(story).start == "dock"  # where play starts without a scene
+    with pytest.raises(InputRejected, match="seed -1 is not between"):
+        play.session(story, seed=-1)
 
 
 @pytest.mark.parametrize(

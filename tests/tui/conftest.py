@@ -11,6 +11,7 @@ import asyncio
 import inspect
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,22 +94,34 @@ def no_unread_errors(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         assert not app.caught_errors, "\n".join(f"{c.summary} in {c.where}\n{c.details}" for c in app.caught_errors)
 
 
-@pytest.fixture(scope="session")
-def story_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("template") / "vault"
+@contextmanager
+def fixed_clock_and_author() -> Iterator[None]:
+    """The clock and author every test vault is written with (outside a test's own environment)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COMFYVN_TIME_MS", FIXED_TIME_MS)
         mp.setenv("COMFYVN_AUTHOR", AUTHOR)
+        yield
+
+
+@pytest.fixture(scope="session")
+def story_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("template") / "vault"
+    with fixed_clock_and_author():
         write_story(root)
+    return root
+
+
+def fresh_copy(template: Path, tmp_path: Path) -> Path:
+    """A copy of a template vault for one test."""
+    root = tmp_path / "vault"
+    shutil.copytree(template, root)
     return root
 
 
 @pytest.fixture
 def vault_path(story_template: Path, tmp_path: Path) -> Path:
     """A fresh copy of the story vault for one test."""
-    root = tmp_path / "vault"
-    shutil.copytree(story_template, root)
-    return root
+    return fresh_copy(story_template, tmp_path)
 
 
 def conflicting_variant(vault_path: Path) -> None:

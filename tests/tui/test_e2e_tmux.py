@@ -1,8 +1,9 @@
-"""End to end: the real ``comfyvn tui`` in a real terminal (tmux), edited by keystrokes.
+"""End to end: the real ``comfyvn tui`` in a real terminal (tmux), edited and played by keystrokes.
 
 Starts ``python -m comfyvn_vault -C VAULT tui`` in a private tmux server,
 opens a node, rewrites its line, saves it with a commit message, quits, and
-checks the result with ``comfyvn log --json`` and ``comfyvn scene show --json``.
+checks the result with ``comfyvn log --json`` and ``comfyvn scene show --json``;
+and plays the story (F2, a menu option by its number) against ``comfyvn play``.
 """
 
 from __future__ import annotations
@@ -161,3 +162,17 @@ def test_e_suspends_the_tui_for_the_editor_and_commits_the_file(tmux: Tmux, vaul
     assert newest["message"] == "Edit scenes/intro.toml" and newest["events"] == 1
     scene = run_cli("-C", vault_path, "scene", "show", "intro", "--json").json()
     assert "seventy years" in scene["nodes"][0]["content"]
+
+
+def test_play_in_the_real_tui_says_what_comfyvn_play_says(tmux: Tmux, vault_path: Path) -> None:
+    start_tui(tmux, vault_path)
+    tmux.keys("F2")  # a function key reaches the app through a real terminal
+    tmux.wait_for("2 Wait for morning")  # typed out to the menu
+    tmux.keys("1")
+    shown = tmux.wait_for("the end")
+    said = run_cli("-C", vault_path, "play", "--choose", "1").out.splitlines()
+    assert said[-1] == "Alice: Stay close. The steps are rotten."
+    for line in said:
+        assert line[:50] in shown  # the transcript pane wraps the longest line after 50 columns
+    assert "comfyvn play intro --seed 0 --choose 1" in shown
+    quit_tui(tmux)

@@ -164,3 +164,22 @@ def test_conflicts_after_a_merge(snap_compare: Compare, vault_path: Path) -> Non
         assert merge.merge(vault, "darker").conflicts
     app = VaultApp(vault_path, start_view="conflicts")
     assert snap_compare(app, terminal_size=SIZE, run_before=_run())
+
+
+def test_play_at_a_menu(snap_compare: Compare, vault_path: Path) -> None:
+    async def to_the_menu(pilot: Pilot[Any]) -> None:
+        from comfyvn_tui.views.play import PlayView
+
+        view = pilot.app.main.current_view  # type: ignore[attr-defined]
+        assert isinstance(view, PlayView)
+        while view.session is not None and (view.session.stopped is None or view.typewriter.busy):
+            view.typewriter.skip()  # each line in full, then on to the next
+            await pilot.pause()
+
+    app = VaultApp(vault_path, start_view="play")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_run(then=to_the_menu))
+
+
+def test_map_following_a_node(snap_compare: Compare, vault_path: Path) -> None:
+    app = VaultApp(vault_path)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_run("enter", "G", "f3"))

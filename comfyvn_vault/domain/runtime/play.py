@@ -5,7 +5,9 @@ variables as given, and returns a :class:`Playthrough` (the transcript, the
 path of nodes visited, the choices taken, the variables at the end and why it
 stopped). The same story, seed and choices always give the same playthrough,
 on any machine: the only randomness is :mod:`.rng`'s, seeded by
-:func:`~.rng.playthrough_rng` from the seed and the start scene.
+:func:`~.rng.playthrough_rng` from the seed and the start scene. A
+:class:`Session` is the same walk taken a line at a time (the TUI plays with
+one): :func:`play` runs a session to its stop.
 
 A step visits one node:
 
@@ -34,7 +36,7 @@ from typing import Final, Literal, TypeAlias
 
 import msgspec
 
-from comfyvn_vault.domain.entities import Choice, Node, Scene, Variable
+from comfyvn_vault.domain.entities import Choice, Scene, Variable
 from comfyvn_vault.domain.paths import split_target
 from comfyvn_vault.domain.runtime.expr import Value, apply_effects, evaluate, parse_condition, parse_effects, truthy
 from comfyvn_vault.domain.runtime.rng import Rng, playthrough_rng
@@ -93,36 +95,114 @@ def play(
     max_steps: int = MAX_STEPS,
 ) -> Playthrough:
     """Play from scene ``start`` with ``seed``, taking the menu options numbered in ``choose`` in turn."""
-    defined = list(variables)
-    walk = _Walk(scenes, defined, playthrough_rng(seed, start), list(choose))
-    walk.enter(start, None)
-    stopped: Stopped = "limit"
-    for _ in range(max_steps):
-        outcome = walk.step()
-        if outcome is not None:
-            stopped = outcome
-            break
-    return Playthrough(
-        seed=seed,
-        start=start,
-        path=walk.path,
-        transcript=walk.transcript,
-        choices=walk.taken,
-        variables=dict(sorted(walk.env.items())),
-        stopped=stopped,
-        menu=walk.menu,
-    )
+    session = Session(scenes, variables, start, seed, max_steps=max_steps)
+    session.run(choose)
+    return session.playthrough()
+
+
+class Session:
+    """A playthrough in progress, taken a line at a time: what a player sees (the TUI's Play view).
+
+    :meth:`advance` walks on to the next line said, :meth:`choose` answers the
+    menu the walk stopped at, and :attr:`transcript`, :attr:`variables` and
+    :attr:`menu` say where it is. :func:`play` is a session run to its stop,
+    so playing step by step and ``comfyvn play`` are one walk: the same seed
+    and choices give the same lines, whichever way they are taken.
+    """
+
+    def __init__(
+        self, scenes: SceneLookup, variables: Iterable[Variable], start: str, seed: int, *, max_steps: int = MAX_STEPS
+    ) -> None:
+        self.seed, self.start, self.max_steps = seed, start, max_steps
+        self._walk = _Walk(scenes, list(variables), playthrough_rng(seed, start))
+        self._walk.enter(start, None)
+        self._steps = 0
+        #: Why the walk stopped (None: it goes on; ``menu``: :meth:`choose` lets it go on).
+        self.stopped: Stopped | None = None
+
+    @property
+    def transcript(self) -> list[Line]:
+        """The lines said so far, oldest first."""
+        return list(self._walk.transcript)
+
+    @property
+    def path(self) -> list[str]:
+        """The nodes visited so far, as ``SCENE:NODE``."""
+        return list(self._walk.path)
+
+    @property
+    def choices(self) -> list[int]:
+        """The menu options taken so far (1 is a menu's first option shown)."""
+        return list(self._walk.taken)
+
+    @property
+    def variables(self) -> dict[str, Value]:
+        """Every variable's value now, by ``scope.name``, sorted by name."""
+        return dict(sorted(self._walk.env.items()))
+
+    @property
+    def menu(self) -> list[Option]:
+        """The options of the menu the walk stopped at (empty unless :attr:`stopped` is ``menu``)."""
+        return list(self._walk.menu)
+
+    def advance(self) -> Line | None:
+        """Walk on to the next line said and return it; None when the walk stops first (see :attr:`stopped`).
+
+        A step may say a line and stop (a menu's caption): the line is returned and :attr:`stopped` is set.
+        """
+        said = len(self._walk.transcript)
+        while self.stopped is None:
+            if self._steps >= self.max_steps:
+                self.stopped = "limit"
+                break
+            self._steps += 1
+            self.stopped = self._walk.step()
+            if len(self._walk.transcript) > said:
+                return self._walk.transcript[-1]
+        return None
+
+    def choose(self, number: int) -> None:
+        """Take option ``number`` (from 1) of the menu the walk stopped at: its effects run, the walk goes on."""
+        if self.stopped != "menu":
+            raise InputRejected(f"choice {number}: the playthrough is not at a menu")
+        self._walk.take(number)
+        self.stopped = None
+
+    def run(self, choose: Iterable[int] = ()) -> Stopped:
+        """Walk to the stop, taking the menu options numbered in ``choose`` in turn as menus come."""
+        pending = list(choose)
+        while True:
+            while self.advance() is not None:
+                pass
+            if self.stopped != "menu" or not pending:
+                return self.stopped or "limit"  # advance gives None only once the walk stopped
+            self.choose(pending.pop(0))
+
+    def playthrough(self) -> Playthrough:
+        """Where the walk went until now, as :func:`play` returns it (a walk not stopped reads as ``limit``)."""
+        return Playthrough(
+            seed=self.seed,
+            start=self.start,
+            path=self.path,
+            transcript=self.transcript,
+            choices=self.choices,
+            variables=self.variables,
+            stopped=self.stopped or "limit",
+            menu=self.menu,
+        )
 
 
 class _Walk:
-    def __init__(self, scenes: SceneLookup, variables: list[Variable], rng: Rng, choose: list[int]) -> None:
-        self.scenes, self.rng, self.choose = scenes, rng, choose
+    def __init__(self, scenes: SceneLookup, variables: list[Variable], rng: Rng) -> None:
+        self.scenes, self.rng = scenes, rng
         self.env = initial_variables(variables)
         self.scene_defaults = {f"scene.{v.name}": v.value for v in variables if v.scope == "scene"}
         self.path: list[str] = []
         self.transcript: list[Line] = []
         self.taken: list[int] = []
         self.menu: list[Option] = []
+        self.offered: list[Choice] = []
+        """The choices of the menu the walk stopped at, as :attr:`menu` numbers them."""
         self.scene = Scene(id="")
         self.at = 0
 
@@ -149,11 +229,10 @@ class _Walk:
         self._effects(node.effects)
         visible = [c for c in node.choices if c.condition is None or self._true(c.condition)]
         if visible:
-            picked = self._pick(node, visible)
+            picked = self._pick(visible)
             if not isinstance(picked, Choice):
                 return picked
-            self._effects(picked.effects)
-            self.jump(picked.target)
+            self._go(picked)
             return None
         if node.choices:
             return "dead-end"  # every choice hidden: a story check reports it
@@ -162,29 +241,39 @@ class _Walk:
             return None
         return self._following()
 
+    def take(self, number: int) -> None:
+        """Take option ``number`` of the menu the walk stopped at."""
+        if not 1 <= number <= len(self.offered):
+            node = self.scene.nodes[self.at]
+            raise InputRejected(
+                f"choice {number} at {self.scene.id}:{node.id}: the menu has {len(self.offered)} option(s), "
+                "numbered from 1"
+            )
+        picked = self.offered[number - 1]
+        self.taken.append(number)
+        self.menu, self.offered = [], []
+        self._go(picked)
+
+    def _go(self, picked: Choice) -> None:
+        self._effects(picked.effects)
+        self.jump(picked.target)
+
     def _following(self) -> Stopped | None:
         if self.at + 1 >= len(self.scene.nodes):
             return "end"
         self.at += 1
         return None
 
-    def _pick(self, node: Node, visible: list[Choice]) -> Choice | Stopped:
+    def _pick(self, visible: list[Choice]) -> Choice | Stopped:
         menu = [c for c in visible if c.weight is None]
         if not menu:
             weights = [c.weight or 0 for c in visible]
             if not any(weights):
                 return "dead-end"  # every weight is 0: nothing can be picked
             return visible[self.rng.weighted(weights)]
-        if not self.choose:
-            self.menu = [Option(i, c.id, c.text, c.target) for i, c in enumerate(menu, start=1)]
-            return "menu"
-        number = self.choose.pop(0)
-        if not 1 <= number <= len(menu):
-            raise InputRejected(
-                f"choice {number} at {self.scene.id}:{node.id}: the menu has {len(menu)} option(s), numbered from 1"
-            )
-        self.taken.append(number)
-        return menu[number - 1]
+        self.offered = menu
+        self.menu = [Option(i, c.id, c.text, c.target) for i, c in enumerate(menu, start=1)]
+        return "menu"
 
     def _true(self, condition: str) -> bool:
         return truthy(evaluate(parse_condition(condition), self.env))

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from comfyvn_vault.domain.entities import Choice, Node, Scene, Variable
-from comfyvn_vault.domain.runtime.play import play
+from comfyvn_vault.domain.runtime.play import Line, Session, play
 from comfyvn_vault.errors import InputRejected
 
 VARIABLES = [
@@ -134,3 +134,83 @@ def test_weighted_picks_follow_the_weights_over_many_seeds() -> None:
         p = w / total
         sigma = (n * p * (1 - p)) ** 0.5
         assert abs(counts[f"result {i}"] - n * p) <= 4 * sigma, (i, counts)
+
+
+def _step_by_step(scenes: dict[str, Scene], start: str, seed: int, choose: list[int]) -> tuple[Session, list[Line]]:
+    """A session taken a line at a time, answering menus from ``choose`` as a player would."""
+    session = Session(scenes.get, VARIABLES, start, seed)
+    said: list[Line] = []
+    pending = list(choose)
+    while True:
+        line = session.advance()
+        if line is not None:
+            said.append(line)
+            continue
+        if session.stopped == "menu" and pending:
+            session.choose(pending.pop(0))
+            continue
+        return session, said
+
+
+def test_a_session_says_one_line_at_a_time_and_waits_at_the_menu() -> None:
+    session = Session(SCENES.get, VARIABLES, "harbour", 7)
+    first = session.advance()
+    assert first is not None and first.text == "The lamp is out." and session.stopped is None
+    assert session.variables["session.met"] is False
+    assert session.advance() is not None and session.variables["session.met"] is True  # n2's effects ran
+    caption = session.advance()
+    assert caption is not None and caption.text == "What now?" and session.stopped == "menu"  # said, then stopped
+    assert [o.text for o in session.menu] == ["Climb", "Wait"]
+    assert session.advance() is None and len(session.transcript) == 3  # waiting: nothing more is said
+    with pytest.raises(InputRejected, match=r"choice 3 at harbour:n3: the menu has 2 option"):
+        session.choose(3)
+    session.choose(1)
+    assert session.stopped is None and session.menu == [] and session.variables["global.trust"] == 2
+    assert session.advance() is not None and session.choices == [1]
+
+
+def test_choosing_without_a_menu_is_refused() -> None:
+    session = Session(SCENES.get, VARIABLES, "harbour", 7)
+    with pytest.raises(InputRejected, match="not at a menu"):
+        session.choose(1)
+
+
+def test_a_session_stops_at_the_step_limit_as_play_does() -> None:
+    loop = Scene(id="loop", nodes=[Node(id="a", effects="trust += 1", next=["a"])])  # says nothing, forever
+    session = Session({"loop": loop}.get, VARIABLES, "loop", 1, max_steps=20)
+    assert session.advance() is None and session.stopped == "limit" and len(session.path) == 20
+    assert session.playthrough() == play({"loop": loop}.get, VARIABLES, "loop", 1, max_steps=20)
+
+
+@settings(max_examples=60)
+@given(seed=st.integers(min_value=0, max_value=2**64 - 1), choose=st.lists(st.integers(1, 2), max_size=3))
+def test_playing_step_by_step_is_the_same_playthrough(seed: int, choose: list[int]) -> None:
+    scenes = {**SCENES, "coin": COIN, "again": AGAIN}
+    for start in ("harbour", "coin", "again"):
+        session, said = _step_by_step(scenes, start, seed, choose)
+        whole = play(scenes.get, VARIABLES, start, seed, choose)
+        assert session.playthrough() == whole
+        assert said == whole.transcript  # each line came once, in order
+
+
+#: A menu that leads to a weighted pick and back to itself: choices, the RNG and effects interleave.
+AGAIN = Scene(
+    id="again",
+    nodes=[
+        Node(
+            id="m",
+            type="choice",
+            content="Again?",
+            effects="trust += 1",
+            choices=[Choice(id="y", text="Yes", target="flip"), Choice(id="n", text="No", target="done")],
+        ),
+        Node(
+            id="flip",
+            choices=[
+                Choice(id="h", text="h", target="m", weight=1, effects="mood = 'heads'"),
+                Choice(id="t", text="t", target="done", weight=1),
+            ],
+        ),
+        Node(id="done", content="Done."),
+    ],
+)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from comfyvn_vault.domain.entities import Choice, Node, Scene
 from comfyvn_vault.domain.runtime.checks import check_story
-from comfyvn_vault.domain.runtime.storymap import story_dot
+from comfyvn_vault.domain.runtime.storymap import graph_dot, story_dot, story_graph
 
 DOT = shutil.which("dot")
 needs_dot = pytest.mark.skipif(DOT is None, reason="Graphviz is not installed (make setup installs it)")
@@ -54,6 +54,29 @@ def test_choices_are_labelled_edges_with_conditions_and_weights() -> None:
     assert '"harbour:n1" -> "harbour:ask";' in dot  # the following node
     assert '"missing gone:n1"' in dot  # a target that is not there is drawn, in red
     assert 'label="island"; style="dashed"' in dot  # unreachable scene
+
+
+def test_the_graph_both_maps_are_drawn_from() -> None:
+    graph = story_graph(STORY, check_story(STORY))
+    assert [s.id for s in graph.scenes] == ["harbour", "tower", "island"]
+    assert [s.unreachable for s in graph.scenes] == [False, False, True]
+    assert [n.mark for n in graph.scenes[2].nodes] == ["unreachable"]
+    ways = [(e.source, e.kind, e.target, e.to) for e in graph.edges]
+    assert ways == [
+        ("harbour:n1", "following", "harbour:ask", "ask"),
+        ("harbour:ask", "choice", "tower:t1", "tower:"),
+        ("harbour:ask", "choice", "harbour:ask", "ask"),
+        ("harbour:ask", "choice", None, "gone:n1"),  # names nothing there is
+    ]
+    climb = graph.edges[1]
+    assert climb.choice == "c1" and climb.weight == 2 and climb.label.endswith('[x == "a\\"b"] (weight 2)')
+    assert graph_dot(graph) == story_dot(STORY, check_story(STORY))
+
+
+def test_a_node_with_conditions_also_leads_past_itself() -> None:
+    scene = Scene(id="s", nodes=[Node(id="a", conditions=["x"], next=["c"]), Node(id="b"), Node(id="c")])
+    kinds = [(e.kind, e.target, e.label) for e in story_graph([scene]).edges if e.source == "s:a"]
+    assert kinds == [("next", "s:c", ""), ("fallthrough", "s:b", "when its conditions fail")]
 
 
 @needs_dot
