@@ -60,10 +60,11 @@ def export(
 ) -> Exported:
     """Export HEAD's story with the ``kind`` exporter to ``out`` (see the module docstring).
 
-    The story checks run first (as ``comfyvn check`` runs them; not while merge conflicts remain)
-    and their findings ride along in the result; for an exporter whose output would not work with
-    them (``stops_on_errors``: a Ren'Py project), errors stop the export (:class:`~comfyvn_vault.errors.StoryHasErrors`, exit 1)
-    unless ``force``. A bundle or a card carries the story as it is. The exporter reads the vault through a
+    The story checks run first (as ``comfyvn check`` runs them; not while merge conflicts
+    remain) and their findings ride along in the result. For an exporter whose output would not
+    work with errors in the story (``stops_on_errors``: a Ren'Py project), errors stop the export
+    (:class:`~comfyvn_vault.errors.StoryHasErrors`, exit 1) unless ``force``; a bundle or a card
+    carries the story as it is. The exporter reads the vault through a
     :class:`~comfyvn_vault.provenance.export_context.VaultExportContext`, which also carries the
     content filter: under ``sfw`` NSFW assets, and what needs them, stay out.
     """
