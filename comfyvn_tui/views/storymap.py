@@ -144,9 +144,11 @@ class MapView(ListDetailView):
             if not checked.findings:
                 text.append("comfyvn check finds nothing wrong", style="green")
             else:
-                text.append(f"{checked.errors} errors", style="bold red" if checked.errors else "green")
+                errors, warnings = checked.errors, checked.warnings
+                text.append(f"{errors} error{'' if errors == 1 else 's'}", style="bold red" if errors else "green")
                 text.append(" · ")
-                text.append(f"{checked.warnings} warnings", style="yellow" if checked.warnings else "green")
+                shown = f"{warnings} warning{'' if warnings == 1 else 's'}"
+                text.append(shown, style="yellow" if warnings else "green")
                 text.append("  (f: next finding)", style="dim")
         self.query_one("#map-summary", Static).update(text)
 
