@@ -177,10 +177,11 @@ def run_export(ctx: Context) -> BenchResult:
                 comfy,
                 "Ren'Py 8.0's own lint of the exported project (renpy-lint; median of 2)",
                 lint,
-                target="< Ren'Py's lint",
-                met=meets_max(comfy, lint),
+                target="< Ren'Py's lint" if kind == "renpy" else "(reported)",
+                met=meets_max(comfy, lint) if kind == "renpy" else None,
                 higher_is_better=False,
-                note=f"{files[kind]:,} files written, story checks included; the lint passes",
+                note=f"{files[kind]:,} files written, story checks included"
+                + ("; the lint passes" if kind == "renpy" else "; every picture and sound signed with C2PA"),
             )
         )
     result.details = {"export_s": times, "renpy_lint_s": lints, "files": files}
