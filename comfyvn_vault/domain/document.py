@@ -52,6 +52,8 @@ def document_from_json(value: Any) -> Document:
 def _from_hex(kind: type, value: Any) -> Any:
     if kind is ObjectId and isinstance(value, str):
         return ObjectId.from_hex(value)
+    # msgspec's dec_hook contract: NotImplementedError means "no such type here", which msgspec
+    # reports as a ValidationError (caught above); documents hold no other custom type
     raise NotImplementedError(f"cannot decode {kind!r}")
 
 

@@ -34,11 +34,11 @@ import msgspec
 from comfyvn_vault.adapters.base import AdapterInfo
 from comfyvn_vault.adapters.exporter import ExportPlan, OutputFile, StoryView, Writer, output_path_problem
 from comfyvn_vault.domain.assets import Asset
-from comfyvn_vault.domain.entities import Scene, Variable
+from comfyvn_vault.domain.entities import Node, Scene, Variable
 from comfyvn_vault.domain.paths import ASSETS, VARIABLES
 from comfyvn_vault.errors import InputRejected
 from comfyvn_vault.exporters.renpy import python
-from comfyvn_vault.exporters.renpy.script import DEAD_END, PICK, SceneWriter, Story, definition
+from comfyvn_vault.exporters.renpy.script import DEAD_END, PICK, SceneWriter, Story, declaration
 from comfyvn_vault.exporters.renpy.text import Names, display_name, identifier, indent
 
 GAME: Final = "game/"
@@ -132,13 +132,17 @@ class _Export:
             out[sid] = name
         return out
 
+    def _script_nodes(self) -> Iterator[Node]:
+        """Every node of the scenes that are written back as Ren'Py script files."""
+        for sid in self.files:
+            yield from self.scenes[sid].nodes
+
     def _defined_names(self) -> set[str]:
         """Store names the written scripts define (``define``/``default`` nodes of the file scenes)."""
         names: set[str] = set()
-        for sid in self.files:
-            for node in self.scenes[sid].nodes:
-                if node.directives.get("renpy") in ("define", "default") and "name" in node.directives:
-                    names.add(node.directives["name"].split(".", 1)[0])
+        for node in self._script_nodes():
+            if node.directives.get("renpy") in ("define", "default") and "name" in node.directives:
+                names.add(node.directives["name"].split(".", 1)[0])
         return names
 
     def _labels(self) -> dict[str, str]:
@@ -164,11 +168,10 @@ class _Export:
         aliases: dict[str, str | None] = {}
         defines: list[str] = []
         defined: dict[str, str] = {}  # character id → the variable a written script's define gives it
-        for sid in self.files:
-            for node in self.scenes[sid].nodes:
-                d = node.directives
-                if d.get("renpy") == "define" and d.get("character") and d.get("name"):
-                    defined.setdefault(d["character"], d["name"])
+        for node in self._script_nodes():
+            d = node.directives
+            if d.get("renpy") == "define" and d.get("character") and d.get("name"):
+                defined.setdefault(d["character"], d["name"])
         for c in sorted(self.characters, key=lambda c: c.id):
             var = c.meta.get("renpy_var")
             if c.id in defined:
@@ -248,14 +251,13 @@ class _Export:
     def _script_images(self) -> set[str]:
         """Image names the written scripts define: ``image`` statements, and ``layeredimage`` tags."""
         names: set[str] = set()
-        for sid in self.files:
-            for node in self.scenes[sid].nodes:
-                d = node.directives
-                if d.get("renpy") == "image" and d.get("name"):
-                    names.add(" ".join(d["name"].split()))
-                elif d.get("renpy") == "raw" and d.get("statement") == "layeredimage":
-                    words = node.content.split(":", 1)[0].split()
-                    names.update(words[1:2])
+        for node in self._script_nodes():
+            d = node.directives
+            if d.get("renpy") == "image" and d.get("name"):
+                names.add(" ".join(d["name"].split()))
+            elif d.get("renpy") == "raw" and d.get("statement") == "layeredimage":
+                words = node.content.split(":", 1)[0].split()
+                names.update(words[1:2])
         return names
 
     def _missing_images(self, known: set[str], images: dict[str, str]) -> list[str]:
@@ -363,10 +365,8 @@ class _Export:
             verb = d.get("renpy")
             if verb == "label" and d.get("scene") in self.scenes:
                 out.extend(self._scene(d["scene"]))
-            elif verb in ("define", "default") and "name" in d and "value" in d:
-                out.append(definition(d))
-            elif verb == "image" and d.get("value"):
-                out.append(f"image {d['name']} = {d['value']}")
+            elif (statement := declaration(d)) is not None:
+                out.append(statement)
             elif node.content:
                 out.extend(indent(node.content, 0))
         return out

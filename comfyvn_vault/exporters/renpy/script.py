@@ -51,6 +51,8 @@ AUDIO_FLAGS: Final = ("loop", "noloop", "if_changed")
 BUILTIN_SPEAKERS: Final = frozenset({"narrator", "centered", "vcentered", "nvl_narrator", "extend"})
 #: The story's own directives this writer turns into statements.
 NATIVE_DIRECTIVES: Final = frozenset({"scene", "bg", "background", "show", "hide", "music", "sound", "voice", "end"})
+#: Ren'Py statements that are only flow: what they do is the node's ``next`` (see :meth:`SceneWriter._flow`).
+FLOW_ONLY: Final = frozenset({"label", "pass", "end", "jump"})
 PICK: Final = "comfyvn_pick"
 DEAD_END: Final = "comfyvn_dead_end"
 
@@ -66,7 +68,7 @@ class Story:
 
     scenes: dict[str, Scene]
     labels: dict[str, str]
-    """Scene id → its label (a scene left out still has one: a stub that returns)."""
+    """Scene id → its label (a scene left out still has one, a label that only returns)."""
     variables: python.VariableNames
     speaker: Callable[[str | None], str | None]
     """The ``who`` for a speaker (a character's variable, or a quoted name); ``None`` for narration."""
@@ -165,6 +167,7 @@ class SceneWriter:
         return self.out
 
     def _enter_scene(self, level: int) -> None:
+        """Scene-scoped variables back to their starting values, as entering a scene does when playing."""
         if self.story.scene_vars:
             sets = "; ".join(f"{name} = {value}" for name, value in self.story.scene_vars)
             self.out.append("    " * level + f"$ {sets}")
@@ -236,9 +239,8 @@ class SceneWriter:
             return
         if place == (self.scene.id, follows):
             return
-        if place[0] != self.scene.id and place[1] != 0 and self.story.scene_vars:
-            sets = "; ".join(f"{name} = {value}" for name, value in self.story.scene_vars)
-            self.out.append(f"{pad}$ {sets}")
+        if place[0] != self.scene.id and place[1] != 0:  # into another scene, past the label that resets
+            self._enter_scene(len(pad) // 4)
         self.out.append(f"{pad}jump {self.story.label_of(place)}")
 
     # -------------------------------------------------------------- say
@@ -413,12 +415,10 @@ class SceneWriter:
             line = f"jump expression {d['expression']}"
         elif verb == "return":
             line = "return" + (f" {d['value']}" if d.get("value") else "")
-        elif verb in ("define", "default"):
-            line = definition(d)
-        elif verb == "image" and d.get("value"):
-            line = f"image {d['name']} = {d['value']}"
-        elif verb in ("label", "pass", "end", "jump"):
-            pass  # the flow says it all
+        elif verb in ("define", "default", "image") and declaration(d) is not None:
+            line = declaration(d)
+        elif verb in FLOW_ONLY:
+            return  # _flow writes what it does (a jump, a return, or nothing: on to the next node)
         elif node.content:
             self.out.extend(indent(node.content, level))
         else:
@@ -526,9 +526,16 @@ def _same(a: str | None, b: str | None) -> bool:
     return a is b or (a is not None and b is not None and a.casefold() == b.casefold())
 
 
-def definition(d: dict[str, str]) -> str:
-    """A ``define``/``default`` statement from the directives the importer keeps."""
-    verb = d["renpy"]
+def declaration(d: dict[str, str]) -> str | None:
+    """A ``define``, ``default`` or ``image NAME = VALUE`` statement from the directives the importer keeps;
+    ``None`` for a node that is none of them (or lacks its name or value)."""
+    verb = d.get("renpy")
+    if "name" not in d or not d.get("value"):
+        return None
+    if verb == "image":
+        return f"image {d['name']} = {d['value']}"
+    if verb not in ("define", "default"):
+        return None
     priority = f" {d['priority']}" if d.get("priority") else ""
     index = f"[{d['index']}]" if d.get("index") else ""
     return f"{verb}{priority} {d['name']}{index} {d.get('operator', '=')} {d['value']}"
